@@ -1,0 +1,1 @@
+"""Tests of the HAN library; they run without Home Assistant."""
