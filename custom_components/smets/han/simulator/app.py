@@ -1,0 +1,1352 @@
+"""The simulated HAN and the zigpy ControllerApplication that talks to it.
+
+:class:`HanSimulator` is the world: a seeded clock, a Comms Hub (with its GPF
+gas mirror on endpoint 2), an ESME and a sleeping GSME, fault injection and an
+optional observer of every frame. :class:`SimulatedApplication` is a zigpy
+``ControllerApplication`` whose radio is that world: ``send_packet`` hands the
+ZCL bytes to the emulated device, and what the device answers comes back
+through zigpy's ``packet_received`` as a :class:`zigpy.types.ZigbeePacket`.
+
+Nothing sleeps: answers are delivered on the next turn of the event loop, and
+simulated time moves only with :meth:`HanSimulator.advance`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import hashlib
+import heapq
+import itertools
+import logging
+from typing import Any, Final, Literal, cast
+
+import zigpy.application
+import zigpy.config as zconf
+import zigpy.device
+import zigpy.endpoint
+import zigpy.state
+import zigpy.types as t
+from zigpy.zcl import foundation
+from zigpy.zcl.clusters import general as zgeneral, smartenergy as zse
+import zigpy.zdo.types as zdo_t
+
+from custom_components.smets.han import clusters as c
+
+from .clock import SimClock
+from .devices import EmulatedDevice, Reply, ServerCluster, SimEndpoint
+from .meters import (
+    HALF_HOUR,
+    MONEY_UNITS_PER_POUND,
+    ElectricityMeter,
+    GasMeter,
+    PrepaymentAccount,
+    Tariff,
+)
+
+__all__ = [
+    "CONF_SIMULATOR",
+    "MONEY_UNITS_PER_POUND",
+    "Faults",
+    "HanSimulator",
+    "MeterIdentity",
+    "RadioFrame",
+    "SimulatedApplication",
+    "unix_time",
+    "zcl_time",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+# zigpy's named types are untyped callables; call them through Any
+_t: Any = t
+_zdo_t: Any = zdo_t
+
+CONF_SIMULATOR: Final = "smets_simulator"
+"""zigpy config key carrying the :class:`HanSimulator` to the application."""
+
+SE_PROFILE: Final = c.SE_PROFILE_ID
+CAD_NWK: Final = 0x6E5F
+CAD_ENDPOINT: Final = 1
+HUB_NWK: Final = 0x0000
+ESME_NWK: Final = 0x1A2B
+GSME_NWK: Final = 0x4C3D
+HUB_ENDPOINT: Final = 1
+GPF_ENDPOINT: Final = 2
+ESME_ENDPOINT: Final = 1
+GSME_ENDPOINT: Final = 1
+
+# ZSE device ids
+_ESI: Final = 0x0500
+_METERING_DEVICE: Final = 0x0501
+_IHD: Final = 0x0503
+
+MAX_PERIODS: Final = 24
+"""Profile intervals per GetProfileResponse (3 bytes each; the frame stays <= 82 bytes)."""
+
+
+def zcl_time(unix: int) -> int:
+    """Unix seconds -> ZCL UTCTime."""
+    return max(0, unix - c.ZCL_EPOCH)
+
+
+def unix_time(zcl: int) -> int:
+    """ZCL UTCTime -> Unix seconds."""
+    return zcl + c.ZCL_EPOCH
+
+
+@dataclass(frozen=True, slots=True)
+class RadioFrame:
+    """One frame on the virtual radio (what a capture writer needs)."""
+
+    timestamp: float
+    src_nwk: int
+    dst_nwk: int
+    src_ep: int
+    dst_ep: int
+    profile: int
+    cluster: int
+    aps_counter: int
+    zcl: bytes
+
+
+type FrameObserver = Callable[[RadioFrame], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MeterIdentity:
+    """What a meter's Basic cluster reports."""
+
+    manufacturer: str
+    model: str
+    date_code: str = "20230614"
+    sw_build_id: str = "2.1.7"
+
+
+IDENTITIES: Final[dict[str, dict[str, MeterIdentity]]] = {
+    "smets2": {
+        "hub": MeterIdentity("Toshiba", "CHF-2.4GHz-N", "20221103", "1.4.2"),
+        "esme": MeterIdentity("Landis & Gyr", "E470-5394"),
+        "gsme": MeterIdentity("Landis & Gyr", "G470-672", "20230302", "1.9.0"),
+    },
+    "smets1": {
+        "hub": MeterIdentity("Landis & Gyr", "Ecometer S1 Hub", "20170519", "0.9.8"),
+        "esme": MeterIdentity("Landis & Gyr", "E470", "20170519", "3.02"),
+        "gsme": MeterIdentity("Landis & Gyr", "G470", "20170519", "2.11"),
+    },
+}
+
+
+@dataclass(slots=True)
+class Faults:
+    """Fault injection. Counters count frames the app sends to a meter."""
+
+    drop_requests: int = 0
+    """Requests to swallow (the app times out)."""
+    malformed_responses: int = 0
+    """Responses to truncate so zigpy cannot parse them."""
+    radio_lost: bool = False
+    """Every frame in either direction is lost."""
+    response_delay: float = 0.0
+    """Real seconds before a response is delivered (0: next loop turn)."""
+    sentinels: set[tuple[int, int]] = field(default_factory=set)
+    """(cluster, attribute) pairs every meter answers with the invalid pattern."""
+
+
+class SimulatedApplication(zigpy.application.ControllerApplication):
+    """A zigpy application whose radio is a :class:`HanSimulator`."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Take the simulator from the config (key :data:`CONF_SIMULATOR`)."""
+        simulator = config.get(CONF_SIMULATOR)
+        if not isinstance(simulator, HanSimulator):
+            msg = f"the simulated application needs a HanSimulator under {CONF_SIMULATOR!r}"
+            raise TypeError(msg)
+        super().__init__(config)
+        self.simulator: HanSimulator = simulator
+
+    async def connect(self) -> None:
+        """Attach to the simulator (there is no hardware)."""
+        self.simulator.attach(self)
+
+    async def disconnect(self) -> None:
+        """Detach from the simulator."""
+        self.simulator.detach(self)
+
+    async def load_network_info(self, *, load_devices: bool = False) -> None:
+        """Return the CAD's place on the hub's network."""
+        sim = self.simulator
+        self.state.node_info = zigpy.state.NodeInfo(
+            nwk=_t.NWK(CAD_NWK),
+            ieee=sim.cad_ieee,
+            logical_type=zdo_t.LogicalType.Router,
+            manufacturer="SMETS HAN",
+            model="Simulated CAD",
+            version="1",
+        )
+        self.state.network_info = zigpy.state.NetworkInfo(
+            extended_pan_id=t.ExtendedPanId(sim.hub.ieee),
+            pan_id=_t.PanId(0x1A62),
+            channel=_t.uint8_t(sim.channel),
+            nwk_manager_id=_t.NWK(HUB_NWK),
+            security_level=_t.uint8_t(5),
+        )
+
+    async def write_network_info(self, *, network_info: Any, node_info: Any) -> None:
+        """Nothing to write: the hub owns the network."""
+
+    async def reset_network_info(self) -> None:
+        """Nothing to reset."""
+
+    async def start_network(self) -> None:
+        """Create the zigpy devices for the CAD and the meters on the HAN."""
+        cad = self.add_device(self.state.node_info.ieee, self.state.node_info.nwk)
+        cad.node_desc = _node_descriptor(end_device=False)
+        cad.manufacturer = "SMETS HAN"
+        cad.model = "Simulated CAD"
+        endpoint = cad.add_endpoint(CAD_ENDPOINT)
+        endpoint.profile_id = SE_PROFILE
+        endpoint.device_type = cast("Any", _IHD)
+        endpoint.add_input_cluster(zgeneral.Basic.cluster_id)
+        endpoint.status = zigpy.endpoint.Status.ZDO_INIT
+        for device in self.simulator.devices:
+            self.simulator.populate(self, device)
+
+    async def force_remove(self, dev: Any) -> None:
+        """Nothing to remove on a simulated network."""
+
+    async def add_endpoint(self, descriptor: Any) -> None:
+        """Do nothing: the CAD's endpoints are fixed."""
+
+    async def permit_ncp(self, time_s: int = 60) -> None:
+        """Do nothing: joining is the hub's business."""
+
+    async def permit_with_link_key(
+        self, node: t.EUI64, link_key: t.KeyData, time_s: int = 60
+    ) -> None:
+        """Do nothing: joining is the hub's business."""
+
+    async def send_packet(self, packet: t.ZigbeePacket) -> None:
+        """Hand a frame to the simulated HAN."""
+        self.simulator.transmit(packet)
+
+
+def _node_descriptor(*, end_device: bool) -> zdo_t.NodeDescriptor:
+    if end_device:
+        logical = zdo_t.LogicalType.EndDevice
+        flags = zdo_t.NodeDescriptor.MACCapabilityFlags.AllocateAddress
+    else:
+        logical = zdo_t.LogicalType.Router
+        flags = (
+            zdo_t.NodeDescriptor.MACCapabilityFlags.FullFunctionDevice
+            | zdo_t.NodeDescriptor.MACCapabilityFlags.MainsPowered
+            | zdo_t.NodeDescriptor.MACCapabilityFlags.RxOnWhenIdle
+            | zdo_t.NodeDescriptor.MACCapabilityFlags.AllocateAddress
+        )
+    descriptor: zdo_t.NodeDescriptor = _zdo_t.NodeDescriptor(
+        logical_type=logical,
+        complex_descriptor_available=0,
+        user_descriptor_available=0,
+        reserved=0,
+        aps_flags=0,
+        frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
+        mac_capability_flags=flags,
+        manufacturer_code=0x1002,
+        maximum_buffer_size=82,
+        maximum_incoming_transfer_size=128,
+        server_mask=0,
+        maximum_outgoing_transfer_size=128,
+        descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE,
+    )
+    return descriptor
+
+
+def _ieee(seed: int, role: str) -> str:
+    digest = hashlib.sha256(f"{seed}:{role}".encode()).digest()[:8]
+    return ":".join(f"{b:02x}" for b in digest)
+
+
+def _octets(text: str) -> bytes:
+    return text.encode("ascii")
+
+
+class HanSimulator:
+    """A seeded, in-memory GB smart-meter HAN with a clock the tests control.
+
+    Parameters choose the installation: ``profile`` "smets2" (default) or
+    "smets1" meter identities; ``tiers`` 1, 2 or 4 on the ESME's time-of-use
+    tariff; ``prepayment`` for a Pay-As-You-Go meter; ``solar`` for midday
+    export. ``frame_observer`` sees every frame crossing the radio.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        profile: Literal["smets2", "smets1"] = "smets2",
+        tiers: int = 2,
+        prepayment: bool = False,
+        solar: bool = True,
+        clock: SimClock | None = None,
+        frame_observer: FrameObserver | None = None,
+    ) -> None:
+        """Build the HAN; nothing runs until :meth:`start`."""
+        if profile not in IDENTITIES:
+            msg = f"unknown meter profile {profile!r} (smets2 or smets1)"
+            raise ValueError(msg)
+        self.seed = seed
+        self.profile = profile
+        self.clock = clock if clock is not None else SimClock()
+        self.frame_observer = frame_observer
+        self.faults = Faults()
+        self.channel = 11 + seed % 16
+        self.cad_ieee = t.EUI64.convert(_ieee(seed, "cad"))
+        now = self.clock.time()
+        self.tariff = Tariff(tiers=tiers)
+        self.electricity = ElectricityMeter(seed, now, self.tariff, solar=solar)
+        self.gas = GasMeter(seed, now)
+        self.account = PrepaymentAccount(
+            self.electricity,
+            now,
+            hashlib.sha256(f"{seed}:utrn".encode()).digest(),
+            prepayment=prepayment,
+        )
+        self.gas_standing_charge = 31_430
+        self.gas_price = 6_240
+        self.provider_name = "Simulated Energy"
+        self.mpan = f"{1_900_000_000_000 + seed % 99_999_999_999:013d}"
+        self.mprn = f"{7_000_000_000 + seed % 999_999_999:010d}"
+        self.app: SimulatedApplication | None = None
+        self.requests = 0
+        """ZCL frames the application sent to the meters."""
+        self.gsme_wakeups = 0
+        """Frames addressed to the (sleeping) GSME: the library must send none."""
+        self.messages: list[tuple[int, str]] = []
+        self.events: dict[int, list[tuple[int, int, int]]] = {}
+        self._message_id = 1000
+        self._aps = dict.fromkeys((CAD_NWK, HUB_NWK, ESME_NWK, GSME_NWK), 0)
+        self._schedule: list[tuple[int, int, Callable[[int], None]]] = []
+        self._order = itertools.count()
+        self._outbox: list[tuple[EmulatedDevice, Reply]] = []
+        self._reporting: dict[tuple[int, int, int], tuple[list[int], int, int]] = {}
+        self._last_credit_status = self.account.status(now)
+        identities = IDENTITIES[profile]
+        self.hub = self._build_hub(identities["hub"])
+        self.esme = self._build_esme(identities["esme"])
+        self.gsme = self._build_gsme(identities["gsme"])
+        self.devices = (self.hub, self.esme, self.gsme)
+        self._by_nwk = {device.nwk: device for device in self.devices}
+        self.clock.on_advance(self._on_advance)
+        self._schedule_gas(now)
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def zigpy_config(self) -> dict[str, Any]:
+        """Return the zigpy configuration of the simulated radio: in memory, nothing else."""
+        return {
+            zconf.CONF_DEVICE: {zconf.CONF_DEVICE_PATH: "simulator://han"},
+            zconf.CONF_DATABASE: None,
+            zconf.CONF_NWK_BACKUP_ENABLED: False,
+            zconf.CONF_TOPO_SCAN_ENABLED: False,
+            zconf.CONF_WATCHDOG_ENABLED: False,
+            zconf.CONF_OTA: {zconf.CONF_OTA_ENABLED: False},
+            CONF_SIMULATOR: self,
+        }
+
+    async def start(self) -> SimulatedApplication:
+        """Start a :class:`SimulatedApplication` on this HAN and return it."""
+        app = await SimulatedApplication.new(self.zigpy_config(), start_radio=True)
+        assert isinstance(app, SimulatedApplication)
+        return app
+
+    def attach(self, app: SimulatedApplication) -> None:
+        """Remember the application (it calls this when it connects)."""
+        self.app = app
+
+    def detach(self, app: SimulatedApplication) -> None:
+        """Forget the application (it calls this when it disconnects)."""
+        if self.app is app:
+            self.app = None
+
+    def populate(self, app: SimulatedApplication, device: EmulatedDevice) -> None:
+        """Create the zigpy device for an emulated one, as an interview would."""
+        zdev = zigpy.device.Device(app, device.ieee, _t.NWK(device.nwk))
+        app.devices[device.ieee] = zdev
+        zdev.node_desc = _node_descriptor(end_device=device.end_device)
+        zdev.manufacturer = device.manufacturer
+        zdev.model = device.model
+        for sim_ep in device.endpoints.values():
+            endpoint = zdev.add_endpoint(sim_ep.endpoint_id)
+            endpoint.profile_id = sim_ep.profile_id
+            endpoint.device_type = cast("Any", sim_ep.device_type)
+            for cluster_id in sim_ep.clusters:
+                endpoint.add_input_cluster(cluster_id)
+            for cluster_id in sim_ep.out_clusters:
+                endpoint.add_output_cluster(cluster_id)
+            endpoint.status = zigpy.endpoint.Status.ZDO_INIT
+
+    # --- time ----------------------------------------------------------------------
+
+    async def advance(self, seconds: float) -> None:
+        """Move simulated time on and deliver what the meters sent meanwhile."""
+        self.clock.advance(seconds)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Let queued frames reach the application (a few loop turns)."""
+        for _ in range(4):
+            await asyncio.sleep(0)
+
+    def schedule(self, when: int, action: Callable[[int], None]) -> None:
+        """Run ``action(now)`` when simulated time reaches ``when`` (Unix seconds)."""
+        heapq.heappush(self._schedule, (when, next(self._order), action))
+
+    def _on_advance(self, old: int, new: int) -> None:
+        while self._schedule and self._schedule[0][0] <= new:
+            when, _, action = heapq.heappop(self._schedule)
+            action(when)
+        self._check_credit(new)
+        self._send_reports(old, new)
+        self._flush()
+
+    def _schedule_gas(self, now: int) -> None:
+        # The GPF's mirror moves when a half hour completes; report it then
+        nxt = now - now % HALF_HOUR + HALF_HOUR
+
+        def update(when: int) -> None:
+            self._queue_report(self.hub, GPF_ENDPOINT, zse.Metering.cluster_id, when)
+            self.schedule(when + HALF_HOUR, update)
+
+        self.schedule(nxt, update)
+
+    # --- reporting -------------------------------------------------------------------
+
+    def _queue_report(
+        self, device: EmulatedDevice, ep: int, cluster_id: int, now: int
+    ) -> None:
+        config = self._reporting.get((device.nwk, ep, cluster_id))
+        if config is None:
+            return
+        reply = device.report_frame(ep, cluster_id, config[0], now)
+        if reply is not None:
+            self._outbox.append((device, reply))
+
+    def configure_reports(
+        self,
+        device: EmulatedDevice,
+        ep: int,
+        cluster_id: int,
+        attr_ids: list[int],
+        interval: int,
+    ) -> None:
+        """Make ``device`` report ``attr_ids`` every ``interval`` simulated seconds."""
+        self._reporting[(device.nwk, ep, cluster_id)] = (
+            list(attr_ids),
+            interval,
+            self.clock.time(),
+        )
+
+    def _send_reports(self, old: int, new: int) -> None:
+        for (nwk, ep, cluster_id), (attrs, interval, since) in list(
+            self._reporting.items()
+        ):
+            if interval <= 0 or new - since < interval:
+                continue
+            if (
+                nwk == HUB_NWK
+                and ep == GPF_ENDPOINT
+                and cluster_id == zse.Metering.cluster_id
+            ):
+                continue  # the GPF reports on its own half-hourly rhythm
+            device = self._by_nwk[nwk]
+            # Coalesce: a long advance sends one report with the latest values
+            self._reporting[(nwk, ep, cluster_id)] = (attrs, interval, new)
+            reply = device.report_frame(ep, cluster_id, attrs, new)
+            if reply is not None:
+                self._outbox.append((device, reply))
+
+    # --- on-demand and scheduled pushes ------------------------------------------------
+
+    def push_alert(
+        self,
+        code: int,
+        *,
+        fuel: Literal["electricity", "gas"] = "electricity",
+        when: int | None = None,
+    ) -> None:
+        """Queue a PublishEvent carrying a GBCS alert code."""
+        now = self.clock.time() if when is None else when
+        device, ep = (
+            (self.esme, ESME_ENDPOINT)
+            if fuel == "electricity"
+            else (self.hub, GPF_ENDPOINT)
+        )
+        log = self.events.setdefault(device.nwk, [])
+        log.insert(0, (now, code, 0x06))
+        del log[20:]
+        self._outbox.append(
+            (
+                device,
+                device.command_frame(
+                    ep,
+                    c.Events,
+                    "publish_event",
+                    log_id=c.EventLogId.GBCS_General_Event_Log,
+                    event_id=code,
+                    event_time=zcl_time(now),
+                    event_control=0,
+                    event_data=b"",
+                ),
+            )
+        )
+
+    def push_message(
+        self,
+        text: str,
+        *,
+        minutes: int = 1440,
+        confirm: bool = False,
+        when: int | None = None,
+    ) -> int:
+        """Queue a DisplayMessage from the supplier; return its message id."""
+        now = self.clock.time() if when is None else when
+        self._message_id += 1
+        self.messages.insert(0, (self._message_id, text))
+        control = 0x80 if confirm else 0x00
+        self._outbox.append(
+            (
+                self.esme,
+                self.esme.command_frame(
+                    ESME_ENDPOINT,
+                    c.Messaging,
+                    "display_message",
+                    message_id=self._message_id,
+                    message_control=control,
+                    start_time=zcl_time(now),
+                    duration_in_minutes=minutes,
+                    message=text,
+                    extended_message_control=0,
+                ),
+            )
+        )
+        return self._message_id
+
+    def push_price(self) -> None:
+        """Queue a PublishPrice for the tier in force."""
+        self._outbox.append((self.esme, self._publish_price(self.clock.time(), None)))
+
+    def push_prepay_snapshot(self) -> None:
+        """Queue a PublishPrepaySnapshot (debt/credit status payload)."""
+        self._outbox.append((self.esme, self._prepay_snapshot(self.clock.time(), None)))
+
+    async def send_alert(
+        self, code: int, *, fuel: Literal["electricity", "gas"] = "electricity"
+    ) -> None:
+        """Send an alert now and let it arrive."""
+        self.push_alert(code, fuel=fuel)
+        self._flush()
+        await self.settle()
+
+    async def send_message(
+        self, text: str, *, minutes: int = 1440, confirm: bool = False
+    ) -> int:
+        """Send a supplier message now and let it arrive."""
+        message_id = self.push_message(text, minutes=minutes, confirm=confirm)
+        self._flush()
+        await self.settle()
+        return message_id
+
+    async def send_price(self) -> None:
+        """Publish the current price now."""
+        self.push_price()
+        self._flush()
+        await self.settle()
+
+    async def send_prepay_snapshot(self) -> None:
+        """Publish a prepayment snapshot now."""
+        self.push_prepay_snapshot()
+        self._flush()
+        await self.settle()
+
+    def schedule_alert(
+        self,
+        after: int,
+        code: int,
+        *,
+        fuel: Literal["electricity", "gas"] = "electricity",
+    ) -> None:
+        """Send an alert ``after`` simulated seconds from now."""
+        self.schedule(
+            self.clock.time() + after,
+            lambda when: self.push_alert(code, fuel=fuel, when=when),
+        )
+
+    def schedule_message(self, after: int, text: str) -> None:
+        """Send a supplier message ``after`` simulated seconds from now."""
+
+        def send(when: int) -> None:
+            self.push_message(text, when=when)
+
+        self.schedule(self.clock.time() + after, send)
+
+    def _check_credit(self, now: int) -> None:
+        if not self.account.prepayment:
+            return
+        status = self.account.status(now)
+        became = status & ~self._last_credit_status
+        self._last_credit_status = status
+        for bit, code in ((0x02, 0x810D), (0x08, 0x8119), (0x40, 0x81AA)):
+            if became & bit:
+                self.push_alert(code, when=now)
+
+    # --- faults -----------------------------------------------------------------------
+
+    def radio_loss(self) -> None:
+        """Lose the radio link: every frame is dropped until :meth:`radio_return`."""
+        self.faults.radio_lost = True
+
+    def radio_return(self) -> None:
+        """Restore the radio link."""
+        self.faults.radio_lost = False
+
+    def drop_requests(self, count: int = 1) -> None:
+        """Swallow the next ``count`` requests (they time out)."""
+        self.faults.drop_requests += count
+
+    def malform_responses(self, count: int = 1) -> None:
+        """Truncate the next ``count`` responses so they cannot be parsed."""
+        self.faults.malformed_responses += count
+
+    def set_sentinel(self, cluster_id: int, attr_id: int, *, on: bool = True) -> None:
+        """Answer an attribute with its invalid pattern (all ones) on every meter."""
+        for device in self.devices:
+            if on:
+                device.sentinels.add((cluster_id, attr_id))
+            else:
+                device.sentinels.discard((cluster_id, attr_id))
+
+    def meter_exchange(
+        self, fuel: Literal["electricity", "gas"] = "electricity"
+    ) -> None:
+        """Replace a meter: its registers restart from zero and its history is gone."""
+        now = self.clock.time()
+        if fuel == "electricity":
+            self.electricity.exchange(now)
+            self.account = PrepaymentAccount(
+                self.electricity,
+                now,
+                self.account.utrns.key,
+                prepayment=self.account.prepayment,
+            )
+        else:
+            self.gas.exchange(now)
+
+    def issue_utrn(self, amount_pence: int) -> str:
+        """Return a valid UTRN for this ESME worth ``amount_pence``."""
+        return self.account.utrns.issue(amount_pence)
+
+    # --- the radio ---------------------------------------------------------------------
+
+    def _observe(  # noqa: PLR0917 - the fields of a frame
+        self,
+        src: int,
+        dst: int,
+        src_ep: int,
+        dst_ep: int,
+        profile: int,
+        cluster: int,
+        data: bytes,
+    ) -> None:
+        counter = self._aps.get(src, 0)
+        self._aps[src] = (counter + 1) & 0xFF
+        if self.frame_observer is not None:
+            self.frame_observer(
+                RadioFrame(
+                    float(self.clock.time()),
+                    src,
+                    dst,
+                    src_ep,
+                    dst_ep,
+                    profile,
+                    cluster,
+                    counter,
+                    data,
+                )
+            )
+
+    def transmit(self, packet: t.ZigbeePacket) -> None:
+        """Deliver a frame from the application to the emulated device."""
+        dst = packet.dst
+        if dst is None or dst.addr_mode != t.AddrMode.NWK or packet.dst_ep == 0:
+            return  # broadcasts and ZDO: the hub handles joining, nothing to answer
+        data = packet.data.serialize()
+        self._observe(
+            CAD_NWK,
+            int(cast("int", dst.address)),
+            int(packet.src_ep or 0),
+            int(packet.dst_ep or 0),
+            int(packet.profile_id),
+            int(packet.cluster_id),
+            data,
+        )
+        device = self._by_nwk.get(int(cast("int", dst.address)))
+        if device is None:
+            return
+        self.requests += 1
+        if device is self.gsme:
+            self.gsme_wakeups += 1
+            return  # asleep: a GSME answers nobody but its GPF
+        if self.faults.radio_lost:
+            return
+        if self.faults.drop_requests > 0:
+            self.faults.drop_requests -= 1
+            return
+        now = self.clock.time()
+        try:
+            replies = device.handle(
+                int(packet.dst_ep or 0), int(packet.cluster_id), data, now
+            )
+        except ValueError:
+            _LOGGER.debug("Unparseable frame to %s: %s", device.name, data.hex())
+            return
+        self._outbox.extend((device, reply) for reply in replies)
+        self._flush()
+
+    def _flush(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        for device, reply in outbox:
+            self._send_to_app(device, reply)
+
+    def _send_to_app(self, device: EmulatedDevice, reply: Reply) -> None:
+        app = self.app
+        if app is None or self.faults.radio_lost:
+            return
+        data = reply.data
+        if self.faults.malformed_responses > 0 and len(data) > 4:
+            self.faults.malformed_responses -= 1
+            data = data[: 3 + (len(data) - 3) // 2 - 1]
+        profile = device.endpoints[reply.src_ep].profile_id
+        self._observe(
+            device.nwk,
+            CAD_NWK,
+            reply.src_ep,
+            CAD_ENDPOINT,
+            profile,
+            reply.cluster_id,
+            data,
+        )
+        packet = t.ZigbeePacket(
+            timestamp=self.clock.now(),
+            src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(device.nwk)),
+            src_ep=_t.uint8_t(reply.src_ep),
+            dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(CAD_NWK)),
+            dst_ep=_t.uint8_t(CAD_ENDPOINT),
+            tsn=_t.uint8_t(data[2] if len(data) > 2 else 0),
+            profile_id=_t.uint16_t(profile),
+            cluster_id=_t.uint16_t(reply.cluster_id),
+            data=t.SerializableBytes(data),
+            lqi=_t.uint8_t(200),
+            rssi=_t.int8s(-48),
+        )
+        loop = asyncio.get_running_loop()
+        if self.faults.response_delay > 0:
+            loop.call_later(self.faults.response_delay, self._deliver, app, packet)
+        else:
+            loop.call_soon(self._deliver, app, packet)
+
+    def _deliver(self, app: SimulatedApplication, packet: t.ZigbeePacket) -> None:
+        if self.app is app:  # frames still in flight when the app left are lost
+            app.packet_received(packet)
+
+    # --- device builders ---------------------------------------------------------------
+
+    def _basic(
+        self, identity: MeterIdentity, *, battery: bool = False
+    ) -> ServerCluster:
+        return ServerCluster(
+            zgeneral.Basic,
+            {
+                0x0000: lambda _: 3,
+                0x0001: lambda _: 1,
+                0x0003: lambda _: 2,
+                0x0004: lambda _: identity.manufacturer,
+                0x0005: lambda _: identity.model,
+                0x0006: lambda _: identity.date_code,
+                0x0007: lambda _: 0x03 if battery else 0x01,
+                0x4000: lambda _: identity.sw_build_id,
+            },
+        )
+
+    def _key_establishment(self, device_name: str) -> ServerCluster:
+        def reply(
+            name: str, size: int
+        ) -> Callable[[foundation.ZCLHeader, Any, int], list[Reply]]:
+            def handler(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+                device = self._device_named(device_name)
+                ep = next(iter(device.endpoints))
+                blob = hashlib.sha256(
+                    f"{self.seed}:{device_name}:{name}:{now}".encode()
+                ).digest()
+                blob = (blob * (size // len(blob) + 1))[:size]
+                fields: dict[str, Any]
+                if name == "initiate_key_establishment_response":
+                    fields = {
+                        "key_establishment_suite": c.KeyEstablishmentSuite.CBKE_ECMQV_283k1,
+                        "ephemeral_data_generate_time": 10,
+                        "confirm_key_generate_time": 10,
+                        "identity": c.RemainingBytes(blob),
+                    }
+                elif name == "ephemeral_data_response":
+                    fields = {"ephemeral_data": c.RemainingBytes(blob)}
+                else:
+                    fields = {
+                        "secure_message_authentication_code": c.RemainingBytes(blob)
+                    }
+                return [
+                    device.command_frame(
+                        ep, c.KeyEstablishment, name, tsn=hdr.tsn, **fields
+                    )
+                ]
+
+            return handler
+
+        return ServerCluster(
+            c.KeyEstablishment,
+            {0x0000: lambda _: c.KeyEstablishmentSuite.CBKE_ECMQV_283k1},
+            {
+                0x00: reply("initiate_key_establishment_response", 74),
+                0x01: reply("ephemeral_data_response", 37),
+                0x02: reply("confirm_key_data_response", 16),
+                0x03: lambda hdr, args, now: [],
+            },
+        )
+
+    def _device_named(self, name: str) -> EmulatedDevice:
+        return next(d for d in self.devices if d.name == name)
+
+    def _device_management(self) -> ServerCluster:
+        return ServerCluster(
+            c.DeviceManagement,
+            {
+                0x0100: lambda _: 0x00001234,
+                0x0101: lambda _: _octets(self.provider_name),
+                0x0102: lambda _: _octets("0800 000 0000"),
+            },
+        )
+
+    def _events(self, device_name: str, ep: int) -> ServerCluster:
+        def get_log(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            device = self._device_named(device_name)
+            entries = self.events.get(device.nwk, [])[
+                : max(1, int(args.number_of_events))
+            ]
+            payload = [
+                c.EventLogEntry(
+                    log_id=log, event_id=code, event_time=zcl_time(when), event_data=b""
+                )
+                for when, code, log in entries[:5]
+            ]
+            return [
+                device.command_frame(
+                    ep,
+                    c.Events,
+                    "publish_event_log",
+                    tsn=hdr.tsn,
+                    total_number_of_matching_events=len(entries),
+                    command_index=0,
+                    total_commands=1,
+                    number_of_events_log_payload_control=len(payload) << 4,
+                    log_payload=payload,
+                )
+            ]
+
+        return ServerCluster(
+            c.Events, {}, {0x00: get_log, 0x01: lambda hdr, args, now: []}
+        )
+
+    def _build_hub(self, identity: MeterIdentity) -> EmulatedDevice:
+        gas = self.gas
+        hub = EmulatedDevice(
+            "hub",
+            _ieee(self.seed, "hub"),
+            HUB_NWK,
+            manufacturer=identity.manufacturer,
+            model=identity.model,
+        )
+        hub.add(
+            SimEndpoint(
+                HUB_ENDPOINT,
+                _ESI,
+                {
+                    0x0000: self._basic(identity),
+                    0x000A: ServerCluster(
+                        zgeneral.Time,
+                        {0x0000: zcl_time, 0x0001: lambda _: 0x02},
+                    ),
+                    0x0708: self._device_management(),
+                    0x0800: self._key_establishment("hub"),
+                },
+            )
+        )
+
+        def day_kwh(now: int) -> int:
+            return gas.kwh_x1000(gas.day_volume(now))
+
+        def previous_day(now: int) -> int:
+            midnight = now - now % 86_400
+            return gas.register(midnight) - gas.register(
+                max(midnight - 86_400, gas.base * HALF_HOUR)
+            )
+
+        metering = ServerCluster(
+            c.Metering,
+            {
+                0x0000: gas.register,
+                0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
+                0x0014: lambda _: 0x02,
+                0x0200: lambda _: 0x00,
+                0x0205: lambda _: 3_650,
+                0x0300: lambda _: 0x01,
+                0x0301: lambda _: 1,
+                0x0302: lambda _: 1_000,
+                0x0303: lambda _: 0xBB,
+                0x0304: lambda _: 0xAB,
+                0x0305: lambda _: 0xBB,
+                0x0306: lambda _: zse.MeteringDeviceType.Mirrored_Gas_Metering,
+                0x0307: lambda _: _octets(self.mprn),
+                0x0308: lambda _: _octets(f"G4W{self.seed % 100_000_000:08d}"),
+                0x0312: lambda _: 0x00,
+                0x0313: lambda _: 0xAB,
+                0x0314: lambda _: 0xBB,
+                0x0401: gas.day_volume,
+                0x0403: previous_day,
+                0x0500: lambda _: MAX_PERIODS,
+                0x0C01: day_kwh,
+                0x0C03: lambda now: gas.kwh_x1000(previous_day(now)),
+            },
+            {0x00: self._get_profile("hub", GPF_ENDPOINT, gas=True)},
+        )
+        price = ServerCluster(
+            c.Price,
+            {
+                0x0000: lambda _: b"Gas",
+                0x0300: lambda _: zse.MeteringDeviceType.Gas_Metering,
+                0x0301: lambda _: self.gas_standing_charge,
+                0x0302: lambda _: gas.conversion_factor,
+                0x0303: lambda _: 0x60,
+                0x0304: lambda _: gas.calorific_value,
+                0x0305: lambda _: c.CalorificValueUnit.MJ_per_m3,
+                0x0306: lambda _: 0x30,
+                0x0410: lambda _: self.gas_price,
+                0x0610: lambda _: b"Standard Gas",
+                0x0611: lambda _: 1,
+                0x0615: lambda _: 0x00,
+                0x0616: lambda _: 826,
+                0x0617: lambda _: 0x30,
+            },
+        )
+        hub.add(
+            SimEndpoint(
+                GPF_ENDPOINT,
+                _METERING_DEVICE,
+                {
+                    0x0000: self._basic(IDENTITIES[self.profile]["gsme"], battery=True),
+                    0x0700: price,
+                    0x0702: metering,
+                    0x0708: self._device_management(),
+                    0x0709: self._events("hub", GPF_ENDPOINT),
+                },
+            )
+        )
+        return hub
+
+    def _get_profile(
+        self, device_name: str, ep: int, *, gas: bool
+    ) -> Callable[[foundation.ZCLHeader, Any, int], list[Reply]]:
+        def handler(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            device = self._device_named(device_name)
+            channel, end_time, periods = c.command_fields(args)[:3]
+            status = c.ProfileStatus.Success
+            intervals: list[int] = []
+            newest = now // HALF_HOUR - 1
+            oldest = (
+                self.gas.first_available(now)
+                if gas
+                else self.electricity.first_available(now)
+            )
+            if end_time:
+                newest = min(newest, unix_time(int(end_time)) // HALF_HOUR - 1)
+            if gas and channel != c.IntervalChannel.Consumption_Delivered:
+                status = c.ProfileStatus.Interval_Channel_Not_Supported
+            elif channel not in (0, 1):
+                status = c.ProfileStatus.Undefined_Interval_Channel
+            elif periods > MAX_PERIODS:
+                status = c.ProfileStatus.More_Periods_Requested_Than_Can_Be_Returned
+            elif newest < oldest:
+                status = c.ProfileStatus.No_Intervals_Available
+            else:
+                value = (
+                    self.gas.litres
+                    if gas
+                    else self.electricity.import_wh
+                    if channel == 0
+                    else self.electricity.export_wh
+                )
+                intervals = [
+                    value(i)
+                    for i in range(
+                        newest, max(oldest, newest - int(periods) + 1) - 1, -1
+                    )
+                ]
+            return [
+                device.command_frame(
+                    ep,
+                    c.Metering,
+                    "get_profile_response",
+                    tsn=hdr.tsn,
+                    **dict(
+                        zip(
+                            [
+                                f.name
+                                for f in c.Metering.client_commands[0].schema.fields
+                            ],
+                            (
+                                zcl_time((newest + 1) * HALF_HOUR)
+                                if intervals
+                                else end_time,
+                                status,
+                                c.ProfileIntervalPeriod.Minutes_30,
+                                len(intervals),
+                                intervals,
+                            ),
+                            strict=True,
+                        )
+                    ),
+                )
+            ]
+
+        return handler
+
+    def _publish_price(self, now: int, tsn: int | None) -> Reply:
+        tariff = self.tariff
+        tier = tariff.tier_at(now)
+        # The current tier's block runs to the next half hour at which the tier changes
+        start = now - now % HALF_HOUR
+        while start > now - 86_400 and tariff.tier_at(start - HALF_HOUR) == tier:
+            start -= HALF_HOUR
+        end = now - now % HALF_HOUR + HALF_HOUR
+        while end < now + 86_400 and tariff.tier_at(end) == tier:
+            end += HALF_HOUR
+        return self.esme.command_frame(
+            ESME_ENDPOINT,
+            c.Price,
+            "publish_price",
+            tsn=tsn,
+            provider_id=0x00001234,
+            rate_label=_octets(tariff.label(tier)),
+            issuer_event_id=now // HALF_HOUR,
+            current_time=zcl_time(now),
+            unit_of_measure=zse.MeteringUnitofMeasure.Kwh_and_Kwh_binary,
+            currency=826,
+            price_trailing_digit_and_price_tier=(3 << 4) | tier,
+            number_of_price_tiers_and_register_tier=(tariff.tiers << 4) | tier,
+            start_time=zcl_time(start),
+            duration_in_minutes=(end - start) // 60,
+            price=tariff.price(tier),
+        )
+
+    def _prepay_snapshot(self, now: int, tsn: int | None) -> Reply:
+        account = self.account
+        status = c.DebtCreditStatus(
+            accumulated_debt=0,
+            type1_debt_remaining=0,
+            type2_debt_remaining=0,
+            type3_debt_remaining=0,
+            emergency_credit_remaining=account.emergency_credit(now),
+            credit_remaining=account.credit(now),
+        )
+        return self.esme.command_frame(
+            ESME_ENDPOINT,
+            c.Prepayment,
+            "publish_prepay_snapshot",
+            tsn=tsn,
+            snapshot_id=now // 60,
+            snapshot_time=zcl_time(now),
+            total_snapshots_found=1,
+            command_index=0,
+            total_number_of_commands=1,
+            snapshot_cause=0x00000001,
+            snapshot_payload_type=0,
+            snapshot_payload=c.RemainingBytes(status.serialize()),
+        )
+
+    def _build_esme(self, identity: MeterIdentity) -> EmulatedDevice:
+        meter = self.electricity
+        tariff = self.tariff
+        esme = EmulatedDevice(
+            "esme",
+            _ieee(self.seed, "esme"),
+            ESME_NWK,
+            manufacturer=identity.manufacturer,
+            model=identity.model,
+        )
+
+        def previous_day(register: Callable[[int], int]) -> Callable[[int], int]:
+            def read(now: int) -> int:
+                midnight = now - now % 86_400
+                floor = meter.base * HALF_HOUR
+                return register(max(midnight, floor)) - register(
+                    max(midnight - 86_400, floor)
+                )
+
+            return read
+
+        def supply(now: int) -> int:
+            if self.account.prepayment and self.account.status(now) & 0x40:
+                return 0x01  # armed: credit and emergency credit exhausted
+            return 0x02
+
+        metering_attrs: dict[int, Callable[[int], Any]] = {
+            0x0000: meter.import_register,
+            0x0001: meter.export_register,
+            0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
+            0x0014: supply,
+            0x0020: tariff.tier_at,
+            0x0200: lambda _: 0x00,
+            0x0300: lambda _: 0x00,
+            0x0301: lambda _: 1,
+            0x0302: lambda _: 1_000,
+            0x0303: lambda _: 0xBB,
+            0x0304: lambda _: 0xAB,
+            0x0305: lambda _: 0xBB,
+            0x0306: lambda _: zse.MeteringDeviceType.Electric_Metering,
+            0x0307: lambda _: _octets(self.mpan),
+            0x0308: lambda _: _octets(f"21E{self.seed % 10_000_000:07d}"),
+            0x0400: meter.demand_w,
+            0x0401: meter.day_import,
+            0x0402: meter.day_export,
+            0x0403: previous_day(meter.import_register),
+            0x0404: previous_day(meter.export_register),
+            0x0500: lambda _: MAX_PERIODS,
+        }
+        for tier in range(1, tariff.tiers + 1):
+            metering_attrs[0x0100 + 2 * (tier - 1)] = (  # noqa: PLC3002 - binds the loop variable
+                lambda k: lambda now: meter.tier_register(k, now)
+            )(tier)
+
+        price_attrs: dict[int, Callable[[int], Any]] = {
+            0x0300: lambda _: zse.MeteringDeviceType.Electric_Metering,
+            0x0301: lambda _: tariff.standing_charge,
+            0x0610: lambda _: _octets(f"Smart TOU {tariff.tiers}"),
+            0x0611: lambda _: tariff.tiers,
+            0x0615: lambda _: 0x00,
+            0x0616: lambda _: 826,
+            0x0617: lambda _: 0x30,
+        }
+        for tier in range(1, tariff.tiers + 1):
+            price_attrs[tier - 1] = (lambda k: lambda _: _octets(tariff.label(k)))(tier)  # noqa: PLC3002 - binds the loop variable
+            price_attrs[0x0400 + 0x10 * tier] = (lambda k: lambda _: tariff.price(k))(  # noqa: PLC3002 - binds the loop variable
+                tier
+            )
+
+        def account() -> PrepaymentAccount:
+            return self.account
+
+        prepay_attrs: dict[int, Callable[[int], Any]] = {
+            0x0000: lambda _: 0x0003 if account().prepayment else 0x0000,
+            0x0001: lambda now: account().credit(now),
+            0x0002: lambda now: account().emergency_credit(now),
+            0x0003: lambda now: account().status(now),
+            0x0004: zcl_time,
+            0x0005: lambda _: 0,
+            0x0010: lambda _: account().emergency_credit_limit,
+            0x0011: lambda _: account().emergency_credit_threshold,
+            0x0020: lambda _: account().total_credit_added,
+            0x0021: lambda _: account().max_credit_limit,
+            0x0022: lambda _: account().max_credit_per_top_up,
+            0x0031: lambda _: account().low_credit_warning,
+            0x0040: lambda _: 0,
+            0x0400: lambda _: 0x0000,
+            0x0500: lambda _: 0x2B,  # money in 1/1000 p: 3 digits right of the point
+            0x0502: lambda _: 0x00,
+            0x0503: lambda _: 826,
+        }
+        for n in range(5):
+            base = 0x0100 + 0x10 * n
+            prepay_attrs[base] = (  # noqa: PLC3002 - binds the loop variable
+                lambda k: (
+                    lambda _: (
+                        zcl_time(account().top_up_log[k][0])
+                        if k < len(account().top_up_log)
+                        else 0
+                    )
+                )
+            )(n)
+            prepay_attrs[base + 1] = (  # noqa: PLC3002 - binds the loop variable
+                lambda k: (
+                    lambda _: (
+                        account().top_up_log[k][1]
+                        if k < len(account().top_up_log)
+                        else 0
+                    )
+                )
+            )(n)
+            prepay_attrs[base + 2] = (  # noqa: PLC3002 - binds the loop variable
+                lambda k: (
+                    lambda _: (
+                        account().top_up_log[k][2]
+                        if k < len(account().top_up_log)
+                        else 0
+                    )
+                )
+            )(n)
+
+        def top_up(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            code = bytes(args.top_up_code).decode("ascii", "replace")
+            outcome = account().top_up(code, now)
+            replies = [
+                esme.command_frame(
+                    ESME_ENDPOINT,
+                    c.Prepayment,
+                    "consumer_top_up_response",
+                    tsn=hdr.tsn,
+                    result_type=outcome.result,
+                    top_up_value=outcome.value,
+                    source_of_top_up=args.originating_device,
+                    credit_remaining=account().credit(now),
+                )
+            ]
+            if outcome.alert is not None:
+                self.push_alert(outcome.alert, when=now)
+            self._last_credit_status = account().status(now)
+            return replies
+
+        def select_ec(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            ok = account().prepayment and account().select_emergency_credit(now)
+            if ok:
+                self.push_alert(0x81AB, when=now)
+                self._last_credit_status = account().status(now)
+            status = foundation.Status.SUCCESS if ok else foundation.Status.FAILURE
+            body = foundation.DefaultResponse(command_id=hdr.command_id, status=status)
+            return [
+                Reply(
+                    ESME_ENDPOINT,
+                    c.Prepayment.cluster_id,
+                    esme.header(
+                        hdr.tsn,
+                        foundation.GeneralCommand.Default_Response,
+                        general=True,
+                    )
+                    + body.serialize(),
+                )
+            ]
+
+        def last_message(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            if not self.messages:
+                body = foundation.DefaultResponse(
+                    command_id=hdr.command_id, status=foundation.Status.NOT_FOUND
+                )
+                return [
+                    Reply(
+                        ESME_ENDPOINT,
+                        c.Messaging.cluster_id,
+                        esme.header(
+                            hdr.tsn,
+                            foundation.GeneralCommand.Default_Response,
+                            general=True,
+                        )
+                        + body.serialize(),
+                    )
+                ]
+            message_id, text = self.messages[0]
+            return [
+                esme.command_frame(
+                    ESME_ENDPOINT,
+                    c.Messaging,
+                    "display_message",
+                    tsn=hdr.tsn,
+                    message_id=message_id,
+                    message_control=0,
+                    start_time=zcl_time(now),
+                    duration_in_minutes=1440,
+                    message=text,
+                    extended_message_control=0,
+                )
+            ]
+
+        esme.add(
+            SimEndpoint(
+                ESME_ENDPOINT,
+                _METERING_DEVICE,
+                {
+                    0x0000: self._basic(identity),
+                    0x0700: ServerCluster(
+                        c.Price,
+                        price_attrs,
+                        {
+                            0x00: lambda hdr, args, now: [
+                                self._publish_price(now, hdr.tsn)
+                            ]
+                        },
+                    ),
+                    0x0702: ServerCluster(
+                        c.Metering,
+                        metering_attrs,
+                        {0x00: self._get_profile("esme", ESME_ENDPOINT, gas=False)},
+                    ),
+                    0x0703: ServerCluster(
+                        c.Messaging,
+                        {},
+                        {
+                            0x00: last_message,
+                            0x01: lambda hdr, args, now: [],
+                            0x02: lambda hdr, args, now: [],
+                        },
+                    ),
+                    0x0705: ServerCluster(
+                        c.Prepayment,
+                        prepay_attrs,
+                        {
+                            0x00: select_ec,
+                            0x04: top_up,
+                            0x07: lambda hdr, args, now: [
+                                self._prepay_snapshot(now, hdr.tsn)
+                            ],
+                        },
+                    ),
+                    0x0708: self._device_management(),
+                    0x0709: self._events("esme", ESME_ENDPOINT),
+                    0x0800: self._key_establishment("esme"),
+                },
+            )
+        )
+        return esme
+
+    def _build_gsme(self, identity: MeterIdentity) -> EmulatedDevice:
+        gsme = EmulatedDevice(
+            "gsme",
+            _ieee(self.seed, "gsme"),
+            GSME_NWK,
+            manufacturer=identity.manufacturer,
+            model=identity.model,
+            end_device=True,
+        )
+        gsme.add(
+            SimEndpoint(
+                GSME_ENDPOINT,
+                _METERING_DEVICE,
+                {
+                    0x0000: self._basic(identity, battery=True),
+                    0x0702: ServerCluster(
+                        c.Metering,
+                        {
+                            0x0000: self.gas.register,
+                            0x0306: lambda _: zse.MeteringDeviceType.Gas_Metering,
+                        },
+                    ),
+                    0x0800: self._key_establishment("gsme"),
+                },
+            )
+        )
+        return gsme

@@ -1,0 +1,46 @@
+"""Fixtures for the HAN library tests (no Home Assistant here)."""
+
+# --- simulator, link and meters (test_clusters/simulator/link/meter) ---------
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from custom_components.smets.han.link import HanLink
+from custom_components.smets.han.simulator import (
+    HanSimulator,
+    RadioFrame,
+    SimulatedApplication,
+)
+
+FAST_TIMEOUT = 0.05
+"""Real seconds a request waits in tests before it times out."""
+
+
+@pytest.fixture
+def frames() -> list[RadioFrame]:
+    """Every frame that crossed the simulated radio, in order."""
+    return []
+
+
+@pytest.fixture
+def sim(frames: list[RadioFrame]) -> HanSimulator:
+    """A seeded SMETS2 HAN (2 tiers, credit mode, solar) observed into ``frames``."""
+    return HanSimulator(seed=7, frame_observer=frames.append)
+
+
+@pytest.fixture
+async def sim_app(sim: HanSimulator) -> AsyncIterator[SimulatedApplication]:
+    """The zigpy application running on ``sim`` (shut down afterwards)."""
+    app = await sim.start()
+    yield app
+    await app.shutdown()
+
+
+@pytest.fixture
+async def link(sim: HanSimulator) -> AsyncIterator[HanLink]:
+    """An open link on ``sim`` with a short request timeout."""
+    app = await sim.start()
+    han = await HanLink.open(app, request_timeout=FAST_TIMEOUT, clock=sim.clock.time)
+    yield han
+    await han.close()

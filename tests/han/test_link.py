@@ -1,0 +1,157 @@
+"""HanLink: discovery, the Smart Energy profile fix, errors, shutdown."""
+
+from __future__ import annotations
+
+import pytest
+import zigpy.device
+from zigpy.zcl.clusters import smartenergy as zse
+
+from custom_components.smets.han import clusters as c
+from custom_components.smets.han.errors import (
+    HanNotFound,
+    HanNotStarted,
+    HanTimeout,
+)
+from custom_components.smets.han.link import HanLink, SmartEnergyDevice, adopt_device
+from custom_components.smets.han.meter import RequestCounter, read_attributes
+from custom_components.smets.han.simulator import HanSimulator, RadioFrame
+
+from .conftest import FAST_TIMEOUT
+
+
+async def test_discovery(link: HanLink, sim: HanSimulator) -> None:
+    assert link.esme.nwk == sim.esme.nwk
+    assert link.gas.nwk == sim.hub.nwk
+    assert link.gas.endpoint.endpoint_id == 2
+    assert link.hub.nwk == 0x0000
+    assert link.gsme is not None
+    assert link.gsme.sleepy
+    assert link.has_gas
+    types = {found.nwk: found.metering_device_type for found in link.discovered}
+    assert types == {0x1A2B: 0x00, 0x0000: 0x80, 0x4C3D: None}
+    # one Read Attributes per awake Metering endpoint (+ the ESME's prepayment
+    # limits), none to the GSME
+    assert link.requests.total == 3
+    assert link.requests.by_cluster == {0x0702: 2, 0x0705: 1}
+    assert sim.gsme_wakeups == 0
+    assert {m.role for m in link.meters} == {"esme", "gpf"}
+
+
+async def test_clusters_attached_per_endpoint(link: HanLink) -> None:
+    assert type(link.esme.endpoint.in_clusters[0x0705]) is c.Prepayment
+    assert type(link.gas.endpoint.in_clusters[0x0702]) is c.Metering
+    assert isinstance(link.esme.endpoint.device, SmartEnergyDevice)
+
+
+async def test_smart_energy_frames_dropped_without_the_fix(
+    sim_app, sim: HanSimulator, frames: list[RadioFrame]
+) -> None:
+    """Plain zigpy drops the 0x0109 answer: the request times out."""
+    device = next(d for d in sim_app.devices.values() if d.nwk == sim.esme.nwk)
+    assert not isinstance(device, SmartEnergyDevice)
+    cluster = device.endpoints[1].in_clusters[0x0702]
+    with pytest.raises(HanTimeout):
+        await read_attributes(
+            cluster, [0x0000], counter=RequestCounter(), timeout=FAST_TIMEOUT
+        )
+    # the meter did answer, on the Smart Energy profile
+    assert [f.profile for f in frames] == [0x0109, 0x0109]
+    assert frames[1].src_nwk == sim.esme.nwk
+
+
+async def test_smart_energy_frames_reach_clusters_with_the_fix(
+    sim_app, sim: HanSimulator
+) -> None:
+    device = next(d for d in sim_app.devices.values() if d.nwk == sim.esme.nwk)
+    adopted = adopt_device(sim_app, device)
+    assert sim_app.devices[device.ieee] is adopted
+    assert adopt_device(sim_app, adopted) is adopted
+    cluster = adopted.endpoints[1].in_clusters[0x0702]
+    values = await read_attributes(
+        cluster, [0x0000], counter=RequestCounter(), timeout=FAST_TIMEOUT
+    )
+    assert values[0x0000] == sim.electricity.import_register(sim.clock.time())
+
+
+async def test_other_profiles_still_go_to_zigpy(sim_app, sim: HanSimulator) -> None:
+    device = adopt_device(
+        sim_app, next(d for d in sim_app.devices.values() if d.nwk == sim.esme.nwk)
+    )
+    seen = []
+    original = zigpy.device.Device.custom_profile_packet_received
+
+    def spy(self, packet):
+        seen.append(packet.profile_id)
+        return original(self, packet)
+
+    zigpy.device.Device.custom_profile_packet_received = spy
+    try:
+        import zigpy.types as t
+
+        device.packet_received(
+            t.ZigbeePacket(
+                src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=device.nwk),
+                src_ep=1,
+                dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=0x6E5F),
+                dst_ep=1,
+                profile_id=0xC216,
+                cluster_id=0x0702,
+                data=t.SerializableBytes(b"\x18\x01\x0b\x00\x00"),
+            )
+        )
+    finally:
+        zigpy.device.Device.custom_profile_packet_received = original
+    assert seen == [0xC216]
+
+
+async def test_no_meters_found() -> None:
+    sim = HanSimulator(seed=3)
+    app = await sim.start()
+    for ieee in [d.ieee for d in app.devices.values() if d.nwk in (0x1A2B, 0x0000)]:
+        del app.devices[ieee]
+    with pytest.raises(HanNotFound):
+        await HanLink.open(app, request_timeout=FAST_TIMEOUT)
+
+
+async def test_missing_gas_and_closed_link(sim: HanSimulator) -> None:
+    app = await sim.start()
+    hub = next(d for d in app.devices.values() if d.nwk == 0x0000)
+    del app.devices[hub.ieee]
+    link = await HanLink.open(app, request_timeout=FAST_TIMEOUT, clock=sim.clock.time)
+    assert not link.has_gas
+    with pytest.raises(HanNotFound):
+        _ = link.gas
+    with pytest.raises(HanNotFound):
+        _ = link.hub
+    await link.close()
+    with pytest.raises(HanNotStarted):
+        _ = link.esme
+
+
+async def test_discovery_timeout_closes_app(sim: HanSimulator) -> None:
+    app = await sim.start()
+    sim.radio_loss()
+    with pytest.raises(HanTimeout):
+        await HanLink.open(app, request_timeout=FAST_TIMEOUT)
+    assert sim.app is None  # the application was shut down
+
+
+async def test_smets1_profile() -> None:
+    sim = HanSimulator(seed=5, profile="smets1")
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        identity = await link.esme.read_identity()
+        assert (identity.manufacturer, identity.model) == ("Landis & Gyr", "E470")
+    finally:
+        await link.close()
+
+
+def test_unknown_profile() -> None:
+    with pytest.raises(ValueError, match="profile"):
+        HanSimulator(profile="smets3")  # type: ignore[arg-type]
+
+
+async def test_mirrored_gas_type_is_zigpy_0x80() -> None:
+    assert zse.MeteringDeviceType.Mirrored_Gas_Metering == 0x80

@@ -1,0 +1,159 @@
+"""The simulator on its own: clock, determinism, data model, radio."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from custom_components.smets.han.simulator import (
+    HALF_HOUR,
+    HanSimulator,
+    RadioFrame,
+    SimClock,
+    Tariff,
+    unix_time,
+    zcl_time,
+)
+from custom_components.smets.han.simulator.meters import UtrnBook, unit_random
+
+
+def test_clock_moves_only_when_told() -> None:
+    clock = SimClock(dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+    seen: list[tuple[int, int]] = []
+    unsubscribe = clock.on_advance(lambda old, new: seen.append((old, new)))
+    start = clock.time()
+    assert clock.time() == start
+    assert clock.advance(10) == start + 10
+    assert seen == [(start, start + 10)]
+    unsubscribe()
+    clock.advance(5)
+    assert len(seen) == 1
+    assert clock.now() == dt.datetime(2025, 6, 1, 0, 0, 15, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="never goes back"):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match="aware"):
+        SimClock(dt.datetime(2025, 6, 1))  # noqa: DTZ001
+    assert SimClock(1_000).time() == 1_000
+
+
+def test_zcl_time() -> None:
+    assert zcl_time(946_684_800) == 0
+    assert unix_time(10) == 946_684_810
+
+
+def test_same_seed_same_meter() -> None:
+    a, b, other = HanSimulator(seed=4), HanSimulator(seed=4), HanSimulator(seed=5)
+    now = a.clock.time()
+    assert a.electricity.import_register(now) == b.electricity.import_register(now)
+    assert a.gas.register(now) == b.gas.register(now)
+    assert a.electricity.import_register(now) != other.electricity.import_register(now)
+    assert a.esme.ieee == b.esme.ieee != other.esme.ieee
+    assert 0 <= unit_random(1, 2, 3) < 1
+
+
+def test_registers_are_opening_plus_intervals() -> None:
+    sim = HanSimulator(seed=9)
+    meter = sim.electricity
+    now = sim.clock.time() // HALF_HOUR * HALF_HOUR
+    index = now // HALF_HOUR
+    assert 19_000 <= index - meter.base <= 19_100  # 13 months, half-hourly
+    total = sum(meter.import_wh(i) for i in range(meter.base, index))
+    assert meter.import_register(now) == meter.opening_import + total
+    assert meter.import_register(now) == sum(
+        meter.tier_register(k, now) for k in (1, 2)
+    )
+    mid = now + 900
+    assert (
+        meter.import_register(mid)
+        == meter.import_register(now) + meter.import_wh(index) // 2
+    )
+
+
+def test_solar_exports_at_midday_in_summer() -> None:
+    clock = SimClock(dt.datetime(2025, 6, 21, 12, 0, tzinfo=dt.UTC))
+    sim = HanSimulator(seed=1, clock=clock)
+    noon = clock.time()
+    demands = [sim.electricity.demand_w(noon + 600 * k) for k in range(-6, 7)]
+    assert min(demands) < 0  # exporting
+    night = sim.electricity.demand_w(noon - 12 * 3600)
+    assert night > 0
+    no_solar = HanSimulator(seed=1, clock=SimClock(noon), solar=False)
+    assert (
+        no_solar.electricity.export_register(noon)
+        == no_solar.electricity.opening_export
+    )
+
+
+@pytest.mark.parametrize("tiers", [1, 2, 4])
+def test_tariff_tiers(tiers: int) -> None:
+    tariff = Tariff(tiers=tiers)
+    monday = int(dt.datetime(2025, 1, 13, tzinfo=dt.UTC).timestamp())
+    seen = {tariff.tier_at(monday + 1800 * k) for k in range(48 * 7)}
+    assert seen == set(range(1, tiers + 1))
+    sim = HanSimulator(seed=1, tiers=tiers)
+    now = sim.clock.time()
+    total = sum(sim.electricity.tier_register(k, now) for k in range(1, tiers + 1))
+    assert total == sim.electricity.import_register(now)
+
+
+def test_bad_tariff() -> None:
+    with pytest.raises(ValueError, match="tiers"):
+        Tariff(tiers=3)
+
+
+def test_gas_moves_each_half_hour() -> None:
+    sim = HanSimulator(seed=2)
+    now = sim.clock.time() // HALF_HOUR * HALF_HOUR
+    assert sim.gas.register(now + 1799) == sim.gas.register(now)
+    assert sim.gas.register(now + 1800) == sim.gas.register(now) + sim.gas.litres(
+        now // HALF_HOUR
+    )
+    assert sim.gas.kwh_x1000(1000) == round(1000 * 1.02264 * 39.5 / 3.6)
+
+
+def test_utrn_book() -> None:
+    book = UtrnBook(b"key")
+    utrn = book.issue(1234)
+    assert len(utrn) == 20
+    assert utrn.isdigit()
+    assert book.check(utrn) == (1234, 1)
+    assert book.check(utrn[:-1] + str((int(utrn[-1]) + 1) % 10)) is None
+    assert book.check("abc") is None
+    assert UtrnBook(b"other").check(utrn) is None
+    with pytest.raises(ValueError, match="UTRN"):
+        book.issue(0)
+
+
+async def test_frames_both_directions(
+    sim_app, sim: HanSimulator, frames: list[RadioFrame]
+) -> None:
+    from custom_components.smets.han.link import HanLink
+
+    link = HanLink(sim_app, request_timeout=0.05, clock=sim.clock.time)
+    await link.start()
+    assert frames
+    out = [f for f in frames if f.src_nwk == 0x6E5F]
+    back = [f for f in frames if f.dst_nwk == 0x6E5F]
+    assert len(out) == len(back) == 3
+    assert all(f.profile == 0x0109 for f in frames)
+    assert all(f.timestamp == sim.clock.time() for f in frames)
+    assert [f.aps_counter for f in out] == [0, 1, 2]
+    # a Read Attributes request and its response, byte for byte
+    request, response = frames[0], frames[1]
+    assert request.zcl[0] == 0x00  # global, client to server
+    assert request.zcl[2] == 0x00  # Read Attributes
+    assert response.zcl[0] == 0x18  # global, server to client, no default response
+    assert response.zcl[1] == request.zcl[1]  # same TSN
+    assert response.zcl[2] == 0x01  # Read Attributes Response
+
+
+async def test_unsupported_and_unknown(sim_app, sim: HanSimulator) -> None:
+    replies = sim.esme.handle(1, 0x0702, b"\x00\x01\x00\x99\x09", sim.clock.time())
+    assert replies[0].data[3:] == b"\x99\x09\x86"  # UNSUPPORTED_ATTRIBUTE
+    replies = sim.esme.handle(1, 0x0B04, b"\x01\x02\x00", sim.clock.time())
+    assert replies[0].data[2] == 0x0B  # Default Response
+    assert replies[0].data[4] == 0x81  # UNSUP_CLUSTER_COMMAND
+    replies = sim.esme.handle(1, 0x0705, b"\x01\x03\x04\x02", sim.clock.time())
+    assert replies[0].data[4] == 0x80  # MALFORMED_COMMAND
+    assert sim.esme.handle(1, 0x0702, b"\x18\x04\x0b\x00\x00", sim.clock.time()) == []
