@@ -2,15 +2,174 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+import logging
+
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
+from homeassistant.helpers.typing import ConfigType
+
+from .compat import via_device
+from .connection import RadioNotSupportedError, open_link
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .coordinator import (
+    MeterInfo,
+    SmetsConfigEntry,
+    SmetsRuntimeData,
+    build_coordinators,
+)
+from .entity import device_info
+from .han.catalogue import lookup
+from .han.errors import HanError
+from .han.link import HanLink
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+LEARN_MORE_URL = "https://github.com/smets-han/smets-han#smets1-meters-and-the-dcc"
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up a HAN from a config entry."""
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (actions are registered here)."""
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload a config entry."""
+async def _read_meters(link: HanLink) -> dict[str, MeterInfo]:
+    """Read who each meter is, and look it up in the catalogue."""
+    meters: dict[str, MeterInfo] = {}
+    for meter in [*link.meters, *([link.hub] if link.has_hub else [])]:
+        identity = await meter.read_identity()
+        device_id = meter.ieee
+        if meter.role == ROLE_GAS:
+            # The gas meter is mirrored by the hub's GPF (same EUI64 as the
+            # hub); the device is the GSME itself, when the HAN lists it.
+            device_id = link.gsme.ieee if link.gsme is not None else f"{meter.ieee}-gpf"
+        meters[meter.role] = MeterInfo(
+            role=meter.role,
+            ieee=meter.ieee,
+            device_id=device_id,
+            identity=identity,
+            catalogue=lookup(identity.manufacturer, identity.model),
+        )
+    return meters
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
+    """Open the HAN, read the meters once and start the coordinators."""
+    try:
+        link, simulator = await open_link(dict(entry.data))
+    except RadioNotSupportedError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="radio_not_supported_yet"
+        ) from err
+    except HanError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err) or type(err).__name__},
+        ) from err
+
+    try:
+        meters = await _read_meters(link)
+        electricity, gas, tariff = build_coordinators(hass, entry, link, simulator)
+        for coordinator in (electricity, gas, tariff):
+            if coordinator is not None:
+                await coordinator.async_config_entry_first_refresh()
+    except HanError as err:
+        await link.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err) or type(err).__name__},
+        ) from err
+    except BaseException:
+        await link.close()
+        raise
+
+    entry.runtime_data = SmetsRuntimeData(
+        link=link,
+        simulator=simulator,
+        meters=meters,
+        electricity=electricity,
+        gas=gas,
+        tariff=tariff,
+    )
+    _register_devices(hass, entry, meters)
+    _update_migration_issues(hass, entry, meters)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
+
+
+def _register_devices(
+    hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
+) -> None:
+    """Create the devices, the hub first so the meters can hang off it."""
+    registry = dr.async_get(hass)
+    hub: dr.DeviceEntry | None = None
+    for role in (ROLE_HUB, ROLE_ESME, ROLE_GAS):
+        if role not in meters:
+            continue
+        extra = (
+            {} if hub is None else via_device(hub, (DOMAIN, meters[ROLE_HUB].device_id))
+        )
+        device = registry.async_get_or_create(
+            config_entry_id=entry.entry_id, **device_info(entry, meters, role), **extra
+        )
+        if role == ROLE_HUB:
+            hub = device
+
+
+def _update_migration_issues(
+    hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
+) -> None:
+    """Raise a repair issue for a SMETS1 meter the DCC will not adopt."""
+    for role, meter in meters.items():
+        issue_id = f"smets1_not_adoptable_{entry.entry_id}_{role}"
+        migration = meter.catalogue.migration
+        if migration is not None and migration.status == "not_on_adoption_list":
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                learn_more_url=LEARN_MORE_URL,
+                translation_key="smets1_not_adoptable",
+                translation_placeholders={
+                    "meter": f"{meter.identity.manufacturer} {meter.identity.model}",
+                },
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+async def _async_reload(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+    """Reload after the options changed."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
+    """Unload the platforms and close the HAN link."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        for unsubscribe in entry.runtime_data.unsubscribe:
+            unsubscribe()
+        await entry.runtime_data.link.close()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+    """Forget the repair issues of a removed entry."""
+    for role in (ROLE_HUB, ROLE_ESME, ROLE_GAS):
+        ir.async_delete_issue(
+            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
+        )

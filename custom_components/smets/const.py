@@ -19,3 +19,35 @@ CONF_RADIO_TYPE: Final = "radio_type"
 RADIO_EZSP: Final = "ezsp"
 
 DEFAULT_SEED: Final = 1
+CONF_TIERS: Final = "tiers"
+CONF_PREPAYMENT: Final = "prepayment"
+CONF_SOLAR: Final = "solar"
+
+# Options
+CONF_ESME_INTERVAL: Final = "esme_interval"
+CONF_GAS_INTERVAL: Final = "gas_interval"
+CONF_TARIFF_INTERVAL: Final = "tariff_interval"
+CONF_CO2_FACTOR: Final = "co2_factor"
+CONF_GAS_CV_OVERRIDE: Final = "gas_calorific_value"
+
+# The meters' own rhythm (ESME in seconds) and the bounds the options allow: the HAN's
+# airtime is shared with the In-Home Display and the supplier's traffic.
+DEFAULT_ESME_INTERVAL: Final = 10
+MIN_ESME_INTERVAL: Final = 10
+MAX_ESME_INTERVAL: Final = 300
+# gas and tariff in minutes
+DEFAULT_GAS_INTERVAL: Final = 30
+MIN_GAS_INTERVAL: Final = 15
+MAX_GAS_INTERVAL: Final = 120
+DEFAULT_TARIFF_INTERVAL: Final = 5
+MIN_TARIFF_INTERVAL: Final = 1
+MAX_TARIFF_INTERVAL: Final = 60
+
+# kg CO2 per kWh: the UK government's 2024 greenhouse gas conversion factor
+# for grid electricity (generation, kg CO2e/kWh).
+DEFAULT_CO2_FACTOR: Final = 0.20705
+
+# Device roles (the HAN library's names)
+ROLE_HUB: Final = "chf"
+ROLE_ESME: Final = "esme"
+ROLE_GAS: Final = "gpf"

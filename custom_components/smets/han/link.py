@@ -288,6 +288,16 @@ class HanLink:
         return self._hub
 
     @property
+    def has_esme(self) -> bool:
+        """Whether an electricity meter was found."""
+        return self._esme is not None
+
+    @property
+    def has_hub(self) -> bool:
+        """Whether the Comms Hub was found."""
+        return self._hub is not None
+
+    @property
     def has_gas(self) -> bool:
         """Whether a GPF gas mirror was found."""
         return self._gas is not None

@@ -1,0 +1,54 @@
+"""The base of every SMETS HAN entity: names, unique ids and devices."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .coordinator import MeterInfo, SmetsCoordinator
+
+DEVICE_TRANSLATION_KEYS = {
+    ROLE_HUB: "comms_hub",
+    ROLE_ESME: "electricity_meter",
+    ROLE_GAS: "gas_meter",
+}
+
+
+def device_info(
+    entry: ConfigEntry, meters: dict[str, MeterInfo], role: str
+) -> DeviceInfo:
+    """Describe the device of one meter (the hub link is set at registration)."""
+    meter = meters[role]
+    identity = meter.identity
+    return DeviceInfo(
+        identifiers={(DOMAIN, meter.device_id)},
+        translation_key=DEVICE_TRANSLATION_KEYS[role],
+        manufacturer=identity.manufacturer,
+        model=identity.model,
+        sw_version=identity.sw_build_id,
+        serial_number=identity.serial_number,
+    )
+
+
+class SmetsEntity[T](CoordinatorEntity[SmetsCoordinator[T]]):
+    """An entity of one meter, fed by one coordinator."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: SmetsCoordinator[T],
+        meters: dict[str, MeterInfo],
+        role: str,
+        description: EntityDescription,
+    ) -> None:
+        """Name the entity after its description, on its meter's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.meter = meters[role]
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.unique_id}_{role}_{description.key}"
+        self._attr_device_info = device_info(entry, meters, role)

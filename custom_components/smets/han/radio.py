@@ -1,0 +1,137 @@
+"""Probe a Silicon Labs EZSP radio: is it there, who is it, can it join a GB HAN.
+
+A GB smart meter's HAN admits a device only when the energy supplier has
+registered its EUI64 and install code on the Comms Hub, and a SMETS2 hub also
+expects the ZigBee Smart Energy certificate (curve sect283k1) that the radio's
+manufacturer programmed. This module reads those three facts from the radio
+through bellows (the EZSP serial protocol library Home Assistant's ZHA uses),
+without changing anything on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import logging
+from typing import Any, Final
+
+from .errors import HanError, HanTimeout
+
+_LOGGER = logging.getLogger(__name__)
+
+PROBE_TIMEOUT: Final = 15.0
+DEFAULT_BAUDRATE: Final = 115200
+
+# EmberInstallationCode token: 2 bytes of flags, 16 bytes of code, 2 of CRC.
+# Flags bit 0 says the token holds a code; bits 1-3 give its length
+# (0: 6 bytes, 1: 8, 2: 12, 3: 16), per Silicon Labs' AN1089.
+_CODE_LENGTHS: Final = {0: 6, 1: 8, 2: 12, 3: 16}
+_INSTALL_CODE_TOKEN: Final = 0x0A  # EzspMfgTokenId.MFG_INSTALLATION_CODE
+
+
+class RadioError(HanError):
+    """The radio could not be opened or did not answer as an EZSP radio."""
+
+
+@dataclass(frozen=True, slots=True)
+class RadioInfo:
+    """What a radio says about itself."""
+
+    eui64: str
+    install_code: str | None
+    """The install code as hex, CRC included, in groups of four; None if absent."""
+    has_certificate: bool
+    """Whether a ZigBee Smart Energy (283k1) certificate is programmed."""
+    firmware: str | None
+
+
+def decode_install_code(token: bytes) -> str | None:
+    """Turn the MFG_INSTALLATION_CODE token into the printed form, or None."""
+    if len(token) < 4 or token[:2] == b"\xff\xff" or not token[0] & 0x01:
+        return None
+    length = _CODE_LENGTHS.get((token[0] >> 1) & 0x07)
+    if length is None or len(token) < 2 + 16 + 2:
+        return None
+    code = token[2 : 2 + length]
+    crc = token[18:20]
+    text = (code + crc).hex().upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
+    """Open an EZSP radio at ``path``, read its identity, close it again."""
+    try:
+        from bellows.ezsp import EZSP  # noqa: PLC0415 - only the radio path needs it
+    except ImportError as err:  # pragma: no cover - bellows is a requirement
+        msg = "bellows is not installed"
+        raise RadioError(msg) from err
+
+    ezsp: Any = EZSP({"path": path, "baudrate": baudrate, "flow_control": None})
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            await ezsp.connect(use_thread=False)
+            (eui64,) = await ezsp.getEui64()
+            token = await ezsp.get_mfg_token(_INSTALL_CODE_TOKEN)
+            has_cert = False
+            try:
+                status, *_cert = await ezsp.getCertificate283k1()
+                has_cert = int(status) == 0
+            except Exception:  # noqa: BLE001 - older firmware lacks the frame
+                _LOGGER.debug(
+                    "The radio has no sect283k1 certificate frame", exc_info=True
+                )
+            firmware = getattr(ezsp, "ezsp_version", None)
+    except TimeoutError as err:
+        msg = f"no EZSP radio answered on {path}"
+        raise HanTimeout(msg) from err
+    except HanError:
+        raise
+    except Exception as err:
+        msg = f"could not open the radio on {path}: {err}"
+        raise RadioError(msg) from err
+    finally:
+        try:
+            await ezsp.disconnect()
+        except Exception:  # noqa: BLE001
+            _LOGGER.debug("Closing the radio failed", exc_info=True)
+    return RadioInfo(
+        eui64=str(eui64),
+        install_code=decode_install_code(bytes(token)),
+        has_certificate=has_cert,
+        firmware=None if firmware is None else str(firmware),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SerialPort:
+    """A serial port the machine has, for the config flow's list."""
+
+    path: str
+    description: str
+
+
+def list_serial_ports() -> list[SerialPort]:
+    """List the serial ports (blocking: run it in an executor).
+
+    Newer zigpy radio libraries list ports with serialx, older ones with
+    pyserial; whichever is installed is used.
+    """
+    ports: list[SerialPort] = []
+    try:
+        import serialx  # noqa: PLC0415
+
+        for info in serialx.list_serial_ports():
+            label = " - ".join(
+                str(part) for part in (info.manufacturer, info.product) if part
+            )
+            ports.append(SerialPort(str(info.device), label or str(info.device)))
+    except ImportError:
+        try:
+            from serial.tools import list_ports  # noqa: PLC0415
+        except ImportError:  # pragma: no cover - one of the two is always there
+            return ports
+        for port in list_ports.comports():
+            ports.append(
+                SerialPort(str(port.device), str(port.description or port.device))
+            )
+    return ports
