@@ -7,16 +7,22 @@ serial port, which cannot exist here).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 import datetime as dt
+from enum import StrEnum
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
+from custom_components.smets import PLATFORMS
 from custom_components.smets.const import (
     CONF_CONNECTION,
     CONF_PREPAYMENT,
@@ -34,8 +40,15 @@ START = dt.datetime(2026, 1, 14, 12, 0, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load custom_components/ in every test."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load custom_components/ in every test.
+
+    A test that uses the recorder gets it before Home Assistant starts, as the
+    recorder fixtures require.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
+    request.getfixturevalue("enable_custom_integrations")
 
 
 @pytest.fixture(autouse=True)
@@ -83,14 +96,93 @@ def mock_config_entry(entry_data: dict[str, Any]) -> MockConfigEntry:
 
 
 @pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to load (a test module overrides it to snapshot one)."""
+    return list(PLATFORMS)
+
+
+@pytest.fixture
 async def init_integration(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-) -> MockConfigEntry:
+    platforms: list[Platform],
+) -> AsyncGenerator[MockConfigEntry]:
     """Set up the integration on the simulated HAN, at a fixed time."""
     freezer.move_to(START)
     mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    return mock_config_entry
+    with patch("custom_components.smets.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        yield mock_config_entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, the noisy ones too (as Home Assistant core's)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+async def setup_platform(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    *platforms: Platform,
+) -> None:
+    """Set the entry up at START with only ``platforms`` (for their snapshots)."""
+    freezer.move_to(START)
+    entry.add_to_hass(hass)
+    with patch("custom_components.smets.PLATFORMS", list(platforms)):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshot with Home Assistant's serializer (registry ids and times left out)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def snapshot_entities(
+    hass: HomeAssistant, snapshot: SnapshotAssertion, entry_id: str
+) -> None:
+    """Snapshot each entity of an entry: its state and what it is registered as.
+
+    Like ``snapshot_platform``, but with only the registry fields that mean
+    the same on every Home Assistant release the legs run (the full registry
+    entry differs between 2026.3 and 2026.10), so both legs share one file.
+    """
+    registry = er.async_get(hass)
+    entries = er.async_entries_for_config_entry(registry, entry_id)
+    assert entries
+    for entity in sorted(entries, key=lambda e: e.entity_id):
+        fields = {
+            "unique_id": entity.unique_id,
+            "translation_key": entity.translation_key,
+            "original_name": entity.original_name,
+            "device_class": entity.original_device_class,
+            "entity_category": entity.entity_category,
+            "disabled_by": entity.disabled_by,
+            "unit_of_measurement": entity.unit_of_measurement,
+        }
+        plain = {k: None if v is None else str(v) for k, v in fields.items()}
+        plain["capabilities"] = {
+            str(key): value for key, value in (entity.capabilities or {}).items()
+        }
+        assert plain == snapshot(name=f"{entity.entity_id}-entry")
+        state = hass.states.get(entity.entity_id)
+        shown = None
+        if state is not None:
+            shown = {
+                "state": state.state,
+                "attributes": {
+                    str(key): str(value) if isinstance(value, StrEnum) else value
+                    for key, value in sorted(state.attributes.items())
+                },
+            }
+        assert shown == snapshot(name=f"{entity.entity_id}-state")

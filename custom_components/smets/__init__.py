@@ -27,10 +27,18 @@ from .entity import device_info
 from .han.catalogue import lookup
 from .han.errors import HanError
 from .han.link import HanLink
+from .push import async_subscribe_meters
+from .services import async_setup_services
+from .statistics import async_setup_history, async_setup_history_service
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -39,10 +47,12 @@ LEARN_MORE_URL = "https://github.com/smets-han/smets-han#smets1-meters-and-the-d
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (actions are registered here)."""
+    async_setup_services(hass)
+    async_setup_history_service(hass)
     return True
 
 
-async def _read_meters(link: HanLink) -> dict[str, MeterInfo]:
+async def _read_meters(hass: HomeAssistant, link: HanLink) -> dict[str, MeterInfo]:
     """Read who each meter is, and look it up in the catalogue."""
     meters: dict[str, MeterInfo] = {}
     for meter in [*link.meters, *([link.hub] if link.has_hub else [])]:
@@ -57,7 +67,10 @@ async def _read_meters(link: HanLink) -> dict[str, MeterInfo]:
             ieee=meter.ieee,
             device_id=device_id,
             identity=identity,
-            catalogue=lookup(identity.manufacturer, identity.model),
+            # The first lookup reads the catalogue's data file: not in the loop.
+            catalogue=await hass.async_add_executor_job(
+                lookup, identity.manufacturer, identity.model
+            ),
         )
     return meters
 
@@ -78,7 +91,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         ) from err
 
     try:
-        meters = await _read_meters(link)
+        meters = await _read_meters(hass, link)
+        if link.has_esme:
+            # The tariff says how many tier registers the meter keeps.
+            await link.esme.poll_price()
         electricity, gas, tariff = build_coordinators(hass, entry, link, simulator)
         for coordinator in (electricity, gas, tariff):
             if coordinator is not None:
@@ -103,8 +119,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         tariff=tariff,
     )
     _register_devices(hass, entry, meters)
+    entry.runtime_data.unsubscribe.extend(await async_subscribe_meters(hass, entry))
     _update_migration_issues(hass, entry, meters)
+    async_setup_history(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if entry.runtime_data.history is not None:
+        entry.runtime_data.history.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 

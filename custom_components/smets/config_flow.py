@@ -32,6 +32,7 @@ from .const import (
     CONF_ESME_INTERVAL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
+    CONF_LOW_CREDIT_LEVEL,
     CONF_PREPAYMENT,
     CONF_PROFILE,
     CONF_RADIO_TYPE,
@@ -345,7 +346,7 @@ class SmetsOptionsFlow(OptionsFlow):
                     NumberSelectorConfig(
                         min=0,
                         max=1,
-                        step=0.00001,
+                        step="any",
                         unit_of_measurement="kg/kWh",
                         mode=NumberSelectorMode.BOX,
                     )
@@ -359,6 +360,18 @@ class SmetsOptionsFlow(OptionsFlow):
                         max=50,
                         step=0.01,
                         unit_of_measurement="MJ/m³",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Optional(
+                    CONF_LOW_CREDIT_LEVEL,
+                    description={"suggested_value": options.get(CONF_LOW_CREDIT_LEVEL)},
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=100,
+                        step=0.01,
+                        unit_of_measurement="GBP",
                         mode=NumberSelectorMode.BOX,
                     )
                 ),

@@ -29,6 +29,7 @@ CONF_GAS_INTERVAL: Final = "gas_interval"
 CONF_TARIFF_INTERVAL: Final = "tariff_interval"
 CONF_CO2_FACTOR: Final = "co2_factor"
 CONF_GAS_CV_OVERRIDE: Final = "gas_calorific_value"
+CONF_LOW_CREDIT_LEVEL: Final = "low_credit_level"
 
 # The meters' own rhythm (ESME in seconds) and the bounds the options allow: the HAN's
 # airtime is shared with the In-Home Display and the supplier's traffic.

@@ -39,9 +39,11 @@ from .han.catalogue import CatalogueMatch
 from .han.errors import HanError
 from .han.link import HanLink
 from .han.meter import PREPAYMENT
+from .push import PushState
 
 if TYPE_CHECKING:
     from .han.simulator import HanSimulator
+    from .statistics import HistoryImporter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -209,6 +211,10 @@ class SmetsRuntimeData:
     gas: SmetsCoordinator[GasSnapshot] | None
     tariff: SmetsCoordinator[TariffSnapshot]
     unsubscribe: list[Callable[[], None]] = field(default_factory=list)
+    push: PushState = field(default_factory=PushState)
+    """Alerts and messages the meters pushed (push.py)."""
+    history: HistoryImporter | None = None
+    """The import of the meters' half-hourly history (statistics.py)."""
 
 
 type SmetsConfigEntry = ConfigEntry[SmetsRuntimeData]

@@ -20,23 +20,32 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfMass,
     UnitOfPower,
+    UnitOfTime,
     UnitOfVolume,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
-from .const import ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .binary_sensor import in_prepayment
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
 from .coordinator import (
     ElectricitySnapshot,
     GasSnapshot,
     MeterInfo,
     SmetsConfigEntry,
     SmetsCoordinator,
+    SmetsRuntimeData,
     TariffSnapshot,
 )
+from .cost import CostTracker
 from .entity import SmetsEntity, device_info
 from .han import model
+from .push import SIGNAL_MESSAGE, SIGNAL_PRICE, signal
+from .statistics import history_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -395,6 +404,8 @@ async def async_setup_entry(
             continue
         entities.append(SmetsVersionSensor(entry, meters, meter))
         entities.append(MigrationStatusSensor(entry, meters, meter))
+    entities.extend(await _async_money_sensors(hass, entry))
+    entities.extend(history_sensors(entry))
     async_add_entities(entities)
 
 
@@ -453,13 +464,12 @@ class _StaticSensor(SensorEntity):
 class SmetsVersionSensor(_StaticSensor):
     """SMETS2, SMETS1 or unknown, from the catalogue of approved meters."""
 
-    _attr_options = [*SMETS_VERSIONS.values(), "unknown"]
-
     def __init__(
         self, entry: SmetsConfigEntry, meters: dict[str, MeterInfo], meter: MeterInfo
     ) -> None:
         """Describe one meter's SMETS version."""
         super().__init__(entry, meters, meter, "smets_version")
+        self._attr_options = [*SMETS_VERSIONS.values(), "unknown"]
         self._attr_native_value = SMETS_VERSIONS.get(
             meter.catalogue.smets_version, "unknown"
         )
@@ -468,13 +478,12 @@ class SmetsVersionSensor(_StaticSensor):
 class MigrationStatusSensor(_StaticSensor):
     """Where a meter stands in the DCC's adoption of SMETS1 meters."""
 
-    _attr_options = MIGRATION_STATES
-
     def __init__(
         self, entry: SmetsConfigEntry, meters: dict[str, MeterInfo], meter: MeterInfo
     ) -> None:
         """Describe one meter's DCC migration status."""
         super().__init__(entry, meters, meter, "migration_status")
+        self._attr_options = list(MIGRATION_STATES)
         catalogue = meter.catalogue
         migration = catalogue.migration
         attributes: dict[str, Any] = {}
@@ -494,3 +503,397 @@ class MigrationStatusSensor(_StaticSensor):
             state = "unknown"
         self._attr_native_value = state
         self._attr_extra_state_attributes = attributes
+
+
+# --- Pay-As-You-Go, cost, next price change, supplier messages ---------------------
+
+CREDIT_STATUSES: Final = [
+    "credit_ok",
+    "low_credit",
+    "emergency_credit_available",
+    "emergency_credit_selected",
+    "emergency_credit_in_use",
+    "exhausted",
+    "no_credit",
+]
+GBP: Final = "GBP"
+COST_SAVE_DELAY: Final = 60
+"""Seconds between saves of the cost so far (and at unload and shutdown)."""
+
+
+def _credit_status(data: TariffSnapshot) -> str | None:
+    """Return the meter's CreditStatus as one state, the most pressing first."""
+    status = data.prepayment.credit_status if data.prepayment else None
+    if status is None:
+        return None
+    for flag, state in (
+        (status.emergency_credit_exhausted, "exhausted"),
+        (status.emergency_credit_in_use, "emergency_credit_in_use"),
+        (status.emergency_credit_selected, "emergency_credit_selected"),
+        (status.emergency_credit_available, "emergency_credit_available"),
+        (status.low_credit, "low_credit"),
+        (status.credit_ok, "credit_ok"),
+    ):
+        if flag:
+            return state
+    return "no_credit"
+
+
+def _prepay(
+    value: Callable[[model.PrepaymentInfo], SensorValue],
+) -> Callable[[TariffSnapshot], SensorValue]:
+    """Read one value of the prepayment snapshot (None outside prepayment)."""
+
+    def read(data: TariffSnapshot) -> SensorValue:
+        return value(data.prepayment) if data.prepayment is not None else None
+
+    return read
+
+
+def _money_description(
+    key: str,
+    value: Callable[[model.PrepaymentInfo], SensorValue],
+    *,
+    category: EntityCategory | None = None,
+    enabled: bool = True,
+    state_class: SensorStateClass | None = None,
+) -> SmetsSensorEntityDescription[TariffSnapshot]:
+    return SmetsSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=GBP,
+        suggested_display_precision=2,
+        state_class=state_class,
+        entity_category=category,
+        entity_registry_enabled_default=enabled,
+        value_fn=_prepay(value),
+        exists_fn=in_prepayment,
+    )
+
+
+PREPAYMENT_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
+    _money_description("credit_remaining", lambda p: p.credit_remaining),
+    _money_description(
+        "emergency_credit_remaining", lambda p: p.emergency_credit_remaining
+    ),
+    _money_description("accumulated_debt", lambda p: p.accumulated_debt),
+    _money_description(
+        "total_credit_added",
+        lambda p: p.total_credit_added,
+        state_class=SensorStateClass.TOTAL,
+    ),
+    _money_description(
+        "emergency_credit_limit",
+        lambda p: p.emergency_credit_limit,
+        category=EntityCategory.DIAGNOSTIC,
+    ),
+    _money_description(
+        "emergency_credit_threshold",
+        lambda p: p.emergency_credit_threshold,
+        category=EntityCategory.DIAGNOSTIC,
+    ),
+    _money_description(
+        "low_credit_warning_level",
+        lambda p: p.low_credit_warning_level,
+        category=EntityCategory.DIAGNOSTIC,
+        enabled=False,
+    ),
+    SmetsSensorEntityDescription(
+        key="credit_status",
+        translation_key="credit_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=CREDIT_STATUSES,
+        value_fn=_credit_status,
+        exists_fn=in_prepayment,
+    ),
+)
+
+
+class CostManager:
+    """Feeds the cost tracker from every electricity update; saves it."""
+
+    def __init__(
+        self,
+        runtime: SmetsRuntimeData,
+        electricity: SmetsCoordinator[ElectricitySnapshot],
+        store: Store[dict[str, Any]],
+        tracker: CostTracker,
+    ) -> None:
+        """Cost what ``electricity`` reports at the tariff's prices."""
+        self.runtime = runtime
+        self.electricity = electricity
+        self.store = store
+        self.tracker = tracker
+
+    @callback
+    def update(self) -> None:
+        """Cost what the tier registers moved since the last update."""
+        data = self.electricity.data
+        price = self.runtime.tariff.data.electricity_price
+        if not self.electricity.last_update_success or price is None:
+            return
+        reading = data.reading
+        registers: dict[int, float | None]
+        if reading.tier_import_kwh and len(reading.tier_import_kwh) != len(
+            price.tier_prices
+        ):
+            return  # the meter's tier count is not known yet: wait for it
+        if reading.tier_import_kwh:
+            registers = dict(enumerate(reading.tier_import_kwh, 1))
+            prices = dict(price.tier_prices)
+        else:
+            registers = {0: reading.import_kwh}
+            prices = {0: price.current_price} if price.current_price is not None else {}
+        self.tracker.update(
+            dt_util.now(), registers, prices, price.standing_charge_per_day
+        )
+        self.store.async_delay_save(self.tracker.as_dict, COST_SAVE_DELAY)
+
+    async def async_save(self) -> None:
+        """Save now (unload)."""
+        await self.store.async_save(self.tracker.as_dict())
+
+
+async def _async_cost_manager(
+    hass: HomeAssistant, entry: SmetsConfigEntry
+) -> CostManager | None:
+    """Load the cost so far and follow the electricity meter (None: no tariff)."""
+    runtime = entry.runtime_data
+    electricity = runtime.electricity
+    if electricity is None or runtime.tariff.data.electricity_price is None:
+        return None
+    store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.{entry.entry_id}.cost")
+    saved = await store.async_load()
+    tracker = CostTracker.from_dict(saved) if saved else CostTracker()
+    manager = CostManager(runtime, electricity, store, tracker)
+    manager.update()
+    entry.async_on_unload(electricity.async_add_listener(manager.update))
+    entry.async_on_unload(manager.async_save)
+    return manager
+
+
+class CostSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
+    """What the electricity cost today or this billing period (standing charge in)."""
+
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_native_unit_of_measurement = GBP
+    _attr_suggested_display_precision = 2
+
+    def __init__(
+        self, manager: CostManager, meters: dict[str, MeterInfo], key: str
+    ) -> None:
+        """Show the cost of the period ``key`` (cost_today or cost_period)."""
+        super().__init__(
+            manager.electricity,
+            meters,
+            ROLE_ESME,
+            SensorEntityDescription(key=key, translation_key=key),
+        )
+        self.manager = manager
+
+    @property
+    def _period(self) -> dt.date | None:
+        tracker = self.manager.tracker
+        period = tracker.today if self.entity_description.key == "cost_today" else None
+        if self.entity_description.key == "cost_period":
+            period = tracker.period
+        return period.start if period is not None else None
+
+    @property
+    def native_value(self) -> Decimal | None:
+        """The cost so far, to a hundredth of a penny."""
+        tracker = self.manager.tracker
+        value = (
+            tracker.cost_today
+            if self.entity_description.key == "cost_today"
+            else tracker.cost_period
+        )
+        return None if value is None else value.quantize(Decimal("0.0001"))
+
+    @property
+    def last_reset(self) -> dt.datetime | None:
+        """Midnight at the start of the period."""
+        start = self._period
+        return None if start is None else dt_util.start_of_local_day(start)
+
+
+class DaysOfCreditSensor(SmetsEntity[TariffSnapshot], SensorEntity):
+    """How long the credit lasts at the last 7 days' average daily cost."""
+
+    _attr_device_class = SensorDeviceClass.DURATION
+    _attr_native_unit_of_measurement = UnitOfTime.DAYS
+    _attr_suggested_display_precision = 1
+
+    def __init__(
+        self,
+        manager: CostManager,
+        coordinator: SmetsCoordinator[TariffSnapshot],
+        meters: dict[str, MeterInfo],
+    ) -> None:
+        """Estimate from ``manager``'s daily costs and the meter's credit."""
+        super().__init__(
+            coordinator,
+            meters,
+            ROLE_ESME,
+            SensorEntityDescription(
+                key="days_of_credit", translation_key="days_of_credit"
+            ),
+        )
+        self.manager = manager
+
+    @property
+    def native_value(self) -> float | None:
+        """Unknown until a whole day's cost has been seen."""
+        prepayment = self.coordinator.data.prepayment
+        credit = prepayment.credit_remaining if prepayment is not None else None
+        return self.manager.tracker.days_left(credit)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """The average it is based on."""
+        average = self.manager.tracker.average_daily_cost()
+        return {
+            "average_daily_cost": None if average is None else round(float(average), 4),
+            "days_averaged": len(self.manager.tracker.daily),
+        }
+
+
+class NextPriceChangeSensor(SmetsEntity[TariffSnapshot], SensorEntity):
+    """When the price in force ends (PublishPrice start time + duration)."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    def __init__(
+        self,
+        runtime: SmetsRuntimeData,
+        meters: dict[str, MeterInfo],
+    ) -> None:
+        """Follow the ESME's PublishPrice."""
+        super().__init__(
+            runtime.tariff,
+            meters,
+            ROLE_ESME,
+            SensorEntityDescription(
+                key="next_price_change", translation_key="next_price_change"
+            ),
+        )
+        self.runtime = runtime
+
+    async def async_added_to_hass(self) -> None:
+        """Update at once when the meter publishes a price."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal(self.coordinator.config_entry.entry_id, SIGNAL_PRICE),
+                self.async_write_ha_state,
+            )
+        )
+
+    @property
+    def native_value(self) -> dt.datetime | None:
+        """The end of the price in force, if the meter said and it is ahead."""
+        event = self.runtime.link.esme.price_event
+        end = event.end_time if event is not None else None
+        if end is None or end <= dt_util.utcnow():
+            return None
+        return end
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The rate in force and since when."""
+        event = self.runtime.link.esme.price_event
+        if event is None:
+            return None
+        return {
+            "rate_label": event.rate_label,
+            "price": float(event.price),
+            "tier": event.price_tier or None,
+            "start": event.start_time.isoformat() if event.start_time else None,
+        }
+
+
+class SupplierMessageSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
+    """The supplier's last message on the meter's display."""
+
+    def __init__(
+        self,
+        runtime: SmetsRuntimeData,
+        coordinator: SmetsCoordinator[ElectricitySnapshot],
+        meters: dict[str, MeterInfo],
+    ) -> None:
+        """Show the messages the ESME pushes."""
+        super().__init__(
+            coordinator,
+            meters,
+            ROLE_ESME,
+            SensorEntityDescription(
+                key="supplier_message", translation_key="supplier_message"
+            ),
+        )
+        self.runtime = runtime
+
+    async def async_added_to_hass(self) -> None:
+        """Update at once when a message arrives or is withdrawn."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal(self.coordinator.config_entry.entry_id, SIGNAL_MESSAGE),
+                self.async_write_ha_state,
+            )
+        )
+
+    @property
+    def _message(self) -> model.SupplierMessage | None:
+        return self.runtime.push.messages.get(ROLE_ESME)
+
+    @property
+    def native_value(self) -> str | None:
+        """The message text (a state holds 255 characters)."""
+        message = self._message
+        return None if message is None else message.text[:255]
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Id, start, duration and importance; whether it asks for confirmation."""
+        message = self._message
+        if message is None:
+            return None
+        return {
+            "message_id": message.message_id,
+            "start": message.start_time.isoformat() if message.start_time else None,
+            "duration_minutes": message.duration_minutes,
+            "importance": str(message.importance),
+            "confirmation_required": message.confirmation_required,
+            "confirmed": message.message_id in self.runtime.push.confirmed,
+        }
+
+
+async def _async_money_sensors(
+    hass: HomeAssistant, entry: SmetsConfigEntry
+) -> list[SensorEntity]:
+    """Cost, Pay-As-You-Go, next price change and supplier message sensors."""
+    runtime = entry.runtime_data
+    meters = runtime.meters
+    if ROLE_ESME not in meters or runtime.electricity is None:
+        return []
+    tariff = runtime.tariff
+    entities: list[SensorEntity] = [
+        SmetsSensor(tariff, meters, ROLE_ESME, description)
+        for description in PREPAYMENT_SENSORS
+        if description.exists_fn(tariff.data)
+    ]
+    entities.append(SupplierMessageSensor(runtime, runtime.electricity, meters))
+    if tariff.data.electricity_price is not None:
+        entities.append(NextPriceChangeSensor(runtime, meters))
+    manager = await _async_cost_manager(hass, entry)
+    if manager is not None:
+        entities.extend(
+            CostSensor(manager, meters, key) for key in ("cost_today", "cost_period")
+        )
+        if in_prepayment(tariff.data):
+            entities.append(DaysOfCreditSensor(manager, tariff, meters))
+    return entities

@@ -1,4 +1,24 @@
-"""Fixtures for the HAN library tests (no Home Assistant here)."""
+"""Fixtures for the HAN library tests (no Home Assistant here).
+
+``custom_components/smets/__init__.py`` is the Home Assistant integration; the
+HAN library must not need it. The two parent packages are registered as plain
+namespaces before anything imports the library, so these tests load exactly
+what a user of the library would (test_standalone.py checks that).
+"""
+
+from pathlib import Path
+import sys
+import types
+
+_ROOT = Path(__file__).resolve().parents[2]
+for _name, _path in (
+    ("custom_components", _ROOT / "custom_components"),
+    ("custom_components.smets", _ROOT / "custom_components" / "smets"),
+):
+    if _name not in sys.modules:
+        _module = types.ModuleType(_name)
+        _module.__path__ = [str(_path)]
+        sys.modules[_name] = _module
 
 # --- simulator, link and meters (test_clusters/simulator/link/meter) ---------
 

@@ -500,6 +500,14 @@ class BaseMeter:
     def _metering_static_ids(self) -> list[int]:
         return list(STATIC_METERING_ATTRIBUTES)
 
+    async def metering_static(self) -> dict[int, object]:
+        """Return the Metering attributes read once (unit, scaling, formatting, limits)."""
+        return dict(await self._static_read(METERING, self._metering_static_ids()))
+
+    async def max_periods(self) -> int:
+        """Return the profile intervals one GetProfileResponse may carry (0x0500)."""
+        return await self._max_periods()
+
     async def get_profile_raw(
         self,
         start: dt.datetime,
@@ -666,8 +674,25 @@ class ElectricityMeter(BaseMeter):
         )
         self.last_requests = self.requests.total - before
         return model.decode_price(
-            {**static, **values}, self.price_event, active_tier=self.active_tier
+            {**static, **values},
+            self.current_price_event(),
+            active_tier=self.active_tier,
         )
+
+    def current_price_event(self) -> model.PriceEvent | None:
+        """Return the last PublishPrice while it is still in force (else None).
+
+        A price published for a period that has ended says nothing about the
+        price now: the tier prices and the active tier do.
+        """
+        event = self.price_event
+        if event is None:
+            return None
+        end = event.end_time
+        if end is not None and end.timestamp() <= self.clock():
+            self.price_event = None
+            return None
+        return event
 
     async def get_current_price(self) -> model.PriceEvent | None:
         """Ask for a PublishPrice (GetCurrentPrice); it is also kept for decode_price."""

@@ -61,7 +61,9 @@ def decode_install_code(token: bytes) -> str | None:
 async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
     """Open an EZSP radio at ``path``, read its identity, close it again."""
     try:
-        from bellows.ezsp import EZSP  # noqa: PLC0415 - only the radio path needs it
+        # Only the radio path needs bellows.
+        from bellows.ezsp import EZSP  # noqa: PLC0415
+        from bellows.types import EzspMfgTokenId  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - bellows is a requirement
         msg = "bellows is not installed"
         raise RadioError(msg) from err
@@ -71,12 +73,12 @@ async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
         async with asyncio.timeout(PROBE_TIMEOUT):
             await ezsp.connect(use_thread=False)
             (eui64,) = await ezsp.getEui64()
-            token = await ezsp.get_mfg_token(_INSTALL_CODE_TOKEN)
+            token = await ezsp.get_mfg_token(EzspMfgTokenId(_INSTALL_CODE_TOKEN))
             has_cert = False
             try:
                 status, *_cert = await ezsp.getCertificate283k1()
                 has_cert = int(status) == 0
-            except Exception:  # noqa: BLE001 - older firmware lacks the frame
+            except Exception:
                 _LOGGER.debug(
                     "The radio has no sect283k1 certificate frame", exc_info=True
                 )
@@ -92,7 +94,7 @@ async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
     finally:
         try:
             await ezsp.disconnect()
-        except Exception:  # noqa: BLE001
+        except Exception:
             _LOGGER.debug("Closing the radio failed", exc_info=True)
     return RadioInfo(
         eui64=str(eui64),
@@ -130,8 +132,8 @@ def list_serial_ports() -> list[SerialPort]:
             from serial.tools import list_ports  # noqa: PLC0415
         except ImportError:  # pragma: no cover - one of the two is always there
             return ports
-        for port in list_ports.comports():
-            ports.append(
-                SerialPort(str(port.device), str(port.description or port.device))
-            )
+        ports.extend(
+            SerialPort(str(port.device), str(port.description or port.device))
+            for port in list_ports.comports()
+        )
     return ports

@@ -1,20 +1,35 @@
 """Command line for the simulated HAN: ``python -m custom_components.smets.han.simulator``.
 
-Subcommands are registered in :data:`COMMANDS` (``capture`` is added by the
-packet-capture module); ``demo`` runs the library against the simulator and
-prints a few readings.
+Subcommands are registered in :data:`COMMANDS`:
+
+* ``demo`` runs the library against the simulator and prints a few readings;
+* ``capture`` runs the library against the simulator for a number of simulated
+  seconds (ESME polls, gas, price and prepayment reads, attribute reports, a
+  top-up, a GetProfile, an alert and a supplier message) and writes every frame
+  that crossed the virtual radio, both ways, to a pcap file Wireshark decodes
+  (see :mod:`custom_components.smets.han.capture`);
+* ``bench`` runs the benchmark of :mod:`.bench` (``scripts/bench``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+import datetime as dt
+from pathlib import Path
 import sys
+from typing import Any, Literal, cast
 
+from custom_components.smets.han import model
+from custom_components.smets.han.capture import PcapWriter
 from custom_components.smets.han.link import HanLink
+from custom_components.smets.han.meter import HanEvent
 
-from .app import HanSimulator
+from . import bench
+from .app import ESME_ENDPOINT, GPF_ENDPOINT, HanSimulator, RadioFrame
 
 type Command = tuple[
     Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
@@ -22,6 +37,24 @@ type Command = tuple[
 
 COMMANDS: dict[str, Command] = {}
 """name -> (add arguments, run): the subcommands."""
+
+METERING = 0x0702
+
+ESME_CYCLE = 10
+"""Seconds between ESME polls (what an In Home Display gets)."""
+SLOW_CYCLE = 1800
+"""Seconds between gas, price and prepayment reads (the GPF's half hour)."""
+DEMAND_REPORT_INTERVAL = 30
+"""Seconds between the ESME's instantaneous demand reports once configured."""
+CAPTURE_ALERT = 0x8F35
+"""The GBCS alert the capture raises: supply outage restored (supply / info)."""
+CAPTURE_MESSAGE = "Your new tariff starts on 1 March. Reply to confirm."
+TOP_UP_PENCE = 1_000
+FRAME_SPACING = 0.001
+"""Seconds between frames stamped with the same simulated second (keeps order)."""
+
+
+# --- demo ----------------------------------------------------------------------------
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -50,6 +83,222 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 COMMANDS["demo"] = (_demo_arguments, lambda args: asyncio.run(_demo(args)))
+
+
+# --- capture ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CaptureResult:
+    """What a capture run did (the summary line is made from it)."""
+
+    frames: list[RadioFrame] = field(default_factory=list)
+    esme_polls: int = 0
+    gas_polls: int = 0
+    requests: int = 0
+    gsme_wakeups: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    top_up: model.TopUpResult | None = None
+    profile_intervals: int = 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        msg = f"must be a positive number of seconds, not {text}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+async def run_capture(
+    seconds: int,
+    *,
+    seed: int = 0,
+    profile: Literal["smets2", "smets1"] = "smets2",
+    tiers: int = 2,
+    prepayment: bool = False,
+) -> CaptureResult:
+    """Run the library on a simulated HAN for ``seconds``; return what crossed the radio.
+
+    The ESME is polled every 10 s; gas (GPF mirror), price and prepayment are
+    read at the start and every 30 minutes. One-off actions run in the first
+    cycles (all in the last cycle when the run is shorter): identities and the
+    hub's clock and supplier, configure reporting (instantaneous demand on the
+    ESME, the register on the GPF), GetCurrentPrice, a top-up with a valid
+    UTRN (prepayment meters only), GetProfile on both meters for the last 6
+    hours, an alert and a supplier message that asks for confirmation (which
+    is confirmed).
+    """
+    result = CaptureResult()
+    sim = HanSimulator(
+        seed=seed,
+        profile=profile,
+        tiers=tiers,
+        prepayment=prepayment,
+        frame_observer=result.frames.append,
+    )
+    link = await HanLink.open(await sim.start(), clock=sim.clock.time)
+    try:
+        messages: list[model.SupplierMessage] = []
+
+        def on_event(event: HanEvent) -> None:
+            result.events[type(event).__name__] += 1
+            if isinstance(event, model.SupplierMessage):
+                messages.append(event)
+
+        for meter in link.meters:
+            meter.subscribe(on_event)
+        esme = link.esme
+
+        async def identities() -> None:
+            await esme.read_identity()
+            await link.hub.read_time()
+            await link.hub.read_provider_name()
+            if link.has_gas:
+                await link.gas.read_identity()
+
+        async def reports() -> None:
+            # Ask the ESME for demand reports as a real client would, and make
+            # the simulated meters keep to what was asked
+            metering = esme.cluster(METERING)
+            await cast("Any", metering).configure_reporting(
+                0x0400, DEMAND_REPORT_INTERVAL, DEMAND_REPORT_INTERVAL, 1
+            )
+            sim.configure_reports(
+                sim.esme, ESME_ENDPOINT, METERING, [0x0400], DEMAND_REPORT_INTERVAL
+            )
+            if link.has_gas:
+                sim.configure_reports(
+                    sim.hub, GPF_ENDPOINT, METERING, [0x0000, 0x0401], SLOW_CYCLE
+                )
+
+        async def top_up() -> None:
+            if prepayment:
+                result.top_up = await esme.top_up(sim.issue_utrn(TOP_UP_PENCE))
+                await sim.send_prepay_snapshot()
+
+        async def profiles() -> None:
+            end = sim.clock.now()
+            start = end - dt.timedelta(hours=6)
+            result.profile_intervals += len(await esme.get_profile(start, end))
+            if link.has_gas:
+                result.profile_intervals += len(await link.gas.get_profile(start, end))
+
+        async def alert() -> None:
+            await sim.send_alert(CAPTURE_ALERT)
+
+        async def message() -> None:
+            await sim.send_message(CAPTURE_MESSAGE, confirm=True)
+            for received in messages:
+                if received.confirmation_required:
+                    await esme.confirm_message(received.message_id)
+            messages.clear()
+
+        async def current_price() -> None:
+            await esme.get_current_price()
+
+        one_offs: list[Callable[[], Awaitable[None]]] = [
+            identities,
+            reports,
+            current_price,
+            top_up,
+            profiles,
+            alert,
+            message,
+        ]
+        cycles = -(-seconds // ESME_CYCLE)
+        for cycle in range(cycles):
+            elapsed = cycle * ESME_CYCLE
+            await esme.poll()
+            result.esme_polls += 1
+            if elapsed % SLOW_CYCLE == 0:
+                if link.has_gas:
+                    await link.gas.poll()
+                    await link.gas.poll_price()
+                    result.gas_polls += 1
+                await esme.poll_price()
+                await esme.poll_prepayment()
+            due = one_offs if cycle == cycles - 1 else one_offs[:1]
+            for action in due:
+                await action()
+            del one_offs[: len(due)]
+            await sim.advance(min(ESME_CYCLE, seconds - elapsed))
+        result.requests = link.requests.total
+        result.gsme_wakeups = sim.gsme_wakeups
+    finally:
+        await link.close()
+    return result
+
+
+def write_pcap(frames: list[RadioFrame], path: str | Path) -> int:
+    """Write ``frames`` to a pcap at ``path``; return the number written.
+
+    Frames stamped with the same simulated second are spread 1 ms apart, in
+    the order they crossed the radio.
+    """
+    last_second: float | None = None
+    within = 0
+    with PcapWriter(path) as writer:
+        for frame in frames:
+            within = within + 1 if frame.timestamp == last_second else 0
+            last_second = frame.timestamp
+            writer.write(
+                frame.timestamp + min(within, 999) * FRAME_SPACING,
+                frame.src_nwk,
+                frame.dst_nwk,
+                frame.src_ep,
+                frame.dst_ep,
+                frame.profile,
+                frame.cluster,
+                frame.zcl,
+                aps_counter=frame.aps_counter,
+            )
+        return writer.frames
+
+
+def _capture(args: argparse.Namespace) -> int:
+    result = asyncio.run(
+        run_capture(
+            args.seconds,
+            seed=args.seed,
+            profile=args.profile,
+            tiers=args.tiers,
+            prepayment=args.prepayment,
+        )
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = write_pcap(result.frames, out)
+    events = ", ".join(f"{n} {name}" for name, n in sorted(result.events.items()))
+    top_up = (
+        ""
+        if result.top_up is None
+        else f", top-up {'accepted' if result.top_up.accepted else 'refused'}"
+    )
+    sys.stdout.write(
+        f"capture: {written} frames written to {out} over {args.seconds} simulated s "
+        f"(library requests {result.requests}, ESME polls {result.esme_polls}, "
+        f"gas polls {result.gas_polls}, profile intervals {result.profile_intervals}"
+        f"{top_up}, events: {events or 'none'}, GSME wake-ups {result.gsme_wakeups})\n"
+    )
+    return 0
+
+
+def _capture_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seconds", type=_positive, default=120, help="simulated seconds to run"
+    )
+    parser.add_argument("--out", required=True, help="pcap file to write")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", choices=("smets2", "smets1"), default="smets2")
+    parser.add_argument("--tiers", type=int, choices=(1, 2, 4), default=2)
+    parser.add_argument(
+        "--prepayment", action="store_true", help="a Pay-As-You-Go ESME (top-up)"
+    )
+
+
+COMMANDS["capture"] = (_capture_arguments, _capture)
+COMMANDS["bench"] = (bench.add_arguments, bench.run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import copy
 from dataclasses import dataclass, field
 import hashlib
 import heapq
 import itertools
 import logging
+import math
 from typing import Any, Final, Literal, cast
 
 import zigpy.application
 import zigpy.config as zconf
 import zigpy.device
 import zigpy.endpoint
+import zigpy.exceptions
 import zigpy.state
 import zigpy.types as t
 from zigpy.zcl import foundation
@@ -148,14 +151,48 @@ class Faults:
     """Responses to truncate so zigpy cannot parse them."""
     radio_lost: bool = False
     """Every frame in either direction is lost."""
+    radio_reports_loss: bool = False
+    """While the radio is lost, it says so: each send fails at once (no ACK)
+    instead of vanishing until the request times out."""
     response_delay: float = 0.0
     """Real seconds before a response is delivered (0: next loop turn)."""
     sentinels: set[tuple[int, int]] = field(default_factory=set)
     """(cluster, attribute) pairs every meter answers with the invalid pattern."""
 
 
+class _ValidatedOnce:
+    """zigpy's configuration schema, run once per distinct simulator configuration.
+
+    Home Assistant 2026.10 validates with probatio (aliased as voluptuous), which
+    compiles a schema on its 50th use. probatio 0.13.0 compiles the ``Range(max=
+    math.inf)`` of zigpy 2.4.0's CONFIG_SCHEMA into code naming an undefined
+    ``inf``: from then on every zigpy application built in the process fails
+    with NameError. Every simulator has the same configuration apart from the
+    simulator itself, so it is validated once (by zigpy's own schema) and
+    copies of the result are handed out after that.
+    """
+
+    def __init__(self, schema: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self._schema = schema
+        self._validated: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, config: dict[str, Any]) -> dict[str, Any]:
+        rest = {key: value for key, value in config.items() if key != CONF_SIMULATOR}
+        key = repr(rest)
+        validated = self._validated.get(key)
+        if validated is None:
+            validated = self._validated[key] = self._schema(rest)
+        result = copy.deepcopy(validated)
+        if CONF_SIMULATOR in config:
+            result[CONF_SIMULATOR] = config[CONF_SIMULATOR]
+        return result
+
+
 class SimulatedApplication(zigpy.application.ControllerApplication):
     """A zigpy application whose radio is a :class:`HanSimulator`."""
+
+    # zigpy only ever calls it: any callable returning the validated dict will do
+    SCHEMA = cast("Any", _ValidatedOnce(zigpy.application.ControllerApplication.SCHEMA))
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Take the simulator from the config (key :data:`CONF_SIMULATOR`)."""
@@ -229,6 +266,10 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
 
     async def send_packet(self, packet: t.ZigbeePacket) -> None:
         """Hand a frame to the simulated HAN."""
+        faults = self.simulator.faults
+        if faults.radio_lost and faults.radio_reports_loss:
+            msg = "no MAC ACK from the destination (simulated radio loss)"
+            raise zigpy.exceptions.DeliveryError(msg)
         self.simulator.transmit(packet)
 
 
@@ -406,9 +447,25 @@ class HanSimulator:
         while self._schedule and self._schedule[0][0] <= new:
             when, _, action = heapq.heappop(self._schedule)
             action(when)
+        if new > old:
+            self._forget_duplicates()
         self._check_credit(new)
         self._send_reports(old, new)
         self._flush()
+
+    def _forget_duplicates(self) -> None:
+        # zigpy drops a frame identical to one received in the last 10 REAL
+        # seconds (a mesh retransmission). Simulated time runs far faster: the
+        # same answer (same ZCL TSN, unchanged values, e.g. an idle tier's
+        # register) comes back 256 requests later, well within 10 real seconds,
+        # and would be lost. The simulator never repeats a frame, so a frame in
+        # a later simulated second is never a duplicate: forget the window.
+        if self.app is None:
+            return
+        for device in self.app.devices.values():
+            debouncer = getattr(device, "_packet_debouncer", None)
+            if debouncer is not None:
+                debouncer.clean(math.inf)
 
     def _schedule_gas(self, now: int) -> None:
         # The GPF's mirror moves when a half hour completes; report it then
@@ -602,9 +659,14 @@ class HanSimulator:
 
     # --- faults -----------------------------------------------------------------------
 
-    def radio_loss(self) -> None:
-        """Lose the radio link: every frame is dropped until :meth:`radio_return`."""
+    def radio_loss(self, *, reported: bool = False) -> None:
+        """Lose the radio link: every frame is dropped until :meth:`radio_return`.
+
+        With ``reported`` the radio notices (as a real one does when the
+        destination stops acknowledging) and every send fails at once.
+        """
         self.faults.radio_lost = True
+        self.faults.radio_reports_loss = reported
 
     def radio_return(self) -> None:
         """Restore the radio link."""

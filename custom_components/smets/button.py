@@ -1,0 +1,46 @@
+"""Button: take the emergency credit of a Pay-As-You-Go meter."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .binary_sensor import in_prepayment
+from .const import ROLE_ESME
+from .coordinator import SmetsConfigEntry, TariffSnapshot
+from .entity import SmetsEntity
+from .services import async_activate_emergency_credit
+
+# Commands on the HAN go one at a time.
+PARALLEL_UPDATES = 1
+
+EMERGENCY_CREDIT = ButtonEntityDescription(
+    key="activate_emergency_credit",
+    translation_key="activate_emergency_credit",
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmetsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the emergency credit button when the meter is in prepayment mode."""
+    runtime = entry.runtime_data
+    if ROLE_ESME in runtime.meters and in_prepayment(runtime.tariff.data):
+        async_add_entities(
+            [
+                EmergencyCreditButton(
+                    runtime.tariff, runtime.meters, ROLE_ESME, EMERGENCY_CREDIT
+                )
+            ]
+        )
+
+
+class EmergencyCreditButton(SmetsEntity[TariffSnapshot], ButtonEntity):
+    """Select the meter's emergency credit (refused when none is available)."""
+
+    async def async_press(self) -> None:
+        """Ask the meter for its emergency credit."""
+        await async_activate_emergency_credit(self.coordinator.config_entry)

@@ -1,0 +1,81 @@
+"""Event entities: the alerts each meter raises (event types = alert categories)."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import ROLE_ESME, ROLE_GAS
+from .coordinator import MeterInfo, SmetsConfigEntry
+from .entity import device_info
+from .han import model
+from .han.alerts import AlertCategory
+from .push import METER_NAMES, SIGNAL_ALERT, signal
+
+PARALLEL_UPDATES = 0
+
+ALERT_DESCRIPTION = EventEntityDescription(
+    key="alert",
+    translation_key="alert",
+    event_types=[str(category) for category in AlertCategory],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmetsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create one alert event entity per meter."""
+    meters = entry.runtime_data.meters
+    async_add_entities(
+        SmetsAlertEvent(entry, meters, role)
+        for role in (ROLE_ESME, ROLE_GAS)
+        if role in meters
+    )
+
+
+class SmetsAlertEvent(EventEntity):
+    """The GBCS alerts a meter publishes, by category; code and name as attributes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description = ALERT_DESCRIPTION
+
+    def __init__(
+        self, entry: SmetsConfigEntry, meters: dict[str, MeterInfo], role: str
+    ) -> None:
+        """Describe the alerts of the meter in ``role``."""
+        self._entry = entry
+        self._role = role
+        self._attr_unique_id = f"{entry.unique_id}_{role}_alert"
+        self._attr_device_info = device_info(entry, meters, role)
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the meter's alerts."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal(self._entry.entry_id, SIGNAL_ALERT), self._on_alert
+            )
+        )
+
+    @callback
+    def _on_alert(self, role: str, event: model.AlertEvent) -> None:
+        if role != self._role:
+            return
+        self._trigger_event(
+            str(event.category),
+            {
+                "code": event.code,
+                "code_hex": f"0x{event.code:04X}",
+                "name": event.name,
+                "severity": str(event.severity),
+                "known": event.known,
+                "meter": METER_NAMES.get(role, role),
+                "time": event.time.isoformat() if event.time is not None else None,
+            },
+        )
+        self.async_write_ha_state()

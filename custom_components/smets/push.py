@@ -1,0 +1,261 @@
+"""What the meters push: alerts, supplier messages, prices and credit snapshots.
+
+Each meter's pushed events reach :func:`async_subscribe_meters`'s handler at
+once (no polling): an alert becomes the ``smets_alert`` bus event (the device
+triggers listen to it) and a dispatcher signal (the event entities); a
+supplier message a ``smets_message`` bus event and a signal (the message
+sensor); a PublishPrice or a prepayment snapshot updates the tariff at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS
+from .han import model
+from .han.alerts import AlertCategory
+from .han.errors import HanError
+from .han.meter import HanEvent, MessageCancelled
+
+if TYPE_CHECKING:
+    from .coordinator import SmetsConfigEntry, SmetsRuntimeData
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_ALERT: Final = f"{DOMAIN}_alert"
+EVENT_MESSAGE: Final = f"{DOMAIN}_message"
+
+METER_NAMES: Final = {ROLE_ESME: "electricity", ROLE_GAS: "gas"}
+
+PRICE_RETRY: Final = dt.timedelta(minutes=5)
+
+
+def signal(entry_id: str, kind: str) -> str:
+    """Return the dispatcher signal of one kind of pushed event of an entry."""
+    return f"{DOMAIN}_{entry_id}_{kind}"
+
+
+SIGNAL_ALERT: Final = "alert"
+SIGNAL_MESSAGE: Final = "message"
+SIGNAL_PRICE: Final = "price"
+
+
+@dataclass
+class PushState:
+    """The last pushed events an entry received (for the entities and actions)."""
+
+    messages: dict[str, model.SupplierMessage] = field(default_factory=dict)
+    """The supplier message in force, by meter role."""
+    confirmed: set[int] = field(default_factory=set)
+    """Ids of the messages confirmed to the meter."""
+    alerts: dict[str, model.AlertEvent] = field(default_factory=dict)
+    """The last alert, by meter role."""
+
+
+def alert_event_data(
+    event: model.AlertEvent, role: str, device_id: str | None, entry_id: str
+) -> dict[str, Any]:
+    """Return the data of a ``smets_alert`` bus event."""
+    return {
+        "config_entry_id": entry_id,
+        "device_id": device_id,
+        "meter": METER_NAMES.get(role, role),
+        "code": event.code,
+        "code_hex": f"0x{event.code:04X}",
+        "name": event.name,
+        "category": str(event.category),
+        "severity": str(event.severity),
+        "known": event.known,
+        "trigger_types": list(event.trigger_types),
+        "time": event.time.isoformat() if event.time is not None else None,
+    }
+
+
+def message_event_data(
+    message: model.SupplierMessage, role: str, device_id: str | None, entry_id: str
+) -> dict[str, Any]:
+    """Return the data of a ``smets_message`` bus event."""
+    return {
+        "config_entry_id": entry_id,
+        "device_id": device_id,
+        "meter": METER_NAMES.get(role, role),
+        "message_id": message.message_id,
+        "text": message.text,
+        "importance": str(message.importance),
+        "confirmation_required": message.confirmation_required,
+        "start": (
+            message.start_time.isoformat() if message.start_time is not None else None
+        ),
+        "duration_minutes": message.duration_minutes,
+    }
+
+
+def meter_device_id(
+    hass: HomeAssistant, entry: SmetsConfigEntry, role: str
+) -> str | None:
+    """Return the device registry id of the meter in ``role``."""
+    meter = entry.runtime_data.meters.get(role)
+    if meter is None:
+        return None
+    wanted = (DOMAIN, meter.device_id)
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id):
+        if wanted in device.identifiers:
+            return device.id
+    return None
+
+
+class _PriceTracker:
+    """Keep the PublishPrice in force fresh: ask again when it ends."""
+
+    def __init__(self, hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+        self.hass = hass
+        self.entry = entry
+        self._cancel: CALLBACK_TYPE | None = None
+
+    def stop(self) -> None:
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
+
+    def schedule(self, event: model.PriceEvent | None) -> None:
+        """Ask for the price again when ``event`` ends (or in a while on failure)."""
+        self.stop()
+        when = event.end_time if event is not None else None
+        now = dt_util.utcnow()
+        if when is None or when <= now:
+            when = now + PRICE_RETRY
+        self._cancel = async_track_point_in_utc_time(self.hass, self._refresh, when)
+
+    async def _refresh(self, _now: dt.datetime) -> None:
+        self._cancel = None
+        await self.fetch()
+
+    async def fetch(self) -> None:
+        """GetCurrentPrice from the ESME; tell the entities."""
+        from .coordinator import sync_simulator  # noqa: PLC0415 - import cycle
+
+        runtime = self.entry.runtime_data
+        event: model.PriceEvent | None = None
+        try:
+            if runtime.simulator is not None:
+                await sync_simulator(runtime.simulator)
+            event = await runtime.link.esme.get_current_price()
+        except HanError as err:
+            _LOGGER.debug("The meter did not publish its price: %s", err)
+        self.schedule(event)
+        if event is not None:
+            self.price_changed(event)
+
+    @callback
+    def price_changed(self, event: model.PriceEvent) -> None:
+        """Show the price in force at once (the unit price, tier and next change)."""
+        tariff = self.entry.runtime_data.tariff
+        data = tariff.data
+        if data is not None and data.electricity_price is not None:
+            price = replace(
+                data.electricity_price,
+                current_price=event.price,
+                current_tier=event.price_tier or data.electricity_price.current_tier,
+            )
+            tariff.async_set_updated_data(replace(data, electricity_price=price))
+        async_dispatcher_send(self.hass, signal(self.entry.entry_id, SIGNAL_PRICE))
+
+
+async def async_subscribe_meters(
+    hass: HomeAssistant, entry: SmetsConfigEntry
+) -> list[Callable[[], None]]:
+    """Listen to every meter's pushed events; return the unsubscribes."""
+    runtime = entry.runtime_data
+    link = runtime.link
+    prices = _PriceTracker(hass, entry)
+
+    def refresh_for(role: str, category: AlertCategory) -> None:
+        coordinator: Any = runtime.tariff
+        if category is not AlertCategory.CREDIT:
+            coordinator = runtime.electricity if role == ROLE_ESME else runtime.gas
+        if coordinator is not None:
+            entry.async_create_task(
+                hass, coordinator.async_request_refresh(), f"{DOMAIN} refresh"
+            )
+
+    def handler(role: str) -> Callable[[HanEvent], None]:
+        @callback
+        def on_event(event: HanEvent) -> None:
+            if isinstance(event, model.AlertEvent):
+                runtime.push.alerts[role] = event
+                data = alert_event_data(
+                    event, role, meter_device_id(hass, entry, role), entry.entry_id
+                )
+                hass.bus.async_fire(EVENT_ALERT, data)
+                async_dispatcher_send(
+                    hass, signal(entry.entry_id, SIGNAL_ALERT), role, event
+                )
+                refresh_for(role, event.category)
+            elif isinstance(event, model.SupplierMessage):
+                runtime.push.messages[role] = event
+                hass.bus.async_fire(
+                    EVENT_MESSAGE,
+                    message_event_data(
+                        event, role, meter_device_id(hass, entry, role), entry.entry_id
+                    ),
+                )
+                async_dispatcher_send(hass, signal(entry.entry_id, SIGNAL_MESSAGE))
+            elif isinstance(event, MessageCancelled):
+                current = runtime.push.messages.get(role)
+                if current is not None and current.message_id == event.message_id:
+                    del runtime.push.messages[role]
+                    async_dispatcher_send(hass, signal(entry.entry_id, SIGNAL_MESSAGE))
+            elif isinstance(event, model.PriceEvent):
+                prices.schedule(event)
+                prices.price_changed(event)
+            elif isinstance(event, model.PrepaySnapshotEvent):
+                _apply_snapshot(runtime, event)
+
+        return on_event
+
+    unsubscribes: list[Callable[[], None]] = [prices.stop]
+    if link.has_esme:
+        unsubscribes.append(link.esme.subscribe(handler(ROLE_ESME)))
+        await prices.fetch()
+    if link.has_gas:
+        unsubscribes.append(link.gas.subscribe(handler(ROLE_GAS)))
+    return unsubscribes
+
+
+def _apply_snapshot(
+    runtime: SmetsRuntimeData, event: model.PrepaySnapshotEvent
+) -> None:
+    """Show a pushed credit snapshot at once."""
+    tariff = runtime.tariff
+    data = tariff.data
+    if data is None or data.prepayment is None:
+        return
+    prepayment = replace(
+        data.prepayment,
+        credit_remaining=(
+            event.credit_remaining
+            if event.credit_remaining is not None
+            else data.prepayment.credit_remaining
+        ),
+        emergency_credit_remaining=(
+            event.emergency_credit_remaining
+            if event.emergency_credit_remaining is not None
+            else data.prepayment.emergency_credit_remaining
+        ),
+        accumulated_debt=(
+            event.accumulated_debt
+            if event.accumulated_debt is not None
+            else data.prepayment.accumulated_debt
+        ),
+    )
+    tariff.async_set_updated_data(replace(data, prepayment=prepayment))

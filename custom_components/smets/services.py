@@ -1,0 +1,247 @@
+"""Actions: top up a Pay-As-You-Go meter, take emergency credit, confirm a message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+import logging
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .compat import vol
+from .const import DOMAIN, ROLE_ESME
+from .coordinator import SmetsConfigEntry
+from .han.errors import HanError
+from .han.model import TopUpReason
+from .han.utrn import InvalidUTRN, mask_utrn, normalise_utrn
+from .push import SIGNAL_MESSAGE, signal
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE_TOP_UP: Final = "top_up"
+SERVICE_ACTIVATE_EMERGENCY_CREDIT: Final = "activate_emergency_credit"
+SERVICE_CONFIRM_MESSAGE: Final = "confirm_message"
+
+ATTR_UTRN: Final = "utrn"
+ATTR_MESSAGE_ID: Final = "message_id"
+
+_ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+TOP_UP_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_UTRN): cv.string})
+CONFIRM_MESSAGE_SCHEMA = _ENTRY_SCHEMA.extend(
+    {vol.Optional(ATTR_MESSAGE_ID): vol.All(vol.Coerce(int), vol.Range(min=0))}
+)
+
+#: Why a top-up was refused -> the translation key of the error naming it.
+TOP_UP_ERRORS: Final = {
+    TopUpReason.DUPLICATE: "top_up_duplicate",
+    TopUpReason.NOT_AUTHENTIC: "top_up_not_authentic",
+    TopUpReason.NOT_FOR_THIS_METER: "top_up_not_for_this_meter",
+    TopUpReason.INVALID: "top_up_invalid",
+    TopUpReason.ERROR: "top_up_error",
+    TopUpReason.MAX_CREDIT_REACHED: "top_up_max_credit_reached",
+    TopUpReason.VALUE_TOO_LARGE: "top_up_value_too_large",
+    TopUpReason.KEYPAD_LOCK: "top_up_keypad_lock",
+    TopUpReason.UNKNOWN: "top_up_unknown",
+}
+
+
+#: Loggers that may show a command's fields (zigpy logs each request at debug).
+_REDACTED_LOGGERS: Final = ("zigpy.zcl", "zigpy.application", "zigpy.device")
+
+
+class _RedactUTRN(logging.Filter):
+    """Show only the last 4 digits of a UTRN in what a logger writes."""
+
+    def __init__(self, utrn: str) -> None:
+        super().__init__()
+        self._utrn = utrn
+        self._masked = mask_utrn(utrn)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._utrn in message:
+            record.msg = message.replace(self._utrn, self._masked)
+            record.args = ()
+        return True
+
+
+@contextmanager
+def _redacting(utrn: str) -> Iterator[None]:
+    """Keep the UTRN out of the logs of the libraries below while it is sent."""
+    redact = _RedactUTRN(utrn)
+    loggers = [logging.getLogger(name) for name in _REDACTED_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(redact)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redact)
+
+
+def _money(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> SmetsConfigEntry:
+    """Return the loaded SMETS entry an action names."""
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    smets_entry: SmetsConfigEntry = entry
+    return smets_entry
+
+
+def _prepayment_entry(hass: HomeAssistant, call: ServiceCall) -> SmetsConfigEntry:
+    """Return the loaded entry, whose electricity meter is in prepayment mode."""
+    entry = _loaded_entry(hass, call)
+    data = entry.runtime_data.tariff.data
+    prepayment = data.prepayment if data is not None else None
+    if (
+        not entry.runtime_data.link.has_esme
+        or prepayment is None
+        or not prepayment.prepayment_mode
+    ):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_prepayment",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+def _command_failed(err: HanError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="command_failed",
+        translation_placeholders={"error": str(err) or type(err).__name__},
+    )
+
+
+async def _async_top_up(call: ServiceCall) -> ServiceResponse:
+    """Send a UTRN to the meter; answer with its result and the new credit."""
+    hass = call.hass
+    raw = call.data[ATTR_UTRN]
+    masked = mask_utrn(raw)
+    try:
+        utrn = normalise_utrn(raw)
+    except InvalidUTRN as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_utrn",
+            translation_placeholders={"utrn": masked},
+        ) from err
+    entry = _prepayment_entry(hass, call)
+    runtime = entry.runtime_data
+    _LOGGER.debug("Sending top-up %s to the meter", masked)
+    try:
+        with _redacting(utrn):
+            result = await runtime.link.esme.top_up(utrn)
+    except HanError as err:
+        raise _command_failed(err) from err
+    await runtime.tariff.async_refresh()
+    if not result.accepted:
+        _LOGGER.info("The meter refused top-up %s: %s", masked, result.reason)
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=TOP_UP_ERRORS.get(result.reason, "top_up_unknown"),
+            translation_placeholders={"utrn": masked},
+        )
+    _LOGGER.info("The meter accepted top-up %s (%s)", masked, result.value)
+    return {
+        "accepted": True,
+        "result": str(result.reason),
+        "value": _money(result.value),
+        "credit_remaining": _money(result.credit_remaining),
+        "currency": "GBP",
+        "utrn": masked,
+    }
+
+
+async def _async_activate_emergency_credit(call: ServiceCall) -> None:
+    """Take the meter's emergency credit; a clear error when there is none."""
+    entry = _prepayment_entry(call.hass, call)
+    await async_activate_emergency_credit(entry)
+
+
+async def async_activate_emergency_credit(entry: SmetsConfigEntry) -> None:
+    """Select emergency credit on the meter (the action and the button)."""
+    runtime = entry.runtime_data
+    try:
+        taken = await runtime.link.esme.select_emergency_credit()
+    except HanError as err:
+        raise _command_failed(err) from err
+    await runtime.tariff.async_refresh()
+    if not taken:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="emergency_credit_not_available",
+        )
+
+
+async def _async_confirm_message(call: ServiceCall) -> None:
+    """Tell the meter the supplier's message was seen."""
+    entry = _loaded_entry(call.hass, call)
+    runtime = entry.runtime_data
+    message = runtime.push.messages.get(ROLE_ESME)
+    message_id: int | None = call.data.get(ATTR_MESSAGE_ID)
+    if message_id is None and message is not None and message.confirmation_required:
+        message_id = message.message_id
+    if message_id is None or not runtime.link.has_esme:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_message_to_confirm"
+        )
+    try:
+        await runtime.link.esme.confirm_message(message_id)
+    except HanError as err:
+        raise _command_failed(err) from err
+    runtime.push.confirmed.add(message_id)
+    async_dispatcher_send(call.hass, signal(entry.entry_id, SIGNAL_MESSAGE))
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, for every entry)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_TOP_UP,
+        _async_top_up,
+        schema=TOP_UP_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ACTIVATE_EMERGENCY_CREDIT,
+        _async_activate_emergency_credit,
+        schema=_ENTRY_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CONFIRM_MESSAGE,
+        _async_confirm_message,
+        schema=CONFIRM_MESSAGE_SCHEMA,
+    )

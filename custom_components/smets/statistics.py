@@ -1,0 +1,682 @@
+"""Long-term statistics from the meters' own half-hourly profile.
+
+On first setup the importer pages back through the 13 months of half-hours a
+GB meter keeps (GetProfile: electricity import and export from the ESME, gas
+volume from the Comms Hub's GPF mirror; the sleeping GSME is never woken) and
+imports hourly rows into the energy sensors' own statistics. Afterwards it
+fills whatever the live statistics missed (Home Assistant stopped, radio
+lost, meter unreachable) with exactly the half-hours between the newest hour
+it wrote and now, when the link works again.
+
+How the rows line up with the live sensor: the recorder compiles a sensor's
+sum from its latest 5-minute statistic, ``sum = state - zero``. The importer
+reads that zero from the latest 5-minute statistic compiled since it started
+and writes ``state`` = the register at the end of each hour (exact, from one
+register read and the profile, in the meter's raw unit) and ``sum`` =
+``state - zero``: the Energy dashboard sees no step where live data starts,
+and writing an hour twice writes the same numbers (nothing is counted twice).
+It never writes an hour the recorder has yet to compile (the ceiling is the
+last 5-minute period compiled), nor an hour whose half-hours the meter did not
+give. Progress is kept in a Store after every page of rows, so a cancelled
+import resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import datetime as dt
+from decimal import Decimal
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    get_last_short_term_statistics,
+)
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    ATTR_CONFIG_ENTRY_ID,
+    EVENT_RECORDER_5MIN_STATISTICS_GENERATED,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfVolume,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    HomeAssistant,
+    ServiceCall,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
+
+from . import history
+from .compat import sum_statistic_metadata, vol
+from .const import CONF_GAS_CV_OVERRIDE, DOMAIN, ROLE_ESME, ROLE_GAS
+from .coordinator import sync_simulator
+from .entity import device_info
+from .han import model
+from .han.errors import HanError
+from .han.meter import METERING, BaseMeter
+
+if TYPE_CHECKING:
+    from .coordinator import MeterInfo, SmetsConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE_IMPORT_HISTORY: Final = "import_history"
+ATTR_START: Final = "start"
+
+STORAGE_VERSION: Final = 1
+STATE_IMPORTING: Final = "importing"
+STATE_DONE: Final = "done"
+STATE_FAILED: Final = "failed"
+STATES: Final = [STATE_IMPORTING, STATE_DONE, STATE_FAILED]
+
+CHECK_INTERVAL: Final = dt.timedelta(minutes=30)
+"""How often the importer looks for half-hours the live statistics missed."""
+
+_SHORT_TERM: Final = 300
+_CV_DEFAULT_FACTOR: Final = Decimal("1.02264")
+
+IMPORT_HISTORY_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_START): cv.date,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One profile channel of one meter, and the sensors it feeds."""
+
+    key: str
+    role: str
+    channel: int
+    register_attr: int
+    """The register the profile adds up to (CurrentSummation...)."""
+    today_attr: int
+    """Consumption since midnight (CurrentDayConsumption...)."""
+    sensors: tuple[str, ...]
+
+
+SOURCES: Final = (
+    Source("import", ROLE_ESME, 0, 0x0000, 0x0401, ("import_energy",)),
+    Source("export", ROLE_ESME, 1, 0x0001, 0x0402, ("export_energy",)),
+    Source("gas", ROLE_GAS, 0, 0x0000, 0x0401, ("volume", "energy")),
+)
+
+_UNITS: Final = {
+    "import_energy": (UnitOfEnergy.KILO_WATT_HOUR, EnergyConverter.UNIT_CLASS),
+    "export_energy": (UnitOfEnergy.KILO_WATT_HOUR, EnergyConverter.UNIT_CLASS),
+    "volume": (UnitOfVolume.CUBIC_METERS, VolumeConverter.UNIT_CLASS),
+    "energy": (UnitOfEnergy.KILO_WATT_HOUR, EnergyConverter.UNIT_CLASS),
+}
+
+
+@dataclass(slots=True)
+class Target:
+    """A statistic the importer writes: its id, its conversion and its zero."""
+
+    statistic_id: str
+    key: str
+    convert: Callable[[int], float | None]
+    zero: float = 0.0
+
+
+@dataclass(slots=True)
+class HistoryProgress:
+    """What the progress sensor shows."""
+
+    state: str = STATE_IMPORTING
+    intervals: int = 0
+    oldest: dt.datetime | None = None
+    listeners: list[CALLBACK_TYPE] = field(default_factory=list)
+
+    @callback
+    def async_update(self) -> None:
+        """Tell the listeners (the sensor) something changed."""
+        for listener in list(self.listeners):
+            listener()
+
+
+class HistoryImporter:
+    """Backfills and gap-fills one config entry's energy statistics."""
+
+    def __init__(self, hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+        """Prepare; nothing runs until :meth:`async_start`."""
+        self.hass = hass
+        self.entry = entry
+        self.progress = HistoryProgress()
+        self.requests = 0
+        """GetProfile requests this importer sent."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.history"
+        )
+        self._data: dict[str, Any] | None = None
+        self._started = dt_util.utcnow().timestamp()
+        self._compiled = asyncio.Event()
+        self._compiled_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self._link_ok: dict[str, bool] = {}
+
+    # --- scheduling ------------------------------------------------------------
+
+    @callback
+    def async_start(self) -> None:
+        """Start the first run in the background, and watch for gaps."""
+        entry = self.entry
+        entry.async_on_unload(
+            self.hass.bus.async_listen(
+                EVENT_RECORDER_5MIN_STATISTICS_GENERATED, self._on_compiled
+            )
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._on_interval, CHECK_INTERVAL, name="smets history"
+            )
+        )
+        runtime = entry.runtime_data
+        for name, coordinator in (("esme", runtime.electricity), ("gas", runtime.gas)):
+            if coordinator is None:
+                continue
+            self._link_ok[name] = coordinator.last_update_success
+            entry.async_on_unload(
+                coordinator.async_add_listener(self._link_watcher(name, coordinator))
+            )
+        self.async_schedule()
+
+    def _link_watcher(self, name: str, coordinator: Any) -> CALLBACK_TYPE:
+        @callback
+        def changed() -> None:
+            ok = bool(coordinator.last_update_success)
+            returned = ok and not self._link_ok.get(name, True)
+            self._link_ok[name] = ok
+            if returned:
+                _LOGGER.debug("The %s link is back: filling the gap", name)
+                self.async_schedule()
+
+        return changed
+
+    @callback
+    def _on_compiled(self, _event: Event) -> None:
+        self._compiled_at = dt_util.utcnow().timestamp()
+        self._compiled.set()
+
+    @callback
+    def _on_interval(self, _now: dt.datetime) -> None:
+        self.async_schedule()
+
+    @callback
+    def async_schedule(self) -> None:
+        """Run (again) in the background; one run at a time."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = self.entry.async_create_background_task(
+            self.hass, self._async_run(), f"{DOMAIN} history {self.entry.title}"
+        )
+
+    async def async_reimport(self, start: dt.date | None) -> None:
+        """Import again from ``start`` (default: as far back as the meter holds)."""
+        data = await self._async_data()
+        floor = None
+        if start is not None:
+            floor = int(dt_util.start_of_local_day(start).timestamp())
+        for state in data["sources"].values():
+            state["oldest"] = state["newest"]
+            state["oldest_register"] = state["newest_register"]
+            state["floor"] = floor
+            state["complete"] = False
+        await self._store.async_save(data)
+        self.async_schedule()
+
+    # --- the run ----------------------------------------------------------------
+
+    async def _async_data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = await self._store.async_load() or {
+                "sources": {},
+                "intervals": 0,
+                "oldest": None,
+            }
+            oldest = self._data.get("oldest")
+            self.progress.intervals = int(self._data.get("intervals", 0))
+            self.progress.oldest = (
+                dt_util.utc_from_timestamp(oldest) if oldest is not None else None
+            )
+        return self._data
+
+    async def _async_run(self) -> None:
+        while True:
+            self._again = False
+            self.progress.state = STATE_IMPORTING
+            self.progress.async_update()
+            try:
+                await get_instance(self.hass).async_db_ready
+                data = await self._async_data()
+                for source in SOURCES:
+                    await self._async_sync(source, data)
+            except HanError as err:
+                _LOGGER.info(
+                    "Reading the meters' history stopped (%s); it resumes when the"
+                    " link works again",
+                    err or type(err).__name__,
+                )
+                self.progress.state = STATE_FAILED
+                self.progress.async_update()
+                return
+            self.progress.state = STATE_DONE
+            self.progress.async_update()
+            if not self._again:
+                return
+
+    def _meter(self, source: Source) -> BaseMeter | None:
+        link = self.entry.runtime_data.link
+        if source.role == ROLE_ESME:
+            return link.esme if link.has_esme else None
+        return link.gas if link.has_gas else None
+
+    async def _async_targets(self, source: Source, meter: BaseMeter) -> list[Target]:
+        """Return the statistics a source feeds: enabled sensors with a number to start from."""
+        registry = er.async_get(self.hass)
+        static = await meter.metering_static()
+        targets: list[Target] = []
+        for key in source.sensors:
+            entity_id = registry.async_get_entity_id(
+                "sensor", DOMAIN, f"{self.entry.unique_id}_{source.role}_{key}"
+            )
+            state = self.hass.states.get(entity_id) if entity_id else None
+            if entity_id is None or state is None:
+                continue
+            try:
+                float(state.state)
+            except ValueError:
+                continue
+            targets.append(Target(entity_id, key, self._converter(key, static)))
+        return targets
+
+    def _converter(
+        self, key: str, static: dict[int, object]
+    ) -> Callable[[int], float | None]:
+        """Raw register -> the sensor's value, decoded exactly as the live one is."""
+        if key == "import_energy":
+            return lambda raw: (
+                model.decode_electricity({**static, 0x0000: raw}).import_kwh
+            )
+        if key == "export_energy":
+            return lambda raw: (
+                model.decode_electricity({**static, 0x0001: raw}).export_kwh
+            )
+        link = self.entry.runtime_data.link
+        override = self.entry.options.get(CONF_GAS_CV_OVERRIDE)
+
+        def gas(raw: int) -> float | None:
+            reading = model.decode_gas(
+                {**static, 0x0000: raw}, link.gas.price_attributes
+            )
+            if key == "volume":
+                return reading.volume_m3
+            if (
+                reading.energy_kwh is None
+                and override
+                and reading.volume_m3 is not None
+            ):
+                return model.gas_m3_to_kwh(
+                    reading.volume_m3,
+                    reading.conversion_factor or _CV_DEFAULT_FACTOR,
+                    Decimal(str(override)),
+                )
+            return reading.energy_kwh
+
+        return gas
+
+    async def _async_zeros(self, targets: list[Target]) -> int:
+        """Read each target's zero from the live statistics; return the ceiling.
+
+        Waits until the recorder has compiled a 5-minute statistic for every
+        target since this importer started (so the live chain, and whatever
+        the recorder compiled for the hours before, are settled). The ceiling
+        is the hour boundary no later than the end of the newest compiled period.
+        """
+        ceiling: int | None = None
+        since = self._started - _SHORT_TERM
+        for target in targets:
+            while True:
+                self._compiled.clear()
+                rows = await get_instance(self.hass).async_add_executor_job(
+                    get_last_short_term_statistics,
+                    self.hass,
+                    1,
+                    target.statistic_id,
+                    False,
+                    {"state", "sum"},
+                )
+                row = rows.get(target.statistic_id, [None])[0]
+                if (
+                    row is not None
+                    and row["start"] >= since
+                    and row.get("state") is not None
+                    and row.get("sum") is not None
+                ):
+                    target.zero = float(row["state"] or 0) - float(row["sum"] or 0)
+                    # the recorder has compiled every hour before this boundary
+                    end = history.hour_floor(
+                        int(max(row["start"] + _SHORT_TERM, self._compiled_at))
+                    )
+                    ceiling = end if ceiling is None else min(ceiling, end)
+                    break
+                await self._compiled.wait()
+        assert ceiling is not None
+        return ceiling
+
+    async def _async_fetch(
+        self, meter: BaseMeter, source: Source, start: int, end: int
+    ) -> dict[int, int | None]:
+        """Fetch the raw half-hours in ``[start, end)`` in the fewest GetProfile requests."""
+        if end <= start:
+            return {}
+        before = meter.requests.by_cluster[METERING]
+        try:
+            profile = await meter.get_profile_raw(
+                dt_util.utc_from_timestamp(start),
+                dt_util.utc_from_timestamp(end),
+                channel=source.channel,
+            )
+        finally:
+            self.requests += meter.requests.by_cluster[METERING] - before
+        return history.intervals_by_start(profile)
+
+    async def _async_sync(self, source: Source, data: dict[str, Any]) -> None:
+        meter = self._meter(source)
+        if meter is None:
+            return
+        targets = await self._async_targets(source, meter)
+        if not targets:
+            return
+        ceiling = await self._async_zeros(targets)
+        simulator = self.entry.runtime_data.simulator
+        if simulator is not None:
+            await sync_simulator(simulator)
+        max_periods = await meter.max_periods()
+        chunk = history.CHUNK_PAGES * max_periods * history.HALF_HOUR
+        state: dict[str, Any] | None = data["sources"].get(source.key)
+        if state is None:
+            state = await self._async_anchor(source, meter, ceiling, chunk)
+            if state is None:
+                return
+            data["sources"][source.key] = state
+        elif state["newest"] < ceiling:
+            await self._async_forward(source, meter, state, targets, ceiling)
+        await self._async_backward(source, meter, state, targets, chunk)
+
+    async def _async_anchor(
+        self, source: Source, meter: BaseMeter, ceiling: int, chunk: int
+    ) -> dict[str, Any] | None:
+        """Work out the register at ``ceiling`` from one register read and the profile.
+
+        The register and the consumption since midnight come from one Read
+        Attributes request, so ``register - today`` is the register at
+        midnight exactly; the profile carries it to the ceiling.
+        """
+        values = await meter.read(METERING, [source.register_attr, source.today_attr])
+        now = int(dt_util.utcnow().timestamp())
+        register = values.get(source.register_attr)
+        today = values.get(source.today_attr)
+        if not isinstance(register, int):
+            return None
+        floor = history.history_floor(now)
+        first_start = max(floor, ceiling - chunk)
+        intervals = await self._async_fetch(meter, source, first_start, ceiling)
+        anchors: list[tuple[int, int]] = []
+        if isinstance(today, int) and today <= register:
+            anchors.append((now - now % history.DAY, register - today))
+        # The register now is the register at the last half-hour boundary plus
+        # what the current half-hour has counted so far (exact for the GPF).
+        anchors.append((history.half_hour_floor(now), register))
+        at_ceiling: int | None = None
+        for when, value in anchors:
+            if when > ceiling and not all(
+                start in intervals for start in range(ceiling, when, history.HALF_HOUR)
+            ):
+                intervals |= await self._async_fetch(meter, source, ceiling, when)
+            at_ceiling = history.register_at(ceiling, when, value, intervals)
+            if at_ceiling is not None:
+                break
+        if at_ceiling is None:
+            return None
+        return {
+            "newest": ceiling,
+            "newest_register": at_ceiling,
+            "oldest": ceiling,
+            "oldest_register": at_ceiling,
+            "floor": None,
+            "complete": False,
+            "_prefetched": [first_start, ceiling],
+            "_intervals": intervals,
+        }
+
+    async def _async_forward(
+        self,
+        source: Source,
+        meter: BaseMeter,
+        state: dict[str, Any],
+        targets: list[Target],
+        ceiling: int,
+    ) -> None:
+        """Fill from the newest hour written to the ceiling: exactly the missing half-hours."""
+        start = int(state["newest"])
+        intervals = await self._async_fetch(meter, source, start, ceiling)
+        walk = history.walk_forward(
+            intervals, start, int(state["newest_register"]), ceiling
+        )
+        await self._async_write(targets, walk.readings)
+        state["newest"], state["newest_register"] = walk.at, walk.register
+        if walk.at < ceiling and any(when > walk.at for when in intervals):
+            # A hole the meter will never fill (an invalid half-hour, a meter
+            # exchange): start again from the ceiling and walk back to it.
+            anchored = await self._async_anchor(
+                source, meter, ceiling, ceiling - walk.at
+            )
+            if anchored is not None:
+                back = history.walk_back(
+                    anchored["_intervals"],
+                    ceiling,
+                    anchored["newest_register"],
+                    walk.at,
+                )
+                await self._async_write(targets, back.readings)
+                state["newest"] = ceiling
+                state["newest_register"] = anchored["newest_register"]
+        await self._async_save()
+
+    async def _async_backward(
+        self,
+        source: Source,
+        meter: BaseMeter,
+        state: dict[str, Any],
+        targets: list[Target],
+        chunk: int,
+    ) -> None:
+        """Page back from the oldest hour written to as far as the meter holds."""
+        prefetched = state.pop("_prefetched", None)
+        intervals: dict[int, int | None] = state.pop("_intervals", {})
+        if state["complete"]:
+            return
+        now = int(dt_util.utcnow().timestamp())
+        floor = history.history_floor(now)
+        if state.get("floor") is not None:
+            floor = max(floor, int(state["floor"]))
+        for start, end in history.chunks_back(int(state["oldest"]), floor, chunk):
+            if prefetched is None or [start, end] != prefetched:
+                intervals = await self._async_fetch(meter, source, start, end)
+            prefetched = None
+            walk = history.walk_back(
+                intervals, end, int(state["oldest_register"]), start
+            )
+            await self._async_write(targets, walk.readings)
+            state["oldest"], state["oldest_register"] = walk.at, walk.register
+            if walk.at > start:
+                break  # the meter holds nothing older (or an invalid half-hour)
+            await self._async_save()
+        state["complete"] = True
+        await self._async_save()
+
+    async def _async_write(
+        self, targets: list[Target], readings: list[history.HourReading]
+    ) -> None:
+        """Import hourly rows for every target; count them and note the oldest."""
+        if not readings:
+            return
+        for target in targets:
+            unit, unit_class = _UNITS[target.key]
+            rows: list[StatisticData] = []
+            for reading in readings:
+                value = target.convert(reading.register)
+                if value is None:
+                    continue
+                rows.append(
+                    StatisticData(
+                        start=dt_util.utc_from_timestamp(reading.start),
+                        state=value,
+                        sum=value - target.zero,
+                    )
+                )
+            if rows:
+                async_import_statistics(
+                    self.hass,
+                    sum_statistic_metadata(target.statistic_id, unit, unit_class),
+                    rows,
+                )
+        data = await self._async_data()
+        data["intervals"] = int(data["intervals"]) + 2 * len(readings)
+        oldest = readings[0].start
+        if data["oldest"] is None or oldest < data["oldest"]:
+            data["oldest"] = oldest
+        self.progress.intervals = data["intervals"]
+        self.progress.oldest = dt_util.utc_from_timestamp(data["oldest"])
+        self.progress.async_update()
+        # let the recorder and the event loop breathe between pages
+        await asyncio.sleep(0)
+
+    async def _async_save(self) -> None:
+        data = await self._async_data()
+        await self._store.async_save(
+            {
+                **data,
+                "sources": {
+                    key: {k: v for k, v in state.items() if not k.startswith("_")}
+                    for key, state in data["sources"].items()
+                },
+            }
+        )
+
+
+class HistoryProgressSensor(SensorEntity):
+    """Where the import of the meters' history stands (diagnostic)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_translation_key = "history_import"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = STATES
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(
+        self,
+        entry: SmetsConfigEntry,
+        meters: dict[str, MeterInfo],
+        role: str,
+        importer: HistoryImporter,
+    ) -> None:
+        """Show ``importer``'s progress on the device of meter ``role``."""
+        self._progress = importer.progress
+        self._attr_unique_id = f"{entry.unique_id}_{role}_history_import"
+        self._attr_device_info = device_info(entry, meters, role)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the importer's progress."""
+        listeners = self._progress.listeners
+        listeners.append(self.async_write_ha_state)
+        self.async_on_remove(lambda: listeners.remove(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> str:
+        """Return importing, done or failed."""
+        return self._progress.state
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return how many half-hours were imported and the oldest date reached."""
+        oldest = self._progress.oldest
+        return {
+            "intervals_imported": self._progress.intervals,
+            "oldest": oldest.date().isoformat() if oldest is not None else None,
+        }
+
+
+def history_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
+    """Return the progress sensor, on the electricity meter (else the gas meter)."""
+    runtime = entry.runtime_data
+    importer = runtime.history
+    if importer is None:
+        return []
+    role = ROLE_ESME if ROLE_ESME in runtime.meters else ROLE_GAS
+    if role not in runtime.meters:
+        return []
+    return [HistoryProgressSensor(entry, runtime.meters, role, importer)]
+
+
+@callback
+def async_setup_history(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+    """Create the entry's importer (when the recorder runs); start it later."""
+    if "recorder" in hass.config.components:
+        entry.runtime_data.history = HistoryImporter(hass, entry)
+
+
+@callback
+def async_setup_history_service(hass: HomeAssistant) -> None:
+    """Register the ``smets.import_history`` action."""
+
+    async def import_history(call: ServiceCall) -> None:
+        entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if (
+            entry is None
+            or entry.domain != DOMAIN
+            or entry.state is not ConfigEntryState.LOADED
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="history_entry_not_loaded",
+                translation_placeholders={"entry_id": entry_id},
+            )
+        importer: HistoryImporter | None = entry.runtime_data.history
+        if importer is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="history_no_recorder"
+            )
+        start: dt.date | None = call.data.get(ATTR_START)
+        if start is not None and start > dt_util.now().date():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="history_start_in_future",
+                translation_placeholders={"start": start.isoformat()},
+            )
+        await importer.async_reimport(start)
+
+    hass.services.async_register(
+        DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA
+    )

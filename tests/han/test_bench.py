@@ -1,0 +1,130 @@
+"""The benchmark (``scripts/bench``): its counts, never its timings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from custom_components.smets.han.simulator import bench
+from custom_components.smets.han.simulator.__main__ import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+KEYS = [
+    "esme_requests_per_cycle",
+    "esme_clusters_per_cycle",
+    "gas_requests_per_cycle",
+    "gas_clusters_per_cycle",
+    "gsme_wakeups",
+    "cpu_ms_per_cycle",
+    "peak_rss_mb_24h",
+]
+
+
+async def test_one_request_per_cluster_per_cycle() -> None:
+    run = await bench.simulate(1, seed=5)
+    assert run.esme.cycles == 360
+    assert run.gas.cycles == 2  # at 0 and 30 minutes
+    # Counted on the radio and by the library alike
+    assert run.esme.requests == run.esme.library_requests == 360
+    assert run.gas.requests == run.gas.library_requests == 2
+    assert run.esme.max_requests == run.gas.max_requests == 1
+    figures = bench.figures(run)
+    assert list(figures) == KEYS
+    assert figures["esme_requests_per_cycle"] == figures["esme_clusters_per_cycle"]
+    assert figures["esme_requests_per_cycle"] == 1.0
+    assert figures["gas_requests_per_cycle"] == figures["gas_clusters_per_cycle"]
+    assert figures["gas_requests_per_cycle"] == 1.0
+    assert figures["gsme_wakeups"] == 0
+    # Machine-dependent figures: present and numeric, never compared
+    assert isinstance(figures["cpu_ms_per_cycle"], float)
+    assert isinstance(figures["peak_rss_mb_24h"], float)
+
+
+async def test_four_tiers_split_the_esme_read() -> None:
+    """A 4-tier ESME's cycle needs more than one frame's worth of answer.
+
+    It also runs 720 requests in a few real seconds: the ZCL TSN wraps and the
+    idle tiers answer the very same bytes again, which zigpy would drop as a
+    duplicate unless the simulator forgets zigpy's real-time window as its
+    own time moves on.
+    """
+    run = await bench.simulate(1, tiers=4)
+    assert run.esme.requests == 720
+    assert run.esme.clusters == 360
+    figures = bench.figures(run)
+    assert figures["esme_requests_per_cycle"] == 2.0
+    assert figures["esme_clusters_per_cycle"] == 1.0
+    assert figures["gsme_wakeups"] == 0
+    assert "NOT MET" in "\n".join(bench.report(run))
+
+
+def test_json_is_the_last_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--hours", "0.5", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    figures = json.loads(lines[-1])
+    assert list(figures) == KEYS
+    assert figures["gsme_wakeups"] == 0
+    assert figures["esme_requests_per_cycle"] == figures["esme_clusters_per_cycle"]
+    text = "\n".join(lines[:-1])
+    assert "ESME cycle, every 10 s (180 cycles)" in text
+    assert "gas cycle (GPF mirror), every 30 min (1 cycles)" in text
+    assert "GSME wake-ups: 0 (must be 0)" in text
+    assert "ru_maxrss" in text
+
+
+def test_without_json_no_json(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(hours=0.1, seed=0, tiers=2, json=False)
+    assert bench.run(args) == 0
+    out = capsys.readouterr().out
+    assert "{" not in out
+    assert "goal, 1 request per cluster per cycle: met" in out
+
+
+def test_a_missed_goal_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(hours=0.1, seed=0, tiers=4, json=True)
+    assert bench.run(args) == 1
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures["esme_requests_per_cycle"] == 2.0
+
+
+def test_sections_extend_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = bench.BenchRun(hours=1, seed=0, tiers=2)
+    run.esme.add([0x0702], 1, 0.001)
+    run.esme.add([0x0702, 0x0700], 2, 0.003)
+    monkeypatch.setattr(
+        bench, "SECTIONS", [*bench.SECTIONS, lambda r: {"later_key": r.esme.cycles}]
+    )
+    figures = bench.figures(run)
+    assert list(figures) == [*KEYS, "later_key"]
+    assert figures["later_key"] == 2
+    assert figures["esme_requests_per_cycle"] == 1.5
+    assert figures["esme_clusters_per_cycle"] == 1.5
+    assert figures["cpu_ms_per_cycle"] == pytest.approx(2.0)
+    # No cycles at all: zeros, not a division by zero
+    assert (
+        bench.figures(bench.BenchRun(hours=0, seed=0, tiers=2))[
+            "gas_requests_per_cycle"
+        ]
+        == 0.0
+    )
+
+
+def test_peak_rss_is_in_megabytes() -> None:
+    assert 1 < bench.peak_rss_mb() < 100_000
+
+
+def test_scripts_bench_runs_the_benchmark_through_scripts_run() -> None:
+    script = REPO / "scripts" / "bench"
+    assert os.access(script, os.X_OK)
+    text = script.read_text()
+    assert text.startswith("#!/usr/bin/env bash")
+    # The library's figures come from a run without Home Assistant loaded.
+    assert (
+        "scripts/han_standalone.py custom_components.smets.han.simulator bench" in text
+    )
+    assert "scripts/bench_ha.py" in text

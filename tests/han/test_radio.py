@@ -1,0 +1,204 @@
+"""The EZSP radio probe, with bellows talking to an emulated NCP (no hardware here).
+
+The emulated NCP (:mod:`custom_components.smets.han.simulator.ncp`) speaks ASH
+and EZSP on a pseudo-terminal or a TCP socket, so bellows opens it exactly as it
+opens a USB stick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+import logging
+from pathlib import Path
+import sys
+import types
+from typing import Any
+
+import pytest
+
+from custom_components.smets.han import radio
+from custom_components.smets.han.errors import HanError, HanTimeout
+from custom_components.smets.han.radio import (
+    RadioError,
+    RadioInfo,
+    SerialPort,
+    decode_install_code,
+    list_serial_ports,
+    probe_ezsp,
+)
+from custom_components.smets.han.simulator.ncp import EmulatedNcp
+
+CODE = bytes(range(0x10, 0x20))
+CRC = b"\xab\xcd"
+
+
+def _token(flags: int, code: bytes = CODE, crc: bytes = CRC) -> bytes:
+    return bytes((flags, 0x00)) + code.ljust(16, b"\x00") + crc
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        # bit 0: a code is there; bits 1-3: its length (3: 16 bytes)
+        (
+            _token(0x07),
+            "1011 1213 1415 1617 1819 1A1B 1C1D 1E1F ABCD",
+        ),
+        (_token(0x01), "1011 1213 1415 ABCD"),  # 6 bytes
+        (_token(0x03), "1011 1213 1415 1617 ABCD"),  # 8 bytes
+        (_token(0x05), "1011 1213 1415 1617 1819 1A1B ABCD"),  # 12 bytes
+        (b"\xff\xff" + b"\xff" * 18, None),  # erased token
+        (_token(0x06), None),  # no code flag
+        (_token(0x09), None),  # a length code AN1089 does not define
+        (_token(0x07)[:12], None),  # truncated
+        (b"\x07", None),
+    ],
+)
+def test_decode_install_code(token: bytes, expected: str | None) -> None:
+    assert decode_install_code(token) == expected
+
+
+@pytest.fixture(params=["pty", "tcp"])
+async def serve(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[[EmulatedNcp], Awaitable[str]]]:
+    """Serve emulated NCPs the way the parameter says; close them afterwards."""
+    opened: list[EmulatedNcp] = []
+
+    async def start(ncp: EmulatedNcp) -> str:
+        opened.append(ncp)
+        return ncp.open_pty() if request.param == "pty" else await ncp.open_tcp()
+
+    yield start
+    for ncp in opened:
+        await ncp.close()
+
+
+async def test_probe_reads_identity_code_and_certificate(
+    serve: Callable[[EmulatedNcp], Awaitable[str]],
+) -> None:
+    ncp = EmulatedNcp(eui64="00:0d:6f:00:0a:bc:de:f0")
+    info = await probe_ezsp(await serve(ncp))
+    assert info == RadioInfo(
+        eui64="00:0d:6f:00:0a:bc:de:f0",
+        install_code="83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5",
+        has_certificate=True,
+        firmware="13",
+    )
+    assert ncp.commands[-3:] == ["getEui64", "getMfgToken", "getCertificate283k1"]
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize("has_certificate", [False, None])
+async def test_probe_of_a_radio_without_certificate_or_code(
+    serve: Callable[[EmulatedNcp], Awaitable[str]], has_certificate: bool | None
+) -> None:
+    # False: the CBKE frame answers an error; None: the firmware lacks the frame
+    ncp = EmulatedNcp(install_code=None, has_certificate=has_certificate)
+    info = await probe_ezsp(await serve(ncp), 57600)
+    assert info.install_code is None
+    assert not info.has_certificate
+    assert ncp.problems == []
+
+
+async def test_probe_of_a_silent_port(
+    serve: Callable[[EmulatedNcp], Awaitable[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(radio, "PROBE_TIMEOUT", 0.3)
+    path = await serve(EmulatedNcp(silent=True))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(HanTimeout, match=f"no EZSP radio answered on {path}"):
+        await probe_ezsp(path)
+    assert loop.time() - started < 2
+
+
+async def test_probe_of_an_unplugged_radio(tmp_path: Path) -> None:
+    path = str(tmp_path / "ttyUSB0")  # no such device
+    with pytest.raises(RadioError, match=f"could not open the radio on {path}: "):
+        await probe_ezsp(path)
+
+
+class FakeEzsp:
+    """A bellows EZSP whose connect and disconnect fail as told."""
+
+    connect_error: BaseException = OSError("permission denied")
+    disconnect_error: BaseException | None = OSError("not open")
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    async def connect(self, *, use_thread: bool) -> None:
+        raise self.connect_error
+
+    async def disconnect(self) -> None:
+        if self.disconnect_error is not None:
+            raise self.disconnect_error
+
+
+async def test_probe_of_a_port_that_fails(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bellows.ezsp
+
+    monkeypatch.setattr(bellows.ezsp, "EZSP", FakeEzsp)
+    with (
+        caplog.at_level(logging.DEBUG, logger=radio.__name__),
+        pytest.raises(RadioError, match="could not open the radio on /dev/x: perm"),
+    ):
+        await probe_ezsp("/dev/x")
+    assert "Closing the radio failed" in caplog.text
+    # The library's own errors pass unchanged
+    monkeypatch.setattr(FakeEzsp, "connect_error", HanError("already reported"))
+    with pytest.raises(HanError, match="already reported") as caught:
+        await probe_ezsp("/dev/x")
+    assert type(caught.value) is HanError
+
+
+@dataclass
+class _SerialxPort:
+    device: str
+    manufacturer: str | None
+    product: str | None
+
+
+@dataclass
+class _PyserialPort:
+    device: str
+    description: str | None
+
+
+def test_serial_ports_through_serialx(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.ModuleType("serialx")
+    fake.list_serial_ports = lambda: [  # type: ignore[attr-defined]
+        _SerialxPort("/dev/ttyUSB0", "Silicon Labs", "CP2102N"),
+        _SerialxPort("/dev/ttyS0", None, None),
+    ]
+    monkeypatch.setitem(sys.modules, "serialx", fake)
+    assert list_serial_ports() == [
+        SerialPort("/dev/ttyUSB0", "Silicon Labs - CP2102N"),
+        SerialPort("/dev/ttyS0", "/dev/ttyS0"),
+    ]
+
+
+def test_serial_ports_through_pyserial(monkeypatch: pytest.MonkeyPatch) -> None:
+    modules = sys.modules
+    serial = types.ModuleType("serial")
+    tools = types.ModuleType("serial.tools")
+    list_ports = types.ModuleType("serial.tools.list_ports")
+    list_ports.comports = lambda: [  # type: ignore[attr-defined]
+        _PyserialPort("/dev/ttyACM0", "Sonoff Zigbee 3.0 USB Dongle Plus"),
+        _PyserialPort("/dev/ttyAMA0", None),
+    ]
+    tools.list_ports = list_ports  # type: ignore[attr-defined]
+    serial.tools = tools  # type: ignore[attr-defined]
+    monkeypatch.setitem(modules, "serialx", None)  # not installed
+    monkeypatch.setitem(modules, "serial", serial)
+    monkeypatch.setitem(modules, "serial.tools", tools)
+    monkeypatch.setitem(modules, "serial.tools.list_ports", list_ports)
+    assert list_serial_ports() == [
+        SerialPort("/dev/ttyACM0", "Sonoff Zigbee 3.0 USB Dongle Plus"),
+        SerialPort("/dev/ttyAMA0", "/dev/ttyAMA0"),
+    ]

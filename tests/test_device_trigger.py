@@ -1,0 +1,138 @@
+"""Device triggers, attached in an automation and fired by a simulated alert."""
+
+from __future__ import annotations
+
+from homeassistant.components import automation
+from homeassistant.components.device_automation import DeviceAutomationType
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_get_device_automations,
+)
+
+from custom_components.smets.const import DOMAIN
+from custom_components.smets.push import meter_device_id
+
+
+def _device(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entry: MockConfigEntry,
+    role: str,
+) -> dr.DeviceEntry:
+    device_id = meter_device_id(hass, entry, role)
+    assert device_id is not None
+    device = device_registry.async_get(device_id)
+    assert device is not None
+    return device
+
+
+async def test_get_triggers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    esme = _device(hass, device_registry, init_integration, "esme")
+    triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, esme.id
+    )
+    types = {t["type"] for t in triggers if t["domain"] == DOMAIN}
+    assert {
+        "tamper_detected",
+        "supply_interrupted",
+        "low_credit",
+        "reverse_current",
+    } <= (types)
+    assert "low_battery" not in types
+    gas = _device(hass, device_registry, init_integration, "gpf")
+    triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, gas.id
+    )
+    types = {t["type"] for t in triggers if t["domain"] == DOMAIN}
+    assert {"tamper_detected", "low_battery", "reverse_gas_flow"} <= types
+    assert "reverse_current" not in types
+    hub = _device(hass, device_registry, init_integration, "chf")
+    triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, hub.id
+    )
+    assert not [t for t in triggers if t["domain"] == DOMAIN]
+
+
+async def test_get_triggers_of_an_unloaded_meter(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    esme = _device(hass, device_registry, init_integration, "esme")
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, esme.id
+    )
+    types = {t["type"] for t in triggers if t["domain"] == DOMAIN}
+    assert {"low_battery", "reverse_current"} <= types
+
+
+@pytest.mark.parametrize(
+    ("trigger_type", "code", "fuel", "role"),
+    [
+        ("tamper_detected", 0x8F3F, "electricity", "esme"),
+        ("supply_interrupted", 0x8F57, "electricity", "esme"),
+        ("low_battery", 0x8F1F, "gas", "gpf"),
+        ("other_alert", 0x1234, "electricity", "esme"),
+    ],
+)
+async def test_trigger_fires(  # noqa: PLR0917 - fixtures and parameters
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    service_calls: list[ServiceCall],
+    trigger_type: str,
+    code: int,
+    fuel: str,
+    role: str,
+) -> None:
+    device = _device(hass, device_registry, init_integration, role)
+    other = _device(
+        hass, device_registry, init_integration, "gpf" if role == "esme" else "esme"
+    )
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "trigger": {
+                        "platform": "device",
+                        "domain": DOMAIN,
+                        "device_id": device_id,
+                        "type": trigger_type,
+                    },
+                    "action": {
+                        "service": "test.automation",
+                        "data_template": {
+                            "device": device_id,
+                            "description": "{{ trigger.description }}",
+                            "code": "{{ trigger.event.data.code_hex }}",
+                        },
+                    },
+                }
+                for device_id in (device.id, other.id)
+            ]
+        },
+    )
+    sim = init_integration.runtime_data.simulator
+    assert sim is not None
+    await sim.send_alert(code, fuel=fuel)  # type: ignore[arg-type]
+    await hass.async_block_till_done()
+    assert len(service_calls) == 1
+    assert service_calls[0].data["device"] == device.id
+    assert service_calls[0].data["code"] == f"0x{code:04X}"
+    assert trigger_type in service_calls[0].data["description"]
+    # an alert the trigger does not cover does not fire it
+    await sim.send_alert(0x8F49, fuel=fuel)  # type: ignore[arg-type]
+    await hass.async_block_till_done()
+    assert len(service_calls) == 1
