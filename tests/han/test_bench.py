@@ -22,6 +22,9 @@ KEYS = [
     "gsme_wakeups",
     "cpu_ms_per_cycle",
     "peak_rss_mb_24h",
+    "backfill_seconds",
+    "backfill_requests",
+    "backfill_min_requests",
 ]
 
 
