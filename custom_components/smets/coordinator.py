@@ -11,6 +11,7 @@ commands (alerts, messages, price changes) update the snapshot at once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 import datetime as dt
 from decimal import Decimal
@@ -36,7 +37,7 @@ from .const import (
 )
 from .han import model
 from .han.catalogue import CatalogueMatch
-from .han.errors import HanError
+from .han.errors import HanCommandError, HanError
 from .han.link import HanLink
 from .han.meter import PREPAYMENT
 from .push import PushState
@@ -308,6 +309,13 @@ def build_coordinators(
         electricity_price = prepayment = gas_price = None
         provider = None
         if link.has_esme:
+            if link.esme.current_price_event() is None:
+                # The price published last has ended (or none came): ask the
+                # meter which price is in force, rather than trust a tier read
+                # by another cycle. A meter without the command falls back to
+                # its tier prices.
+                with suppress(HanCommandError):
+                    await link.esme.get_current_price()
             electricity_price = await link.esme.poll_price()
             if link.esme.has_cluster(PREPAYMENT):
                 prepayment = await link.esme.poll_prepayment()

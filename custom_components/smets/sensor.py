@@ -760,8 +760,27 @@ class DaysOfCreditSensor(SmetsEntity[TariffSnapshot], SensorEntity):
         }
 
 
-class NextPriceChangeSensor(SmetsEntity[TariffSnapshot], SensorEntity):
+class _PushedSensor[T](SmetsEntity[T], SensorEntity):
+    """A sensor that also updates at once when the meter pushes ``_push_signal``."""
+
+    _push_signal: str
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the push as well as the coordinator."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal(self.coordinator.config_entry.entry_id, self._push_signal),
+                self.async_write_ha_state,
+            )
+        )
+
+
+class NextPriceChangeSensor(_PushedSensor[TariffSnapshot]):
     """When the price in force ends (PublishPrice start time + duration)."""
+
+    _push_signal = SIGNAL_PRICE
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
@@ -780,17 +799,6 @@ class NextPriceChangeSensor(SmetsEntity[TariffSnapshot], SensorEntity):
             ),
         )
         self.runtime = runtime
-
-    async def async_added_to_hass(self) -> None:
-        """Update at once when the meter publishes a price."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal(self.coordinator.config_entry.entry_id, SIGNAL_PRICE),
-                self.async_write_ha_state,
-            )
-        )
 
     @property
     def native_value(self) -> dt.datetime | None:
@@ -815,8 +823,10 @@ class NextPriceChangeSensor(SmetsEntity[TariffSnapshot], SensorEntity):
         }
 
 
-class SupplierMessageSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
+class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot]):
     """The supplier's last message on the meter's display."""
+
+    _push_signal = SIGNAL_MESSAGE
 
     def __init__(
         self,
@@ -834,17 +844,6 @@ class SupplierMessageSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
             ),
         )
         self.runtime = runtime
-
-    async def async_added_to_hass(self) -> None:
-        """Update at once when a message arrives or is withdrawn."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal(self.coordinator.config_entry.entry_id, SIGNAL_MESSAGE),
-                self.async_write_ha_state,
-            )
-        )
 
     @property
     def _message(self) -> model.SupplierMessage | None:
