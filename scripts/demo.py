@@ -52,6 +52,11 @@ class Demo:
                 async with self.session.get(f"{self.url}/api/onboarding") as resp:
                     if resp.status == 200:
                         return list(await resp.json())
+                    if resp.status == 404:  # onboarding was finished earlier
+                        return [
+                            {"step": step, "done": True}
+                            for step in ("user", "core_config", "analytics", "integration")
+                        ]
             except aiohttp.ClientError:
                 pass
             if time.monotonic() > deadline:
@@ -122,7 +127,13 @@ class Demo:
             resp.raise_for_status()
             return await resp.json()
 
-    async def ws(self, message: dict[str, Any], *, missing_ok: bool = False) -> Any:
+    async def ws(
+        self,
+        message: dict[str, Any],
+        *,
+        missing_ok: bool = False,
+        invalid_ok: bool = False,
+    ) -> Any:
         if self._ws is None:
             self._ws = await self.session.ws_connect(f"{self.url}/api/websocket")
             await self._ws.receive_json()
@@ -225,40 +236,55 @@ async def set_up_energy(demo: Demo) -> None:
     gas_price = await entity_by_unique_suffix(demo, "_gpf_unit_price")
     if not (grid_import and grid_export and price and gas and gas_price):
         sys.exit("energy: the meter's entities did not appear")
-    await demo.ws(
-        {
-            "type": "energy/save_prefs",
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": grid_import,
-                            "stat_cost": None,
-                            "entity_energy_price": price,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "flow_to": [
-                        {
-                            "stat_energy_to": grid_export,
-                            "stat_compensation": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": 0.15,
-                        }
-                    ],
-                    "cost_adjustment_day": 0,
-                },
-                {
-                    "type": "gas",
-                    "stat_energy_from": gas,
-                    "stat_cost": None,
-                    "entity_energy_price": gas_price,
-                    "number_energy_price": None,
-                },
-            ],
-        }
+    gas_source = {
+        "type": "gas",
+        "stat_energy_from": gas,
+        "stat_cost": None,
+        "entity_energy_price": gas_price,
+        "number_energy_price": None,
+    }
+    # Home Assistant 2026.8 and later keep one grid source per import/export
+    # pair; older releases have flow_from / flow_to lists.
+    unified = {
+        "type": "grid",
+        "stat_energy_from": grid_import,
+        "stat_energy_to": grid_export,
+        "stat_cost": None,
+        "entity_energy_price": price,
+        "number_energy_price": None,
+        "stat_compensation": None,
+        "entity_energy_price_export": None,
+        "number_energy_price_export": 0.15,
+        "cost_adjustment_day": 0,
+    }
+    legacy = {
+        "type": "grid",
+        "flow_from": [
+            {
+                "stat_energy_from": grid_import,
+                "stat_cost": None,
+                "entity_energy_price": price,
+                "number_energy_price": None,
+            }
+        ],
+        "flow_to": [
+            {
+                "stat_energy_to": grid_export,
+                "stat_compensation": None,
+                "entity_energy_price": None,
+                "number_energy_price": 0.15,
+            }
+        ],
+        "cost_adjustment_day": 0,
+    }
+    saved = await demo.ws(
+        {"type": "energy/save_prefs", "energy_sources": [unified, gas_source]},
+        invalid_ok=True,
     )
+    if saved is None:
+        await demo.ws(
+            {"type": "energy/save_prefs", "energy_sources": [legacy, gas_source]}
+        )
     print("energy: dashboard set up (grid import/export, gas, prices)")
 
 
@@ -281,4 +307,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     asyncio.run(main())
