@@ -97,6 +97,10 @@ IMPORT_HISTORY_SCHEMA = vol.Schema(
 )
 
 
+class _NotCompiledError(Exception):
+    """The recorder has yet to compile what a run needs; run on the next compile."""
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """One profile channel of one meter, and the sensors it feeds."""
@@ -166,8 +170,9 @@ class HistoryImporter:
         )
         self._data: dict[str, Any] | None = None
         self._started = dt_util.utcnow().timestamp()
-        self._compiled = asyncio.Event()
         self._compiled_at = 0.0
+        self._waiting = False
+        """A run is waiting for the recorder's next 5-minute compile."""
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._link_ok: dict[str, bool] = {}
@@ -213,7 +218,9 @@ class HistoryImporter:
     @callback
     def _on_compiled(self, _event: Event) -> None:
         self._compiled_at = dt_util.utcnow().timestamp()
-        self._compiled.set()
+        if self._waiting:
+            self._waiting = False
+            self.async_schedule()
 
     @callback
     def _on_interval(self, _now: dt.datetime) -> None:
@@ -264,12 +271,23 @@ class HistoryImporter:
             self._again = False
             self.progress.state = STATE_IMPORTING
             self.progress.async_update()
+            failing = SOURCES[0]
             try:
                 await get_instance(self.hass).async_db_ready
                 data = await self._async_data()
                 for source in SOURCES:
+                    failing = source
                     await self._async_sync(source, data)
+            except _NotCompiledError:
+                # No task lingers meanwhile: the next compile starts the run again.
+                self._waiting = True
+                return
             except HanError as err:
+                # The live sensors may not have noticed (they had not polled):
+                # their next successful poll counts as the link coming back.
+                name = "esme" if failing.role == ROLE_ESME else "gas"
+                if name in self._link_ok:
+                    self._link_ok[name] = False
                 _LOGGER.info(
                     "Reading the meters' history stopped (%s); it resumes when the"
                     " link works again",
@@ -346,58 +364,85 @@ class HistoryImporter:
     async def _async_zeros(self, targets: list[Target]) -> int:
         """Read each target's zero from the live statistics; return the ceiling.
 
-        Waits until the recorder has compiled a 5-minute statistic for every
-        target since this importer started (so the live chain, and whatever
-        the recorder compiled for the hours before, are settled). The ceiling
-        is the hour boundary no later than the end of the newest compiled period.
+        Needs a 5-minute statistic compiled for every target since this
+        importer started (so the live chain, and whatever the recorder compiled
+        for the hours before, are settled), and the compile that closes the
+        hour before now: a run that starts just after an hour boundary (the
+        link came back at 20:00:05) fills a gap in one go up to the hour that
+        just ended. Otherwise raises :class:`_NotCompiledError` and the run starts
+        again on the next compile. The ceiling is the hour boundary no later
+        than the end of the newest compiled period.
         """
         ceiling: int | None = None
         since = self._started - _SHORT_TERM
+        hour = history.hour_floor(int(dt_util.utcnow().timestamp()))
         for target in targets:
-            while True:
-                self._compiled.clear()
-                rows = await get_instance(self.hass).async_add_executor_job(
-                    get_last_short_term_statistics,
-                    self.hass,
-                    1,
-                    target.statistic_id,
-                    False,
-                    {"state", "sum"},
-                )
-                row = rows.get(target.statistic_id, [None])[0]
-                if (
-                    row is not None
-                    and row["start"] >= since
-                    and row.get("state") is not None
-                    and row.get("sum") is not None
-                ):
-                    target.zero = float(row["state"] or 0) - float(row["sum"] or 0)
-                    # the recorder has compiled every hour before this boundary
-                    end = history.hour_floor(
-                        int(max(row["start"] + _SHORT_TERM, self._compiled_at))
-                    )
-                    ceiling = end if ceiling is None else min(ceiling, end)
-                    break
-                await self._compiled.wait()
+            rows = await get_instance(self.hass).async_add_executor_job(
+                get_last_short_term_statistics,
+                self.hass,
+                1,
+                target.statistic_id,
+                False,
+                {"state", "sum"},
+            )
+            row = rows.get(target.statistic_id, [None])[0]
+            if (
+                row is None
+                or row["start"] < since
+                or row.get("state") is None
+                or row.get("sum") is None
+            ):
+                raise _NotCompiledError
+            # the recorder has compiled every hour before this boundary
+            end = history.hour_floor(
+                int(max(row["start"] + _SHORT_TERM, self._compiled_at))
+            )
+            if end < hour:
+                raise _NotCompiledError
+            target.zero = float(row["state"] or 0) - float(row["sum"] or 0)
+            ceiling = end if ceiling is None else min(ceiling, end)
         assert ceiling is not None
         return ceiling
 
     async def _async_fetch(
         self, meter: BaseMeter, source: Source, start: int, end: int
     ) -> dict[int, int | None]:
-        """Fetch the raw half-hours in ``[start, end)`` in the fewest GetProfile requests."""
+        """Fetch the raw half-hours in ``[start, end)`` in the fewest GetProfile requests.
+
+        Pages newest first, one GetProfile response at a time, so the count of
+        requests is exact even while the live sensors poll the same meter.
+        """
         if end <= start:
             return {}
-        before = meter.requests.by_cluster[METERING]
-        try:
-            profile = await meter.get_profile_raw(
-                dt_util.utc_from_timestamp(start),
-                dt_util.utc_from_timestamp(end),
-                channel=source.channel,
-            )
-        finally:
-            self.requests += meter.requests.by_cluster[METERING] - before
-        return history.intervals_by_start(profile)
+        max_periods = await meter.max_periods()
+        page = max_periods * history.HALF_HOUR
+        intervals: dict[int, int | None] = {}
+        for page_start, page_end in history.chunks_back(end, start, page):
+            wanted = -(-(page_end - page_start) // history.HALF_HOUR)
+            before = meter.requests.by_cluster[METERING]
+            try:
+                profile = await meter.get_profile_raw(
+                    dt_util.utc_from_timestamp(page_start),
+                    dt_util.utc_from_timestamp(page_end),
+                    channel=source.channel,
+                )
+            except BaseException:
+                self.requests += 1
+                raise
+            # A short page costs the meter one more (empty) response.
+            sent = meter.requests.by_cluster[METERING] - before
+            self.requests += 1 if len(profile) >= wanted else min(max(sent, 1), 2)
+            intervals |= history.intervals_by_start(profile)
+            if len(profile) < wanted:
+                break  # the meter holds nothing older
+        _LOGGER.debug(
+            "GetProfile %s [%s, %s): %d half-hours",
+            source.key,
+            dt_util.utc_from_timestamp(start),
+            dt_util.utc_from_timestamp(end),
+            len(intervals),
+        )
+        return intervals
 
     async def _async_sync(self, source: Source, data: dict[str, Any]) -> None:
         meter = self._meter(source)
