@@ -55,7 +55,12 @@ class Demo:
                     if resp.status == 404:  # onboarding was finished earlier
                         return [
                             {"step": step, "done": True}
-                            for step in ("user", "core_config", "analytics", "integration")
+                            for step in (
+                                "user",
+                                "core_config",
+                                "analytics",
+                                "integration",
+                            )
                         ]
             except aiohttp.ClientError:
                 pass
