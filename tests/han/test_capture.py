@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-import os
-import shutil
 import struct
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,15 +18,11 @@ from custom_components.smets.han.capture import (
     frame_bytes,
 )
 
+from .tshark import needs_tshark, tshark
+
 if TYPE_CHECKING:
     from pathlib import Path
 
-TSHARK = shutil.which("tshark")
-needs_tshark = pytest.mark.skipif(
-    TSHARK is None,
-    reason="tshark is not installed (apt-get install tshark): the pcap cannot be "
-    "checked against Wireshark's decoder",
-)
 
 ZIGBEE_EPOCH = 946_684_800  # 2000-01-01T00:00:00Z, the zero of ZigBee UTC time
 T0 = 1_768_478_400  # 2026-01-15T12:00:00Z
@@ -430,21 +423,6 @@ def test_frames_are_flushed_while_open(tmp_path: Path) -> None:
 # --- what Wireshark makes of it -----------------------------------------------
 
 
-def _tshark(path: Path, config_dir: Path, *args: str) -> str:
-    """Run tshark as documented in capture.py, away from personal preferences."""
-    assert TSHARK is not None
-    config_dir.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [TSHARK, "-n", "-r", str(path), *args],
-        capture_output=True,
-        check=True,
-        text=True,
-        env={**os.environ, "WIRESHARK_CONFIG_DIR": str(config_dir)},
-        timeout=120,
-    )
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("capture")
@@ -457,15 +435,15 @@ def _fields(capture: tuple[Path, Path], *fields: str) -> list[list[str]]:
     args = ["-T", "fields", "-E", "separator=|", "-E", "occurrence=a"]
     for field in fields:
         args += ["-e", field]
-    out = _tshark(*capture, *args)
+    out = tshark(*capture, *args)
     return [line.split("|") for line in out.splitlines()]
 
 
 @needs_tshark
 def test_tshark_decodes_every_frame_cleanly(capture: tuple[Path, Path]) -> None:
     # No malformed packet and no expert info (error, warning, note or comment).
-    assert _tshark(*capture, "-Y", "_ws.malformed or _ws.expert") == ""
-    assert "Malformed" not in _tshark(*capture, "-V")
+    assert tshark(*capture, "-Y", "_ws.malformed or _ws.expert") == ""
+    assert "Malformed" not in tshark(*capture, "-V")
     rows = _fields(
         capture,
         "frame.protocols",
@@ -524,7 +502,7 @@ def test_tshark_decodes_metering_attributes(capture: tuple[Path, Path]) -> None:
     )
     assert rows[0] == ["0x0000,0x0400", "", ""]
     assert rows[1] == ["0x0000,0x0400", "123456789012", "-1234"]
-    text = _tshark(*capture, "-V", "-Y", "frame.number == 2")
+    text = tshark(*capture, "-V", "-Y", "frame.number == 2")
     assert "Attribute: Current Summation Delivered (0x0000)" in text
     assert "Attribute: Instantaneous Demand (0x0400)" in text
     assert "Data Type: 48-Bit Unsigned Integer (0x25)" in text
@@ -632,7 +610,7 @@ def test_tshark_would_flag_a_malformed_frame(tmp_path: Path) -> None:
     # is reported as malformed by the same tshark command.
     path = tmp_path / "short.pcap"
     _write_capture(path, (Frame(ESME, CAD, PRICE, _publish_price()[:20], ""),))
-    flagged = _tshark(path, tmp_path / "config", "-Y", "_ws.malformed or _ws.expert")
+    flagged = tshark(path, tmp_path / "config", "-Y", "_ws.malformed or _ws.expert")
     assert flagged.strip()
 
 
@@ -654,8 +632,8 @@ def test_tshark_decodes_a_frame_longer_than_a_phy_packet(tmp_path: Path) -> None
     _, records = _read_pcap(path)
     assert len(records[0][2]) > MAX_PHY_PACKET_SIZE
     config = tmp_path / "config"
-    assert _tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
-    rows = _tshark(
+    assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
+    rows = tshark(
         path,
         config,
         "-T",

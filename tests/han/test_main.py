@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-import shutil
 import struct
 import subprocess
 import sys
@@ -21,11 +19,9 @@ from custom_components.smets.han.simulator.__main__ import (
 )
 from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
 
+from .tshark import needs_tshark, tshark
+
 REPO = Path(__file__).resolve().parents[2]
-TSHARK = shutil.which("tshark")
-needs_tshark = pytest.mark.skipif(
-    TSHARK is None, reason="tshark is not installed: the capture cannot be decoded"
-)
 
 METERING, PRICE, MESSAGING, PREPAYMENT, EVENTS = 0x0702, 0x0700, 0x0703, 0x0705, 0x0709
 _PCAP_HEADER = 24
@@ -179,20 +175,6 @@ def test_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
 # --- what Wireshark makes of it ---------------------------------------------------
 
 
-def _tshark(path: Path, config_dir: Path, *args: str) -> str:
-    assert TSHARK is not None
-    config_dir.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [TSHARK, "-n", "-r", str(path), *args],
-        capture_output=True,
-        check=True,
-        text=True,
-        env={**os.environ, "WIRESHARK_CONFIG_DIR": str(config_dir)},
-        timeout=120,
-    )
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A 120-second prepayment capture made by the real command line."""
@@ -223,12 +205,12 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @needs_tshark
 def test_tshark_reads_the_capture_cleanly(capture: tuple[Path, Path]) -> None:
     # No malformed packet and no expert info at all (errors, warnings, notes)
-    assert _tshark(*capture, "-Y", "_ws.malformed or _ws.expert") == ""
-    assert _tshark(*capture, "-Y", "_ws.expert.severity >= warning") == ""
-    lines = _tshark(*capture).splitlines()
+    assert tshark(*capture, "-Y", "_ws.malformed or _ws.expert") == ""
+    assert tshark(*capture, "-Y", "_ws.expert.severity >= warning") == ""
+    lines = tshark(*capture).splitlines()
     assert len(lines) == len(_records(capture[0]))
     assert all("ZigBee SE" in line for line in lines)
-    checks = _tshark(*capture, "-T", "fields", "-e", "wpan.fcs_ok")
+    checks = tshark(*capture, "-T", "fields", "-e", "wpan.fcs_ok")
     assert set(checks.split()) == {"True"}
 
 
@@ -236,7 +218,7 @@ def test_tshark_reads_the_capture_cleanly(capture: tuple[Path, Path]) -> None:
 def test_tshark_names_the_se_clusters_and_commands(capture: tuple[Path, Path]) -> None:
     rows = {
         tuple(line.split("|"))
-        for line in _tshark(
+        for line in tshark(
             *capture,
             "-T",
             "fields",
@@ -268,7 +250,7 @@ def test_tshark_names_the_se_clusters_and_commands(capture: tuple[Path, Path]) -
         ("0x0703", "ZCL Messaging: Message Confirmation"),
     ):
         assert expected in seen, expected
-    detail = _tshark(*capture, "-V")
+    detail = tshark(*capture, "-V")
     for name in (
         "Cluster: Simple Metering (0x0702)",
         "Cluster: Price (0x0700)",
