@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -291,6 +291,21 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+def _box(
+    minimum: float, maximum: float, step: float | Literal["any"], unit: str
+) -> NumberSelector:
+    """Return a number box with bounds, step and unit (the options' fields)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
 class SmetsOptionsFlow(OptionsFlow):
     """Update intervals, CO2 factor and a gas calorific-value fallback."""
 
@@ -306,75 +321,27 @@ class SmetsOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_ESME_INTERVAL,
                     default=options.get(CONF_ESME_INTERVAL, DEFAULT_ESME_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_ESME_INTERVAL,
-                        max=MAX_ESME_INTERVAL,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(MIN_ESME_INTERVAL, MAX_ESME_INTERVAL, 1, "s"),
                 vol.Required(
                     CONF_GAS_INTERVAL,
                     default=options.get(CONF_GAS_INTERVAL, DEFAULT_GAS_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_GAS_INTERVAL,
-                        max=MAX_GAS_INTERVAL,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(MIN_GAS_INTERVAL, MAX_GAS_INTERVAL, 1, "min"),
                 vol.Required(
                     CONF_TARIFF_INTERVAL,
                     default=options.get(CONF_TARIFF_INTERVAL, DEFAULT_TARIFF_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_TARIFF_INTERVAL,
-                        max=MAX_TARIFF_INTERVAL,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(MIN_TARIFF_INTERVAL, MAX_TARIFF_INTERVAL, 1, "min"),
                 vol.Required(
                     CONF_CO2_FACTOR,
                     default=options.get(CONF_CO2_FACTOR, DEFAULT_CO2_FACTOR),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=1,
-                        step="any",
-                        unit_of_measurement="kg/kWh",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(0, 1, "any", "kg/kWh"),
                 vol.Optional(
                     CONF_GAS_CV_OVERRIDE,
                     description={"suggested_value": options.get(CONF_GAS_CV_OVERRIDE)},
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=30,
-                        max=50,
-                        step=0.01,
-                        unit_of_measurement="MJ/m³",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(30, 50, 0.01, "MJ/m³"),
                 vol.Optional(
                     CONF_LOW_CREDIT_LEVEL,
                     description={"suggested_value": options.get(CONF_LOW_CREDIT_LEVEL)},
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=100,
-                        step=0.01,
-                        unit_of_measurement="GBP",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(0, 100, 0.01, "GBP"),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
