@@ -20,7 +20,7 @@ from custom_components.smets.han.meter import (
     MessageCancelled,
     plan_reads,
 )
-from custom_components.smets.han.simulator import HanSimulator, RadioFrame
+from custom_components.smets.han.simulator import HanSimulator, RadioFrame, cbke
 from custom_components.smets.han.utrn import InvalidUTRN
 
 from .conftest import FAST_TIMEOUT
@@ -474,26 +474,56 @@ async def test_default_response_on_unknown_command(link: HanLink) -> None:
     assert status.status == foundation.Status.SUCCESS
 
 
-async def test_key_establishment_exchange(link: HanLink) -> None:
+async def test_key_establishment_exchange(link: HanLink, sim: HanSimulator) -> None:
+    # The hub's CBKE responder, driven by hand with the stand-in maths of cbke
+    cad = bytes(sim.cad_ieee)[::-1]
     ke = link.hub.cluster(0x0800)
+    own_cert = cbke.certificate(cad)
     response = await ke.initiate_key_establishment(
         c.KeyEstablishmentSuite.CBKE_ECMQV_283k1,
         10,
         10,
-        c.RemainingBytes(bytes(74)),
+        c.RemainingBytes(own_cert),
         timeout=FAST_TIMEOUT,
     )
-    assert len(response.identity) == 74
+    hub_cert = bytes(response.identity)
+    assert len(hub_cert) == 74
+    assert cbke.certificate_subject(hub_cert) == bytes(sim.hub.ieee)[::-1]
+    own_eph = cbke.ephemeral_key(cad, 1)
+    response = await ke.ephemeral_data(c.RemainingBytes(own_eph), timeout=FAST_TIMEOUT)
+    hub_eph = bytes(response.ephemeral_data)
+    assert len(hub_eph) == 37
+    initiator, responder = cbke.smacs(own_cert, own_eph, hub_cert, hub_eph)
+    response = await ke.confirm_key_data(
+        c.RemainingBytes(initiator), timeout=FAST_TIMEOUT
+    )
+    assert bytes(response.secure_message_authentication_code) == responder
+    assert sim.cbke_completed == {sim.cad_ieee}
+    assert sim.problems == []
+    values = await link.hub.read(0x0800, [0x0000])
+    assert values == {0x0000: 0x0002}
+
+
+async def test_key_establishment_refuses_a_stranger(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    ke = link.hub.cluster(0x0800)
+    # A certificate for another device: Terminate (invalid certificate)
+    response = await ke.initiate_key_establishment(
+        c.KeyEstablishmentSuite.CBKE_ECMQV_283k1,
+        10,
+        10,
+        c.RemainingBytes(cbke.certificate(bytes(8))),
+        timeout=FAST_TIMEOUT,
+    )
+    assert response.status_code == c.KeyEstablishmentStatus.Invalid_Certificate
+    # Ephemeral data before a successful initiate is out of order
     response = await ke.ephemeral_data(
         c.RemainingBytes(bytes(37)), timeout=FAST_TIMEOUT
     )
-    assert len(response.ephemeral_data) == 37
-    response = await ke.confirm_key_data(
-        c.RemainingBytes(bytes(16)), timeout=FAST_TIMEOUT
-    )
-    assert len(response.secure_message_authentication_code) == 16
-    values = await link.hub.read(0x0800, [0x0000])
-    assert values == {0x0000: 0x0002}
+    assert response.status_code == c.KeyEstablishmentStatus.Bad_Message
+    assert sim.problems == ["Ephemeral Data Request out of order"]
+    assert sim.cbke_completed == set()
 
 
 async def test_event_log(link: HanLink, sim: HanSimulator) -> None:

@@ -22,7 +22,7 @@ import heapq
 import itertools
 import logging
 import math
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, Protocol, cast
 
 import zigpy.application
 import zigpy.config as zconf
@@ -37,6 +37,7 @@ import zigpy.zdo.types as zdo_t
 
 from custom_components.smets.han import clusters as c
 
+from . import cbke
 from .clock import SimClock
 from .devices import EmulatedDevice, Reply, ServerCluster, SimEndpoint
 from .meters import (
@@ -49,11 +50,15 @@ from .meters import (
 )
 
 __all__ = [
+    "CBKE_MODES",
     "CONF_SIMULATOR",
+    "HAN_PAN_ID",
     "MONEY_UNITS_PER_POUND",
     "Faults",
     "HanSimulator",
+    "JoinOutcome",
     "MeterIdentity",
+    "PacketSink",
     "RadioFrame",
     "SimulatedApplication",
     "unix_time",
@@ -70,6 +75,7 @@ CONF_SIMULATOR: Final = "smets_simulator"
 """zigpy config key carrying the :class:`HanSimulator` to the application."""
 
 SE_PROFILE: Final = c.SE_PROFILE_ID
+HAN_PAN_ID: Final = 0x1A62
 CAD_NWK: Final = 0x6E5F
 CAD_ENDPOINT: Final = 1
 HUB_NWK: Final = 0x0000
@@ -115,6 +121,32 @@ class RadioFrame:
 
 
 type FrameObserver = Callable[[RadioFrame], None]
+
+
+class PacketSink(Protocol):
+    """Where the simulated HAN delivers what the meters send.
+
+    A zigpy application, or the emulated NCP (which turns each packet into an
+    EZSP callback).
+    """
+
+    def packet_received(self, packet: t.ZigbeePacket) -> None:
+        """Receive one frame addressed to the CAD."""
+
+
+type JoinOutcome = Literal["joined", "refused", "window_closed", "out_of_range"]
+
+CBKE_MODES: Final = ("required", "unsupported", "absent")
+"""How the hub treats key establishment: it runs CBKE ("required"), lists the
+Key Establishment cluster but answers every command "unsupported"
+("unsupported"), or has no such cluster at all ("absent")."""
+
+_KE_STEPS: Final = ("initiate", "ephemeral", "confirm")
+
+# ZDO status codes
+_ZDO_SUCCESS: Final = 0x00
+_ZDO_DEVICE_NOT_FOUND: Final = 0x81
+_ZDO_NOT_ACTIVE: Final = 0x83
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +256,7 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
         )
         self.state.network_info = zigpy.state.NetworkInfo(
             extended_pan_id=t.ExtendedPanId(sim.hub.ieee),
-            pan_id=_t.PanId(0x1A62),
+            pan_id=_t.PanId(HAN_PAN_ID),
             channel=_t.uint8_t(sim.channel),
             nwk_manager_id=_t.NWK(HUB_NWK),
             security_level=_t.uint8_t(5),
@@ -271,6 +303,23 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
             msg = "no MAC ACK from the destination (simulated radio loss)"
             raise zigpy.exceptions.DeliveryError(msg)
         self.simulator.transmit(packet)
+
+
+_ZDO_ANSWERED: Final = frozenset(
+    {
+        zdo_t.ZDOCmd.Match_Desc_req,
+        zdo_t.ZDOCmd.Simple_Desc_req,
+        zdo_t.ZDOCmd.Node_Desc_req,
+        zdo_t.ZDOCmd.IEEE_addr_req,
+        zdo_t.ZDOCmd.Active_EP_req,
+    }
+)
+
+
+def _zdo_types(cluster: int) -> list[Any]:
+    """Return the field types of a ZDO request or response, in order."""
+    _names, types = zdo_t.CLUSTERS[_zdo_t.ZDOCmd(cluster)]
+    return list(types)
 
 
 def _node_descriptor(*, end_device: bool) -> zdo_t.NodeDescriptor:
@@ -358,7 +407,28 @@ class HanSimulator:
         self.provider_name = "Simulated Energy"
         self.mpan = f"{1_900_000_000_000 + seed % 99_999_999_999:013d}"
         self.mprn = f"{7_000_000_000 + seed % 999_999_999:010d}"
-        self.app: SimulatedApplication | None = None
+        self.app: PacketSink | None = None
+        """Where frames to the CAD go: the zigpy application or the emulated NCP."""
+        # --- joining (see join(), register_device()) ---
+        self.install_codes: dict[t.EUI64, bytes] = {}
+        """Install codes (without CRC) the supplier registered, by device EUI64."""
+        self.join_window_open = False
+        """Whether the hub admits a registered device (the supplier's join period)."""
+        self.in_range = True
+        """Whether the hub's network can be heard at all (False: a scan finds nothing)."""
+        self.joined: dict[t.EUI64, int] = {}
+        """Devices the hub admitted, with the NWK address it gave them."""
+        self.cbke_mode: str = "required"
+        """One of :data:`CBKE_MODES`."""
+        self.cbke_terminate: tuple[str, int] | None = None
+        """(step, status): the hub answers that step ("initiate", "ephemeral" or
+        "confirm") with Terminate Key Establishment carrying ``status``."""
+        self.cbke_completed: set[t.EUI64] = set()
+        """Devices that completed CBKE with the hub (they share a link key)."""
+        self.problems: list[str] = []
+        """Protocol errors the hub saw (key establishment out of order, bad sizes)."""
+        self.zdo_requests: list[str] = []
+        """ZDO requests received, by name, in order."""
         self.requests = 0
         """ZCL frames the application sent to the meters."""
         self.gsme_wakeups = 0
@@ -372,6 +442,8 @@ class HanSimulator:
         self._outbox: list[tuple[EmulatedDevice, Reply]] = []
         self._reporting: dict[tuple[int, int, int], tuple[list[int], int, int]] = {}
         self._last_credit_status = self.account.status(now)
+        self._ke: dict[str, dict[str, bytes]] = {}
+        self._ke_counter = 0
         identities = IDENTITIES[profile]
         self.hub = self._build_hub(identities["hub"])
         self.esme = self._build_esme(identities["esme"])
@@ -401,11 +473,11 @@ class HanSimulator:
         assert isinstance(app, SimulatedApplication)
         return app
 
-    def attach(self, app: SimulatedApplication) -> None:
+    def attach(self, app: PacketSink) -> None:
         """Remember the application (it calls this when it connects)."""
         self.app = app
 
-    def detach(self, app: SimulatedApplication) -> None:
+    def detach(self, app: PacketSink) -> None:
         """Forget the application (it calls this when it disconnects)."""
         if self.app is app:
             self.app = None
@@ -462,7 +534,8 @@ class HanSimulator:
         # a later simulated second is never a duplicate: forget the window.
         if self.app is None:
             return
-        for device in self.app.devices.values():
+        devices: dict[Any, Any] = getattr(self.app, "devices", {})
+        for device in devices.values():
             debouncer = getattr(device, "_packet_debouncer", None)
             if debouncer is not None:
                 debouncer.clean(math.inf)
@@ -708,6 +781,61 @@ class HanSimulator:
         """Return a valid UTRN for this ESME worth ``amount_pence``."""
         return self.account.utrns.issue(amount_pence)
 
+    # --- joining (the hub as trust centre) -----------------------------------------------
+
+    @property
+    def extended_pan_id(self) -> t.EUI64:
+        """The network's extended PAN id: on a GB HAN, the Comms Hub's IEEE address."""
+        return self.hub.ieee
+
+    def register_device(
+        self, eui64: str | t.EUI64, install_code: bytes, *, open_window: bool = True
+    ) -> None:
+        """Do what service request 8.11 (UpdateHANDeviceLog, Add) does on the hub.
+
+        ``install_code`` is the code without its CRC (6, 8, 12 or 16 bytes); the
+        hub admits the device with the link key hashed from it while the join
+        window is open (``open_window`` opens it now).
+        """
+        if len(install_code) not in (6, 8, 12, 16):
+            msg = f"an install code has 6, 8, 12 or 16 bytes, not {len(install_code)}"
+            raise ValueError(msg)
+        self.install_codes[t.EUI64.convert(str(eui64))] = bytes(install_code)
+        if open_window:
+            self.join_window_open = True
+
+    def join(self, eui64: t.EUI64, link_key: bytes) -> JoinOutcome:
+        """Decide whether a device asking to join with ``link_key`` is admitted.
+
+        It must be in range, the join window open, and the key the AES-MMO hash
+        of the install code registered for that EUI64; then it gets
+        :data:`CAD_NWK` and the hub stops admitting (a join period admits one
+        device).
+        """
+        if not self.in_range:
+            return "out_of_range"
+        if not self.join_window_open:
+            return "window_closed"
+        code = self.install_codes.get(eui64)
+        if code is None or cbke.install_code_key(code) != bytes(link_key):
+            return "refused"
+        self.joined[eui64] = CAD_NWK
+        self.cad_ieee = eui64
+        self.join_window_open = False
+        return "joined"
+
+    def rejoin(self, eui64: t.EUI64) -> bool:
+        """Say whether a device that joined before may come back (after a restart)."""
+        if not self.in_range or eui64 not in self.joined:
+            return False
+        self.cad_ieee = eui64
+        return True
+
+    def leave(self, eui64: t.EUI64) -> None:
+        """Forget a device that left the network (and its CBKE key)."""
+        self.joined.pop(eui64, None)
+        self.cbke_completed.discard(eui64)
+
     # --- the radio ---------------------------------------------------------------------
 
     def _observe(  # noqa: PLR0917 - the fields of a frame
@@ -740,8 +868,11 @@ class HanSimulator:
     def transmit(self, packet: t.ZigbeePacket) -> None:
         """Deliver a frame from the application to the emulated device."""
         dst = packet.dst
-        if dst is None or dst.addr_mode != t.AddrMode.NWK or packet.dst_ep == 0:
-            return  # broadcasts and ZDO: the hub handles joining, nothing to answer
+        if packet.dst_ep == 0 and packet.profile_id == 0:
+            self._zdo(packet)
+            return
+        if dst is None or dst.addr_mode != t.AddrMode.NWK:
+            return  # broadcasts: nothing for the meters to answer
         data = packet.data.serialize()
         self._observe(
             CAD_NWK,
@@ -775,6 +906,144 @@ class HanSimulator:
         self._outbox.extend((device, reply) for reply in replies)
         self._flush()
 
+    # --- ZDO: what the devices (and the hub for its sleeping GSME) answer ---------------
+
+    def _zdo(self, packet: t.ZigbeePacket) -> None:
+        cluster = int(packet.cluster_id)
+        data = packet.data.serialize()
+        try:
+            command = _zdo_t.ZDOCmd(cluster)
+        except ValueError:
+            return
+        if command not in _ZDO_ANSWERED or not data:
+            return  # e.g. Mgmt_Permit_Joining: the hub decides joining itself
+        dst = packet.dst
+        broadcast = (
+            dst is None
+            or dst.addr_mode != t.AddrMode.NWK
+            or int(cast("int", dst.address)) >= 0xFFF8
+        )
+        dst_nwk = 0xFFFD if broadcast else int(cast("int", cast("Any", dst).address))
+        self.zdo_requests.append(command.name)
+        self._observe(CAD_NWK, dst_nwk, 0, 0, 0, cluster, data)
+        if self.faults.radio_lost:
+            return
+        try:
+            args, _ = _t.deserialize(data[1:], _zdo_types(cluster))
+        except ValueError, KeyError:
+            _LOGGER.debug("Unparseable ZDO %s: %s", command.name, data.hex())
+            return
+        if broadcast:
+            responders = [device for device in self.devices if not device.end_device]
+        else:
+            device = self._by_nwk.get(dst_nwk)
+            if device is None:
+                return
+            if device.end_device:
+                self.gsme_wakeups += 1
+                return  # asleep: its parent answers for it
+            responders = [device]
+        for device in responders:
+            for values in self._zdo_answers(device, command, args, broadcast=broadcast):
+                payload = bytes((data[0],)) + _t.serialize(
+                    values, _zdo_types(cluster | 0x8000)
+                )
+                self._outbox.append((device, Reply(0, cluster | 0x8000, payload)))
+        self._flush()
+
+    def _described(self, device: EmulatedDevice, nwk: int) -> EmulatedDevice | None:
+        """Return the device whose descriptors ``device`` holds for ``nwk``.
+
+        That is the device itself, or (for the hub) a sleeping child it keeps a
+        discovery cache for.
+        """
+        subject = self._by_nwk.get(nwk)
+        if subject is device or (
+            device is self.hub and subject is not None and subject.end_device
+        ):
+            return subject
+        return None
+
+    def _in_clusters(self, device: EmulatedDevice, ep: SimEndpoint) -> list[int]:
+        clusters = list(ep.clusters)
+        if device is self.hub and self.cbke_mode == "absent" and 0x0800 in clusters:
+            clusters.remove(0x0800)
+        return clusters
+
+    def _zdo_answers(
+        self,
+        device: EmulatedDevice,
+        command: zdo_t.ZDOCmd,
+        args: list[Any],
+        *,
+        broadcast: bool,
+    ) -> list[list[Any]]:
+        """Return the ZDO responses ``device`` sends to one request (fields in order)."""
+        if command == zdo_t.ZDOCmd.Match_Desc_req:
+            _, profile, in_clusters, out_clusters = args
+            answers = []
+            subjects = [device] + (
+                [d for d in self.devices if d.end_device] if device is self.hub else []
+            )
+            if not broadcast:
+                subject = self._described(device, int(args[0]))
+                if subject is None:
+                    return [[_ZDO_DEVICE_NOT_FOUND, args[0], []]]
+                subjects = [subject]
+            for subject in subjects:
+                matches = [
+                    ep.endpoint_id
+                    for ep in subject.endpoints.values()
+                    if ep.profile_id == profile
+                    and (
+                        set(self._in_clusters(subject, ep)) & set(in_clusters)
+                        or set(ep.out_clusters) & set(out_clusters)
+                    )
+                ]
+                if matches or not broadcast:
+                    answers.append([_ZDO_SUCCESS, _t.NWK(subject.nwk), matches])
+            return answers
+        if broadcast:
+            return []  # only Match_Desc is answered to a broadcast here
+        nwk = int(args[0])
+        subject = self._described(device, nwk)
+        if command == zdo_t.ZDOCmd.IEEE_addr_req:
+            if subject is None:
+                return [
+                    [
+                        _ZDO_DEVICE_NOT_FOUND,
+                        t.EUI64.convert("00:00:00:00:00:00:00:00"),
+                        args[0],
+                    ]
+                ]
+            values: list[Any] = [_ZDO_SUCCESS, subject.ieee, _t.NWK(subject.nwk)]
+            if int(args[1]) == 1 and subject is self.hub:  # extended: its children
+                children = [d.nwk for d in self.devices if d is not self.hub]
+                children += sorted(set(self.joined.values()))
+                values += [len(children), 0, [_t.NWK(n) for n in children]]
+            return [values]
+        if subject is None:
+            return [[_ZDO_DEVICE_NOT_FOUND, args[0], None]]
+        if command == zdo_t.ZDOCmd.Node_Desc_req:
+            return [
+                [_ZDO_SUCCESS, args[0], _node_descriptor(end_device=subject.end_device)]
+            ]
+        if command == zdo_t.ZDOCmd.Active_EP_req:
+            return [[_ZDO_SUCCESS, args[0], sorted(subject.endpoints)]]
+        # Simple_Desc_req
+        ep = subject.endpoints.get(int(args[1]))
+        if ep is None:
+            return [[_ZDO_NOT_ACTIVE, args[0], None]]
+        descriptor = _zdo_t.SizePrefixedSimpleDescriptor(
+            endpoint=ep.endpoint_id,
+            profile=ep.profile_id,
+            device_type=ep.device_type,
+            device_version=0,
+            input_clusters=self._in_clusters(subject, ep),
+            output_clusters=list(ep.out_clusters),
+        )
+        return [[_ZDO_SUCCESS, args[0], descriptor]]
+
     def _flush(self) -> None:
         outbox, self._outbox = self._outbox, []
         for device, reply in outbox:
@@ -788,12 +1057,12 @@ class HanSimulator:
         if self.faults.malformed_responses > 0 and len(data) > 4:
             self.faults.malformed_responses -= 1
             data = data[: 3 + (len(data) - 3) // 2 - 1]
-        profile = device.endpoints[reply.src_ep].profile_id
+        profile = 0 if reply.src_ep == 0 else device.endpoints[reply.src_ep].profile_id
         self._observe(
             device.nwk,
             CAD_NWK,
             reply.src_ep,
-            CAD_ENDPOINT,
+            0 if reply.src_ep == 0 else CAD_ENDPOINT,
             profile,
             reply.cluster_id,
             data,
@@ -803,8 +1072,14 @@ class HanSimulator:
             src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(device.nwk)),
             src_ep=_t.uint8_t(reply.src_ep),
             dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(CAD_NWK)),
-            dst_ep=_t.uint8_t(CAD_ENDPOINT),
-            tsn=_t.uint8_t(data[2] if len(data) > 2 else 0),
+            dst_ep=_t.uint8_t(0 if reply.src_ep == 0 else CAD_ENDPOINT),
+            tsn=_t.uint8_t(
+                data[0]
+                if reply.src_ep == 0 and data
+                else data[2]
+                if len(data) > 2
+                else 0
+            ),
             profile_id=_t.uint16_t(profile),
             cluster_id=_t.uint16_t(reply.cluster_id),
             data=t.SerializableBytes(data),
@@ -817,7 +1092,7 @@ class HanSimulator:
         else:
             loop.call_soon(self._deliver, app, packet)
 
-    def _deliver(self, app: SimulatedApplication, packet: t.ZigbeePacket) -> None:
+    def _deliver(self, app: PacketSink, packet: t.ZigbeePacket) -> None:
         if self.app is app:  # frames still in flight when the app left are lost
             app.packet_received(packet)
 
@@ -841,46 +1116,176 @@ class HanSimulator:
         )
 
     def _key_establishment(self, device_name: str) -> ServerCluster:
-        def reply(
-            name: str, size: int
-        ) -> Callable[[foundation.ZCLHeader, Any, int], list[Reply]]:
+        """Build the Key Establishment server (CBKE responder, crypto suite 2).
+
+        It checks what a real responder checks, in order: suite 2, a 74-byte
+        certificate from a known issuer for the device that sends it, a 37-byte
+        ephemeral key after the initiate step, a 16-byte SMAC after that, and
+        that SMAC equal to the initiator SMAC computed here (see :mod:`.cbke`).
+        Anything else is answered with Terminate Key Establishment and noted in
+        :attr:`problems` when it is a protocol error.
+        """
+        suite = c.KeyEstablishmentSuite.CBKE_ECMQV_283k1
+
+        def terminate(device: EmulatedDevice, tsn: int, status: int) -> list[Reply]:
+            self._ke.pop(device_name, None)
+            return [
+                device.command_frame(
+                    next(iter(device.endpoints)),
+                    c.KeyEstablishment,
+                    "server_terminate_key_establishment",
+                    tsn=tsn,
+                    status_code=status,
+                    wait_time=10,
+                    key_establishment_suite=suite,
+                )
+            ]
+
+        def unsupported(
+            device: EmulatedDevice, hdr: foundation.ZCLHeader
+        ) -> list[Reply]:
+            body = foundation.DefaultResponse(
+                command_id=hdr.command_id,
+                status=foundation.Status.UNSUP_CLUSTER_COMMAND,
+            )
+            return [
+                Reply(
+                    next(iter(device.endpoints)),
+                    c.KeyEstablishment.cluster_id,
+                    device.header(
+                        hdr.tsn,
+                        foundation.GeneralCommand.Default_Response,
+                        general=True,
+                    )
+                    + body.serialize(),
+                )
+            ]
+
+        def step(name: str) -> Callable[[foundation.ZCLHeader, Any, int], list[Reply]]:
             def handler(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
                 device = self._device_named(device_name)
                 ep = next(iter(device.endpoints))
-                blob = hashlib.sha256(
-                    f"{self.seed}:{device_name}:{name}:{now}".encode()
-                ).digest()
-                blob = (blob * (size // len(blob) + 1))[:size]
-                fields: dict[str, Any]
-                if name == "initiate_key_establishment_response":
-                    fields = {
-                        "key_establishment_suite": c.KeyEstablishmentSuite.CBKE_ECMQV_283k1,
-                        "ephemeral_data_generate_time": 10,
-                        "confirm_key_generate_time": 10,
-                        "identity": c.RemainingBytes(blob),
-                    }
-                elif name == "ephemeral_data_response":
-                    fields = {"ephemeral_data": c.RemainingBytes(blob)}
-                else:
-                    fields = {
-                        "secure_message_authentication_code": c.RemainingBytes(blob)
-                    }
+                if device is self.hub and self.cbke_mode != "required":
+                    return unsupported(device, hdr)
+                if self.cbke_terminate is not None and self.cbke_terminate[0] == name:
+                    return terminate(device, hdr.tsn, self.cbke_terminate[1])
+                own_eui = bytes(device.ieee)[::-1]
+                own_cert = cbke.certificate(own_eui)
+                state = self._ke.get(device_name)
+                if name == "initiate":
+                    identity = bytes(args.identity)
+                    if int(args.key_establishment_suite) != suite:
+                        return terminate(
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Unsupported_Suite
+                        )
+                    if len(identity) != cbke.CERTIFICATE_LENGTH:
+                        self.problems.append(
+                            f"Initiate Key Establishment with a {len(identity)}-byte certificate"
+                        )
+                        return terminate(
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                        )
+                    subject = cbke.certificate_subject(identity)
+                    if subject is None:
+                        return terminate(
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Unknown_Issuer
+                        )
+                    if subject != bytes(self.cad_ieee)[::-1]:
+                        return terminate(
+                            device,
+                            hdr.tsn,
+                            c.KeyEstablishmentStatus.Invalid_Certificate,
+                        )
+                    self._ke[device_name] = {"cert": identity}
+                    return [
+                        device.command_frame(
+                            ep,
+                            c.KeyEstablishment,
+                            "initiate_key_establishment_response",
+                            tsn=hdr.tsn,
+                            key_establishment_suite=suite,
+                            ephemeral_data_generate_time=10,
+                            confirm_key_generate_time=10,
+                            identity=c.RemainingBytes(own_cert),
+                        )
+                    ]
+                if name == "ephemeral":
+                    data = bytes(args.ephemeral_data)
+                    if state is None or "peer_eph" in state:
+                        self.problems.append("Ephemeral Data Request out of order")
+                        return terminate(
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                        )
+                    if len(data) != cbke.EPHEMERAL_LENGTH:
+                        self.problems.append(
+                            f"Ephemeral Data Request with {len(data)} bytes, not 37"
+                        )
+                        return terminate(
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                        )
+                    self._ke_counter += 1
+                    own_eph = cbke.ephemeral_key(own_eui, self._ke_counter)
+                    state["peer_eph"] = data
+                    state["own_eph"] = own_eph
+                    return [
+                        device.command_frame(
+                            ep,
+                            c.KeyEstablishment,
+                            "ephemeral_data_response",
+                            tsn=hdr.tsn,
+                            ephemeral_data=c.RemainingBytes(own_eph),
+                        )
+                    ]
+                # confirm
+                mac = bytes(args.secure_message_authentication_code)
+                if state is None or "own_eph" not in state:
+                    self.problems.append("Confirm Key Data Request out of order")
+                    return terminate(
+                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                    )
+                if len(mac) != cbke.SMAC_LENGTH:
+                    self.problems.append(
+                        f"Confirm Key Data Request with {len(mac)} bytes, not 16"
+                    )
+                    return terminate(
+                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                    )
+                initiator, responder = cbke.smacs(
+                    state["cert"], state["peer_eph"], own_cert, state["own_eph"]
+                )
+                if mac != initiator:
+                    return terminate(
+                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Key_Confirm
+                    )
+                self._ke.pop(device_name, None)
+                if device is self.hub:
+                    self.cbke_completed.add(self.cad_ieee)
                 return [
                     device.command_frame(
-                        ep, c.KeyEstablishment, name, tsn=hdr.tsn, **fields
+                        ep,
+                        c.KeyEstablishment,
+                        "confirm_key_data_response",
+                        tsn=hdr.tsn,
+                        secure_message_authentication_code=c.RemainingBytes(responder),
                     )
                 ]
 
             return handler
 
+        def client_terminate(
+            hdr: foundation.ZCLHeader, args: Any, now: int
+        ) -> list[Reply]:
+            self._ke.pop(device_name, None)
+            return []
+
         return ServerCluster(
             c.KeyEstablishment,
-            {0x0000: lambda _: c.KeyEstablishmentSuite.CBKE_ECMQV_283k1},
+            {0x0000: lambda _: suite},
             {
-                0x00: reply("initiate_key_establishment_response", 74),
-                0x01: reply("ephemeral_data_response", 37),
-                0x02: reply("confirm_key_data_response", 16),
-                0x03: lambda hdr, args, now: [],
+                0x00: step("initiate"),
+                0x01: step("ephemeral"),
+                0x02: step("confirm"),
+                0x03: client_terminate,
             },
         )
 

@@ -1,4 +1,4 @@
-"""An emulated Silicon Labs EZSP network co-processor (NCP) on a serial line.
+"""An emulated Silicon Labs EZSP network co-processor (NCP) with a simulated HAN behind it.
 
 bellows, unmodified, talks to it exactly as to a USB stick: the emulator serves
 a pseudo-terminal (bellows opens its ``/dev/pts/N`` like ``/dev/ttyUSB0``) or a
@@ -12,35 +12,97 @@ coordinator). It is written from the protocol documents, not from bellows:
   carry a 3-bit frame number and the number of the next frame expected
   (``ackNum``), and their payload is XORed with a fixed pseudo-random sequence.
   A Cancel byte (0x1A) drops the frame in progress, a Substitute byte (0x18)
-  marks it corrupt, XON/XOFF are flow control.
+  marks it corrupt, XON/XOFF are flow control. The NCP may have several DATA
+  frames unacknowledged (responses and callbacks); a NAK resends them.
 * EZSP (Silicon Labs UG100): after a reset the host sends ``version`` in the
   legacy (v4) header ``seq, frameControl, frameId``; the NCP answers with its
   protocol version, and once the host has asked for that version everything
   uses the extended header ``seq, frameControl (2 bytes, format 1), frameId
-  (2 bytes, little-endian)``.
+  (2 bytes, little-endian)``. Callbacks (``stackStatusHandler`` and the other
+  handlers) are sent unsolicited after the response, as a UART NCP does.
 
-What it answers is what the integration's radio probe needs: ``version``,
-``customFrame`` (as a firmware without extensions: an error status),
-``getEui64``, ``getMfgToken`` (the install-code token) and
-``getCertificate283k1``. It checks what it receives (CRC, frame numbers,
-direction, frame ids and parameter sizes), records every problem in
+What it answers: the probe frames (``version``, ``customFrame`` as a firmware
+without extensions, ``getEui64``, ``getMfgToken``, ``getCertificate283k1``),
+configuration (``setConfigurationValue``, ``setPolicy``, ``addEndpoint``), the
+joining device's network frames (``networkState``, ``startScan`` ->
+``networkFoundHandler`` + ``scanCompleteHandler``, ``setInitialSecurityState``,
+``joinNetwork`` and ``networkInit`` -> ``stackStatusHandler``,
+``getNetworkParameters``, ``getNodeId``, ``leaveNetwork``), messaging
+(``sendUnicast`` / ``sendBroadcast`` -> ``messageSentHandler``; what the
+meters send comes as ``incomingMessageHandler``) and the CBKE frames of crypto
+suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
+``calculateSmacs283k1`` -> ``calculateSmacsHandler283k1``,
+``clearTemporaryDataMaybeStoreLinkKey283k1``). The elliptic-curve arithmetic
+is replaced by the deterministic stand-in of :mod:`.cbke`, which the simulated
+hub computes too; the order of the CBKE frames and their sizes (certificate 74
+bytes, ephemeral key 37, SMAC 16) are checked.
+
+It checks what it receives (CRC, frame numbers, direction, frame ids,
+parameter sizes, the order of joining and CBKE), records every problem in
 :attr:`EmulatedNcp.problems` and the name of every command in
 :attr:`EmulatedNcp.commands`, and answers a bad or unknown frame the way an NCP
 does (NAK, or EZSP ``invalidCommand``).
+
+The HAN behind it
+-----------------
+``EmulatedNcp(han=HanSimulator(...))`` puts the simulated HAN in radio range:
+a scan finds the hub's network, joining asks the hub (:meth:`HanSimulator.join`:
+the preconfigured key must be the AES-MMO hash of the install code registered
+for this EUI64, the join window open), frames sent go to
+:meth:`HanSimulator.transmit` and what the meters answer becomes
+``incomingMessageHandler`` callbacks. The joined network is kept like the
+radio's tokens: it survives a reset and :meth:`close` / a new :meth:`open_pty`,
+so ``networkInit`` resumes it.
+
+Fault knobs (plain attributes; set them before or while the host talks):
+
+* on the radio: ``has_certificate=False`` (a radio without a Smart Energy
+  certificate; None: a firmware without the CBKE frames), ``install_code=None``
+  (no install code token), ``silent=True`` (never answers),
+  ``reset_on = "joinNetwork"`` (the NCP resets by itself, RSTACK with a
+  watchdog reset code, instead of answering the first command of that name),
+  ``unplug_on = "joinNetwork"`` (the serial line goes away: the pty or the TCP
+  connection is closed instead of answering), or ``await ncp.unplug()`` at any
+  moment;
+* on the HAN (the :class:`HanSimulator`): ``han.register_device(eui64, code)``
+  (the supplier's UpdateHANDeviceLog; opens the join window),
+  ``han.join_window_open = False`` (join window closed), ``han.in_range =
+  False`` (no network found), a wrong install code (the join is refused),
+  ``han.cbke_terminate = ("ephemeral", 0x03)`` (the hub terminates key
+  establishment at that step with that status), ``han.cbke_mode =
+  "unsupported"`` or ``"absent"`` (a hub that does not run CBKE), and its
+  radio faults (``han.radio_loss(reported=True)``...).
+
+Example::
+
+    han = HanSimulator(seed=1)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    async with EmulatedNcp(han=han) as ncp:     # serves ncp.path, a /dev/pts/N
+        network = await join_han(ncp.path)      # custom_components.smets.han.ezsp
+        app = await open_radio(ncp.path, network)
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
+from collections import deque
 from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass
-import functools
+import logging
 import os
+import struct
 import tty
 from types import TracebackType
-from typing import Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, cast
+
+import zigpy.types as t
+
+from . import cbke
+
+if TYPE_CHECKING:
+    from .app import HanSimulator
 
 __all__ = [
     "DEFAULT_EUI64",
@@ -51,6 +113,9 @@ __all__ = [
     "install_code_token",
     "pseudo_random_sequence",
 ]
+
+_LOGGER = logging.getLogger(__name__)
+_t: Any = t
 
 # --- ASH -------------------------------------------------------------------
 
@@ -68,6 +133,8 @@ _RSTACK: Final = 0xC1
 _ASH_VERSION: Final = 0x02
 RESET_POWER_ON: Final = 0x02
 RESET_SOFTWARE: Final = 0x0B
+
+RESET_WATCHDOG: Final = 0x03
 
 
 def ash_crc(data: bytes) -> int:
@@ -109,22 +176,69 @@ def _ash_bytes(frame: bytes) -> bytes:
 # --- EZSP ------------------------------------------------------------------
 
 _VERSION: Final = 0x0000
-_CUSTOM_FRAME: Final = 0x0047
-_INVALID_COMMAND: Final = 0x0058
+_ADD_ENDPOINT: Final = 0x0002
 _GET_MFG_TOKEN: Final = 0x000B
+_NETWORK_INIT: Final = 0x0017
+_NETWORK_STATE: Final = 0x0018
+_STACK_STATUS_HANDLER: Final = 0x0019
+_START_SCAN: Final = 0x001A
+_NETWORK_FOUND_HANDLER: Final = 0x001B
+_SCAN_COMPLETE_HANDLER: Final = 0x001C
+_JOIN_NETWORK: Final = 0x001F
+_LEAVE_NETWORK: Final = 0x0020
 _GET_EUI64: Final = 0x0026
+_GET_NODE_ID: Final = 0x0027
+_GET_NETWORK_PARAMETERS: Final = 0x0028
+_SEND_UNICAST: Final = 0x0034
+_SEND_BROADCAST: Final = 0x0036
+_MESSAGE_SENT_HANDLER: Final = 0x003F
+_INCOMING_MESSAGE_HANDLER: Final = 0x0045
+_CUSTOM_FRAME: Final = 0x0047
+_SET_CONFIGURATION_VALUE: Final = 0x0053
+_SET_POLICY: Final = 0x0055
+_INVALID_COMMAND: Final = 0x0058
+_SET_INITIAL_SECURITY_STATE: Final = 0x0068
+_GENERATE_CBKE_KEYS_283K1: Final = 0x00E8
+_GENERATE_CBKE_KEYS_HANDLER_283K1: Final = 0x00E9
+_CALCULATE_SMACS_283K1: Final = 0x00EA
+_CALCULATE_SMACS_HANDLER_283K1: Final = 0x00EB
 _GET_CERTIFICATE_283K1: Final = 0x00EC
+_CLEAR_TEMPORARY_DATA_283K1: Final = 0x00EE
+
+_VARIABLE: Final = -1
+"""Parameter size checked by the command itself."""
 
 _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
-    # frame id: (name, parameter bytes; None: one length byte and that many)
+    # frame id: (name, parameter bytes; None: one length byte and that many;
+    # _VARIABLE: the handler checks)
     _VERSION: ("version", 1),
-    _CUSTOM_FRAME: ("customFrame", None),
+    _ADD_ENDPOINT: ("addEndpoint", _VARIABLE),
     _GET_MFG_TOKEN: ("getMfgToken", 1),
+    _NETWORK_INIT: ("networkInit", 2),
+    _NETWORK_STATE: ("networkState", 0),
+    _START_SCAN: ("startScan", 6),
+    _JOIN_NETWORK: ("joinNetwork", 21),
+    _LEAVE_NETWORK: ("leaveNetwork", 0),
     _GET_EUI64: ("getEui64", 0),
+    _GET_NODE_ID: ("getNodeId", 0),
+    _GET_NETWORK_PARAMETERS: ("getNetworkParameters", 0),
+    _SEND_UNICAST: ("sendUnicast", _VARIABLE),
+    _SEND_BROADCAST: ("sendBroadcast", _VARIABLE),
+    _CUSTOM_FRAME: ("customFrame", None),
+    _SET_CONFIGURATION_VALUE: ("setConfigurationValue", 3),
+    _SET_POLICY: ("setPolicy", 2),
+    _SET_INITIAL_SECURITY_STATE: ("setInitialSecurityState", 43),
+    _GENERATE_CBKE_KEYS_283K1: ("generateCbkeKeys283k1", 0),
+    _CALCULATE_SMACS_283K1: (
+        "calculateSmacs283k1",
+        1 + cbke.CERTIFICATE_LENGTH + cbke.EPHEMERAL_LENGTH,
+    ),
     _GET_CERTIFICATE_283K1: ("getCertificate283k1", 0),
+    _CLEAR_TEMPORARY_DATA_283K1: ("clearTemporaryDataMaybeStoreLinkKey283k1", 1),
 }
 
 _RESPONSE: Final = 0x80  # frame control, low byte: bit 7 set on NCP -> host
+_CALLBACK: Final = 0x10  # frame control, low byte: an asynchronous callback
 _FORMAT_1: Final = 0x01  # frame control, high byte: extended frame format 1
 
 # EzspStatus values the NCP puts in an invalidCommand frame
@@ -136,12 +250,37 @@ ERROR_COMMAND_TOO_LONG: Final = 0x40
 
 # EmberStatus values
 SUCCESS: Final = 0x00
+DELIVERY_FAILED: Final = 0x66
 INVALID_CALL: Final = 0x70
+NETWORK_UP: Final = 0x90
+NETWORK_DOWN: Final = 0x91
+NOT_JOINED: Final = 0x93
+JOIN_FAILED: Final = 0x94
+NO_NETWORK_KEY_RECEIVED: Final = 0xA6
+NO_BEACONS: Final = 0xAB
 LIBRARY_NOT_PRESENT: Final = 0xB5
+
+# EmberNetworkStatus
+_NO_NETWORK: Final = 0x00
+_JOINED_NETWORK: Final = 0x02
+
+# EmberNodeType
+_ROUTER: Final = 0x02
+_JOINING_TYPES: Final = frozenset({0x02, 0x03, 0x04})  # router, end device, sleepy
+
+# EmberInitialSecurityBitmask: the preconfigured key field holds the link key
+_HAVE_PRECONFIGURED_KEY: Final = 0x0100
+
+# EmberOutgoingMessageType / EmberIncomingMessageType
+_OUTGOING_BROADCAST: Final = 0x06
+_INCOMING_UNICAST: Final = 0x00
+
+_ACTIVE_SCAN: Final = 0x01
+_STACK_PROFILE_PRO: Final = 0x02
 
 MFG_INSTALLATION_CODE: Final = 0x0A
 _STACK_TYPE_MESH: Final = 0x02
-CERTIFICATE_283K1_LENGTH: Final = 74
+CERTIFICATE_283K1_LENGTH: Final = cbke.CERTIFICATE_LENGTH
 
 DEFAULT_EUI64: Final = "00:0d:6f:00:0a:bc:de:f0"
 DEFAULT_INSTALL_CODE: Final = bytes.fromhex("83FED3407A939723A5C639B26916D505")
@@ -151,15 +290,7 @@ DEFAULT_INSTALL_CODE: Final = bytes.fromhex("83FED3407A939723A5C639B26916D505")
 # bit 0 a code is present, bits 1-3 its length.
 _LENGTH_CODES: Final = {6: 0, 8: 1, 12: 2, 16: 3}
 
-
-def install_code_crc(code: bytes) -> int:
-    """Compute an install code's CRC: CRC-16/X-25 (reflected 0x1021, 0xFFFF)."""
-    crc = 0xFFFF
-    for byte in code:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFF
+install_code_crc = cbke.install_code_crc
 
 
 def install_code_token(code: bytes | None) -> bytes:
@@ -180,37 +311,42 @@ def install_code_token(code: bytes | None) -> bytes:
     )
 
 
-def _certificate(eui64: bytes) -> bytes:
-    """Build a well-formed 74-byte ZSE sect283k1 certificate for ``eui64``.
-
-    Type, serial, curve, hash, issuer, valid from/to, subject, key usage and the
-    37-byte public-key reconstruction point. The point is not a real one: the
-    emulator stands in for the radio firmware's elliptic-curve arithmetic.
-    """
-    issuer = b"TESTSECA"
-    cert = (
-        b"\x00"  # type: implicit
-        + eui64[::-1]  # serial
-        + b"\x0d"  # curve: sect283k1
-        + b"\x08"  # hash: AES-MMO
-        + issuer
-        + b"\x00" * 5  # valid from
-        + b"\xff" * 4  # valid to: never expires
-        + eui64[::-1]  # subject (big-endian)
-        + b"\x88"  # key usage: key agreement
-        + b"\x03"
-        + bytes(range(1, 37))  # compressed public-key reconstruction point
-    )
-    assert len(cert) == CERTIFICATE_283K1_LENGTH
-    return cert
+_APS_FRAME: Final = struct.Struct("<HHBBHHB")
+"""EmberApsFrame: profile, cluster, source and destination endpoint, options,
+group, sequence (11 bytes)."""
+_NETWORK_PARAMETERS: Final = struct.Struct("<8sHBBBHBI")
+"""EmberNetworkParameters: extended PAN id, PAN id, TX power, channel, join
+method, NWK manager id, NWK update id, channel mask (20 bytes)."""
 
 
 @dataclass(slots=True)
 class _Sent:
-    """The last DATA frame sent, kept until the host acknowledges it."""
+    """A DATA frame sent, kept until the host acknowledges it."""
 
     frm_num: int
     ezsp: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """The network the radio joined, as its tokens keep it."""
+
+    extended_pan_id: bytes  # little-endian, as on the wire
+    pan_id: int
+    channel: int
+    node_type: int
+    nwk: int
+
+
+class _Sink:
+    """Receives what the simulated HAN sends to the CAD, for the NCP to pass on."""
+
+    def __init__(self, ncp: EmulatedNcp) -> None:
+        self.devices: dict[Any, Any] = {}
+        self._ncp = ncp
+
+    def packet_received(self, packet: t.ZigbeePacket) -> None:
+        self._ncp.incoming(packet)
 
 
 class EmulatedNcp:
@@ -230,41 +366,68 @@ class EmulatedNcp:
         protocol_version: int = 13,
         stack_version: int = 0x7440,
         silent: bool = False,
+        han: HanSimulator | None = None,
     ) -> None:
-        """Describe the radio.
+        """Describe the radio and what is in its range.
 
         ``install_code`` None leaves the token erased; ``has_certificate`` None
         is a firmware without the CBKE frames at all (it answers
         ``getCertificate283k1`` with ``invalidCommand``); ``silent`` makes a
-        radio that never answers.
+        radio that never answers; ``han`` is the simulated HAN it can hear
+        (None: no network in range).
         """
         self.eui64 = bytes.fromhex(eui64.replace(":", ""))[::-1]  # little-endian
         if len(self.eui64) != 8:
             msg = f"an EUI64 has 8 bytes: {eui64!r}"
             raise ValueError(msg)
+        self.ieee = t.EUI64(self.eui64)
         self.install_token = install_code_token(install_code)
         self.has_certificate = has_certificate
         self.protocol_version = protocol_version
         self.stack_version = stack_version
         self.silent = silent
+        self.han = han
+        self.reset_on: str | None = None
+        """Reset by itself instead of answering the next command of this name."""
+        self.unplug_on: str | None = None
+        """Go away (close the line) instead of answering the next command of this name."""
         self.commands: list[str] = []
         """The EZSP commands received, by name, in order."""
         self.problems: list[str] = []
         """Everything received that a real NCP would have rejected."""
         self.resets = 0
         """How many ASH resets (RST) the host sent."""
+        self.network: _Network | None = None
+        """The network joined (kept like the radio's tokens), None when none."""
+        self.network_up = False
+        self.link_key: bytes | None = None
+        """The preconfigured link key the host set (never logged)."""
+        self.endpoints: dict[int, tuple[int, int]] = {}
+        """Endpoints the host added: id -> (profile, device id)."""
+        self.config: dict[int, int] = {}
+        self.policies: dict[int, int] = {}
+        self.stored_link_keys: list[bytes] = []
+        """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
         self.path = ""
         self._rx = bytearray()
         self._discarding = False
         self._connected = False
         self._rx_expected = 0
         self._tx_next = 0
-        self._unacked: _Sent | None = None
+        self._unacked: deque[_Sent] = deque()
+        self._tx_queue: deque[bytes] = deque()
         self._version_set = False
+        self._last_seq = 0
+        self._extended = False
+        self._aps_sequence = 0
+        self._cbke: dict[str, bytes] = {}
+        self._cbke_counter = 0
+        self._sink = _Sink(self)
         self._write_fn: Callable[[bytes], object] | None = None
         self._master: int | None = None
         self._slave: int | None = None
         self._server: asyncio.Server | None = None
+        self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- serving ---------------------------------------------------------
@@ -279,16 +442,23 @@ class EmulatedNcp:
         tty.setraw(slave)
         os.set_blocking(master, False)
         self._master, self._slave = master, slave
-        self._write_fn = functools.partial(os.write, master)
+        self._write_fn = self._write_pty
         asyncio.get_running_loop().add_reader(master, self._read_pty)
         self.path = os.ttyname(slave)
         return self.path
+
+    def _write_pty(self, data: bytes) -> None:
+        if self._master is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._master, data)
 
     def _read_pty(self) -> None:
         assert self._master is not None
         try:
             data = os.read(self._master, 4096)
         except BlockingIOError:  # pragma: no cover - woken without data
+            return
+        except OSError:  # pragma: no cover - the host side is gone
             return
         self.data_received(data)
 
@@ -310,6 +480,7 @@ class EmulatedNcp:
         assert task is not None
         self._tasks.add(task)
         self._write_fn = writer.write
+        self._writer = writer
         self._connected = False
         if not self.silent:
             self._reset(RESET_POWER_ON)
@@ -320,14 +491,34 @@ class EmulatedNcp:
             self._tasks.discard(task)
             writer.close()
 
-    async def close(self) -> None:
-        """Stop serving and release the terminal or the socket."""
+    async def unplug(self) -> None:
+        """Pull the radio out: close the line under the host (pty or TCP)."""
+        self._disconnect_han()
+        self._unplug_now()
+        await self.close()
+
+    def _unplug_now(self) -> None:
+        """Close the line at once (from inside a frame handler)."""
+        self.network_up = False
         if self._master is not None:
             asyncio.get_running_loop().remove_reader(self._master)
             for fd in (self._master, self._slave):
                 with contextlib.suppress(OSError):
-                    os.close(fd)  # type: ignore[arg-type]
+                    os.close(cast("int", fd))
             self._master = self._slave = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._write_fn = None
+
+    async def close(self) -> None:
+        """Stop serving and release the terminal or the socket.
+
+        The joined network is kept (as the radio's tokens are): serving again
+        lets the host resume it with ``networkInit``.
+        """
+        self._disconnect_han()
+        self._unplug_now()
         if self._server is not None:
             self._server.close()
             for task in list(self._tasks):
@@ -377,8 +568,8 @@ class EmulatedNcp:
         self.problems.append(text)
 
     def _send(self, frame: bytes) -> None:
-        assert self._write_fn is not None
-        self._write_fn(_ash_bytes(frame))
+        if self._write_fn is not None:
+            self._write_fn(_ash_bytes(frame))
 
     def _frame_received(self, stuffed: bytes) -> None:
         frame = bytearray()
@@ -423,23 +614,43 @@ class EmulatedNcp:
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
-        self._unacked = None
+        self._unacked.clear()
+        self._tx_queue.clear()
         self._version_set = False
+        self._extended = False
+        self._cbke.clear()
+        self._disconnect_han()
         self._send(bytes((_RSTACK, _ASH_VERSION, code)))
 
     def _check_ack(self, ack_num: int) -> None:
-        if ack_num == self._tx_next:
-            self._unacked = None
-        elif self._unacked is None or ack_num != self._unacked.frm_num:
+        if ack_num != self._tx_next and all(
+            sent.frm_num != ack_num for sent in self._unacked
+        ):
             self._problem(f"ackNum {ack_num}, but the next frame is {self._tx_next}")
+            return
+        while self._unacked and self._unacked[0].frm_num != ack_num:
+            self._unacked.popleft()
+        self._send_queued()
 
     def _retransmit(self) -> None:
-        if self._unacked is not None:
-            self._send_data(self._unacked, re_tx=True)
+        for sent in self._unacked:
+            self._send_data(sent, re_tx=True)
 
     def _send_data(self, sent: _Sent, *, re_tx: bool = False) -> None:
         control = sent.frm_num << 4 | re_tx << 3 | self._rx_expected
         self._send(bytes((control,)) + _randomise(sent.ezsp))
+
+    def _queue(self, ezsp: bytes) -> None:
+        self._tx_queue.append(ezsp)
+        self._send_queued()
+
+    def _send_queued(self) -> None:
+        # At most 7 frames in flight: the frame number has 3 bits
+        while self._tx_queue and len(self._unacked) < 7:
+            sent = _Sent(self._tx_next, self._tx_queue.popleft())
+            self._tx_next = (self._tx_next + 1) % 8
+            self._unacked.append(sent)
+            self._send_data(sent)  # the acknowledgement rides along
 
     def _data_received(self, control: int, payload: bytes) -> None:
         frm_num, re_tx = control >> 4 & 0x07, bool(control & 0x08)
@@ -456,12 +667,20 @@ class EmulatedNcp:
         if answer is None:
             self._send(bytes((0x80 | self._rx_expected,)))  # ACK
             return
-        sent = _Sent(self._tx_next, answer)
-        self._tx_next = (self._tx_next + 1) % 8
-        self._unacked = sent
-        self._send_data(sent)  # the acknowledgement rides along
+        self._queue(answer)
 
     # --- EZSP ------------------------------------------------------------
+
+    def _header(self, seq: int, frame_id: int, *, callback: bool = False) -> bytes:
+        control = _RESPONSE | (_CALLBACK if callback else 0)
+        if self._extended:
+            return bytes((seq, control, _FORMAT_1)) + frame_id.to_bytes(2, "little")
+        return bytes((seq, control, frame_id))
+
+    def _callback(self, frame_id: int, data: bytes) -> None:
+        """Send an asynchronous callback (with the last sequence number received)."""
+        if self._connected and self._version_set:
+            self._queue(self._header(self._last_seq, frame_id, callback=True) + data)
 
     def _ezsp_received(self, frame: bytes) -> bytes | None:
         extended = len(frame) >= 5 and frame[2] == _FORMAT_1
@@ -477,15 +696,11 @@ class EmulatedNcp:
         else:
             self._problem(f"EZSP frame too short: {frame.hex()}")
             return None
+        self._extended = extended
+        self._last_seq = seq
 
         def answer(frame_id: int, data: bytes) -> bytes:
-            if extended:
-                header = bytes((seq, _RESPONSE, _FORMAT_1)) + frame_id.to_bytes(
-                    2, "little"
-                )
-            else:
-                header = bytes((seq, _RESPONSE, frame_id))
-            return header + data
+            return self._header(seq, frame_id) + data
 
         def invalid(status: int, why: str) -> bytes:
             self._problem(why)
@@ -495,7 +710,16 @@ class EmulatedNcp:
         self.commands.append(name)
         if control & _RESPONSE:
             return invalid(ERROR_WRONG_DIRECTION, f"{name} sent as a response")
-        if frame_id == _GET_CERTIFICATE_283K1 and self.has_certificate is None:
+        if self.reset_on is not None and name == self.reset_on:
+            self.reset_on = None
+            self._reset(RESET_WATCHDOG)
+            return None
+        if self.unplug_on is not None and name == self.unplug_on:
+            self.unplug_on = None
+            self._disconnect_han()
+            self._unplug_now()
+            return None
+        if frame_id in _CBKE_FRAMES and self.has_certificate is None:
             # A firmware built without CBKE does not know the frame: no problem
             return answer(_INVALID_COMMAND, bytes((ERROR_INVALID_FRAME_ID,)))
         if frame_id not in _FRAMES:
@@ -504,27 +728,387 @@ class EmulatedNcp:
             return invalid(ERROR_VERSION_NOT_SET, f"{name} before version")
         if size is None:
             size = 1 + params[0] if params else 1
-        if len(params) != size:
+        if size != _VARIABLE and len(params) != size:
             status = ERROR_TRUNCATED if len(params) < size else ERROR_COMMAND_TOO_LONG
             return invalid(status, f"{name} with {len(params)} bytes, not {size}")
-        return answer(frame_id, self._command(frame_id, params, extended=extended))
+        try:
+            data, callbacks = self._command(frame_id, params)
+        except (ValueError, IndexError, struct.error) as err:
+            return invalid(ERROR_TRUNCATED, f"{name} malformed: {err}")
+        reply = answer(frame_id, data)
+        if callbacks:
+            # The response first, then what the stack reports afterwards
+            self._queue(reply)
+            for callback in callbacks:
+                callback()
+            return None
+        return reply
 
-    def _command(self, frame_id: int, params: bytes, *, extended: bool) -> bytes:
+    def _command(
+        self, frame_id: int, params: bytes
+    ) -> tuple[bytes, list[Callable[[], None]]]:
+        """Answer one command: (response parameters, callbacks to send after it)."""
+        none: list[Callable[[], None]] = []
         if frame_id == _VERSION:
             if params[0] == self.protocol_version:
                 self._version_set = True
             return bytes(
                 (self.protocol_version, _STACK_TYPE_MESH)
-            ) + self.stack_version.to_bytes(2, "little")
+            ) + self.stack_version.to_bytes(2, "little"), none
         if frame_id == _CUSTOM_FRAME:
             # No firmware extensions (XNCP) here
-            return bytes((INVALID_CALL, 0))
+            return bytes((INVALID_CALL, 0)), none
         if frame_id == _GET_EUI64:
-            return self.eui64
+            return self.eui64, none
         if frame_id == _GET_MFG_TOKEN:
             token = self.install_token if params[0] == MFG_INSTALLATION_CODE else b""
-            return bytes((len(token),)) + token
-        # getCertificate283k1
-        if self.has_certificate:
-            return bytes((SUCCESS,)) + _certificate(self.eui64)
-        return bytes((LIBRARY_NOT_PRESENT,)) + bytes(CERTIFICATE_283K1_LENGTH)
+            return bytes((len(token),)) + token, none
+        if frame_id == _GET_CERTIFICATE_283K1:
+            if self.has_certificate:
+                self._cbke = {"certificate": b""}
+                return bytes((SUCCESS,)) + self.certificate, none
+            return bytes((LIBRARY_NOT_PRESENT,)) + bytes(CERTIFICATE_283K1_LENGTH), none
+        if frame_id == _SET_CONFIGURATION_VALUE:
+            self.config[params[0]] = int.from_bytes(params[1:3], "little")
+            return bytes((SUCCESS,)), none
+        if frame_id == _SET_POLICY:
+            self.policies[params[0]] = params[1]
+            return bytes((SUCCESS,)), none
+        if frame_id == _ADD_ENDPOINT:
+            return self._add_endpoint(params), none
+        if frame_id == _NETWORK_STATE:
+            state = _JOINED_NETWORK if self.network_up else _NO_NETWORK
+            return bytes((state,)), none
+        if frame_id == _GET_NODE_ID:
+            nwk = self.network.nwk if self.network_up and self.network else 0xFFFE
+            return nwk.to_bytes(2, "little"), none
+        if frame_id == _GET_NETWORK_PARAMETERS:
+            return self._network_parameters(), none
+        if frame_id == _START_SCAN:
+            return self._start_scan(params)
+        if frame_id == _SET_INITIAL_SECURITY_STATE:
+            return self._set_security(params), none
+        if frame_id == _JOIN_NETWORK:
+            return self._join(params)
+        if frame_id == _NETWORK_INIT:
+            return self._network_init()
+        if frame_id == _LEAVE_NETWORK:
+            return self._leave()
+        if frame_id in (_SEND_UNICAST, _SEND_BROADCAST):
+            return self._send_message(params, broadcast=frame_id == _SEND_BROADCAST)
+        if frame_id == _GENERATE_CBKE_KEYS_283K1:
+            return self._generate_cbke_keys()
+        if frame_id == _CALCULATE_SMACS_283K1:
+            return self._calculate_smacs(params)
+        # clearTemporaryDataMaybeStoreLinkKey283k1
+        return self._clear_cbke(store=bool(params[0])), none
+
+    # --- configuration -----------------------------------------------------
+
+    def _add_endpoint(self, params: bytes) -> bytes:
+        endpoint, profile, device, _version, n_in, n_out = struct.unpack_from(
+            "<BHHBBB", params
+        )
+        if len(params) != 8 + 2 * (n_in + n_out):
+            msg = f"{len(params)} bytes for {n_in} + {n_out} clusters"
+            raise ValueError(msg)
+        if self.network_up:
+            self._problem("addEndpoint after the network is up")
+        self.endpoints[endpoint] = (profile, device)
+        return bytes((SUCCESS,))
+
+    # --- joining -----------------------------------------------------------
+
+    @property
+    def certificate(self) -> bytes:
+        """The radio's Smart Energy (sect283k1) certificate."""
+        return cbke.certificate(self.eui64[::-1])
+
+    def _han_network(self) -> bytes | None:
+        """Return the hub's network as a beacon describes it (EmberZigbeeNetwork)."""
+        han = self.han
+        if han is None or not han.in_range:
+            return None
+        from .app import HAN_PAN_ID  # noqa: PLC0415 - app imports zigpy's world
+
+        return (
+            bytes((han.channel,))
+            + HAN_PAN_ID.to_bytes(2, "little")
+            + bytes(han.extended_pan_id)
+            + bytes((han.join_window_open, _STACK_PROFILE_PRO, 0))
+        )
+
+    def _network_parameters(self) -> bytes:
+        network = self.network if self.network_up else None
+        if network is None:
+            return bytes((NOT_JOINED, 0)) + bytes(_NETWORK_PARAMETERS.size)
+        parameters = _NETWORK_PARAMETERS.pack(
+            network.extended_pan_id,
+            network.pan_id,
+            8,
+            network.channel,
+            0,
+            0x0000,
+            0,
+            1 << network.channel,
+        )
+        return bytes((SUCCESS, network.node_type)) + parameters
+
+    def _start_scan(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
+        scan_type, mask, _duration = struct.unpack("<BIB", params)
+        if scan_type != _ACTIVE_SCAN:
+            self._problem(f"startScan of type {scan_type}, not an active scan")
+        if self.network_up:
+            self._problem("startScan while joined")
+        found = self._han_network()
+        callbacks: list[Callable[[], None]] = []
+        if found is not None and mask & (1 << found[0]):
+            callbacks.append(
+                lambda: self._callback(
+                    _NETWORK_FOUND_HANDLER, found + bytes((200, 0xD0))
+                )
+            )
+        callbacks.append(
+            lambda: self._callback(_SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+        )
+        return bytes((SUCCESS,)), callbacks
+
+    def _set_security(self, params: bytes) -> bytes:
+        bitmask = int.from_bytes(params[:2], "little")
+        if self.network_up:
+            self._problem("setInitialSecurityState while joined")
+            return bytes((INVALID_CALL,))
+        if not bitmask & _HAVE_PRECONFIGURED_KEY:
+            self._problem("setInitialSecurityState without a preconfigured key")
+        self.link_key = params[2:18]
+        return bytes((SUCCESS,))
+
+    def _join(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
+        node_type = params[0]
+        ext_pan, pan_id, _power, channel, _method, _mgr, _update, _mask = (
+            _NETWORK_PARAMETERS.unpack(params[1:])
+        )
+        if node_type not in _JOINING_TYPES:
+            self._problem(f"joinNetwork as node type {node_type}")
+            return bytes((INVALID_CALL,)), []
+        if self.network_up:
+            self._problem("joinNetwork while joined")
+            return bytes((INVALID_CALL,)), []
+        if self.link_key is None:
+            self._problem("joinNetwork before setInitialSecurityState")
+        found = self._han_network()
+        han = self.han
+        outcome = "out_of_range"
+        if (
+            found is not None
+            and han is not None
+            and found[0] == channel
+            and found[3:11] == ext_pan
+            and int.from_bytes(found[1:3], "little") == pan_id
+        ):
+            outcome = han.join(self.ieee, self.link_key or bytes(16))
+        if outcome == "joined":
+            from .app import CAD_NWK  # noqa: PLC0415
+
+            self.network = _Network(ext_pan, pan_id, channel, node_type, CAD_NWK)
+            self._connect_han()
+            status = NETWORK_UP
+        elif outcome == "refused":
+            status = NO_NETWORK_KEY_RECEIVED  # the hub sent no key we could decrypt
+        else:
+            status = NO_BEACONS  # no beacon with association permitted
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((status,)))
+        ]
+
+    def _network_init(self) -> tuple[bytes, list[Callable[[], None]]]:
+        if self.network is None:
+            return bytes((NOT_JOINED,)), []
+        if self.network_up:
+            self._problem("networkInit while the network is up")
+            return bytes((INVALID_CALL,)), []
+        han = self.han
+        if han is not None and han.rejoin(self.ieee):
+            self._connect_han()
+            status = NETWORK_UP
+        else:
+            status = NETWORK_DOWN
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((status,)))
+        ]
+
+    def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
+        if self.network is None:
+            return bytes((INVALID_CALL,)), []
+        if self.han is not None:
+            self.han.leave(self.ieee)
+        self._disconnect_han()
+        self.network = None
+        self.link_key = None
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
+        ]
+
+    def _connect_han(self) -> None:
+        self.network_up = True
+        if self.han is not None:
+            self.han.attach(self._sink)
+
+    def _disconnect_han(self) -> None:
+        self.network_up = False
+        if self.han is not None:
+            self.han.detach(self._sink)
+
+    # --- messages ------------------------------------------------------------
+
+    def _send_message(
+        self, params: bytes, *, broadcast: bool
+    ) -> tuple[bytes, list[Callable[[], None]]]:
+        if broadcast:
+            destination = int.from_bytes(params[:2], "little")
+            aps = params[2:13]
+            _radius, tag, length = params[13], params[14], params[15]
+            contents = params[16:]
+            message_type = _OUTGOING_BROADCAST
+        else:
+            message_type = params[0]
+            destination = int.from_bytes(params[1:3], "little")
+            aps = params[3:14]
+            tag, length = params[14], params[15]
+            contents = params[16:]
+        if len(aps) != _APS_FRAME.size or len(contents) != length:
+            msg = f"{len(contents)} bytes of message, not {length}"
+            raise ValueError(msg)
+        profile, cluster, src_ep, dst_ep, options, group, _seq = _APS_FRAME.unpack(aps)
+        if not self.network_up or self.network is None:
+            return bytes((NETWORK_DOWN, 0)), []
+        self._aps_sequence = (self._aps_sequence + 1) & 0xFF
+        sequence = self._aps_sequence
+        han = self.han
+        status = SUCCESS
+        if han is None or (han.faults.radio_lost and han.faults.radio_reports_loss):
+            status = DELIVERY_FAILED
+        sent_aps = _APS_FRAME.pack(
+            profile, cluster, src_ep, dst_ep, options, group, sequence
+        )
+        sent = (
+            bytes((message_type,))
+            + destination.to_bytes(2, "little")
+            + sent_aps
+            + bytes((tag, status, len(contents)))
+            + contents
+        )
+
+        def deliver() -> None:
+            # The stack reports the send, then whatever answers arrives
+            self._callback(_MESSAGE_SENT_HANDLER, sent)
+            if status == SUCCESS and han is not None:
+                han.transmit(
+                    t.ZigbeePacket(
+                        src=t.AddrModeAddress(
+                            addr_mode=t.AddrMode.NWK,
+                            address=_t.NWK(self.network.nwk if self.network else 0),
+                        ),
+                        src_ep=_t.uint8_t(src_ep),
+                        dst=t.AddrModeAddress(
+                            addr_mode=t.AddrMode.Broadcast
+                            if broadcast
+                            else t.AddrMode.NWK,
+                            address=_t.NWK(destination),
+                        ),
+                        dst_ep=_t.uint8_t(dst_ep),
+                        tsn=_t.uint8_t(contents[0] if contents else 0),
+                        profile_id=_t.uint16_t(profile),
+                        cluster_id=_t.uint16_t(cluster),
+                        data=t.SerializableBytes(contents),
+                    )
+                )
+
+        return bytes((SUCCESS, sequence)), [deliver]
+
+    def incoming(self, packet: t.ZigbeePacket) -> None:
+        """Pass a frame from the HAN for this radio on to the host."""
+        if not self.network_up:
+            return
+        src = packet.src
+        sender = int(cast("Any", src).address) if src is not None else 0
+        data = packet.data.serialize()
+        self._aps_sequence = (self._aps_sequence + 1) & 0xFF
+        aps = _APS_FRAME.pack(
+            int(packet.profile_id),
+            int(packet.cluster_id),
+            int(packet.src_ep or 0),
+            int(packet.dst_ep or 0),
+            0x0040,  # APS_OPTION_RETRY
+            0,
+            self._aps_sequence,
+        )
+        self._callback(
+            _INCOMING_MESSAGE_HANDLER,
+            bytes((_INCOMING_UNICAST,))
+            + aps
+            + bytes((packet.lqi or 200, (packet.rssi or -48) & 0xFF))
+            + sender.to_bytes(2, "little")
+            + bytes((0xFF, 0xFF, len(data)))
+            + data,
+        )
+
+    # --- CBKE (crypto suite 2) -----------------------------------------------
+
+    def _generate_cbke_keys(self) -> tuple[bytes, list[Callable[[], None]]]:
+        if "certificate" not in self._cbke:
+            self._problem("generateCbkeKeys283k1 before getCertificate283k1")
+        if not self.has_certificate:
+            return bytes((LIBRARY_NOT_PRESENT,)), []
+        self._cbke_counter += 1
+        ephemeral = cbke.ephemeral_key(self.eui64[::-1], 1000 + self._cbke_counter)
+        self._cbke["ephemeral"] = ephemeral
+        self._cbke.pop("smacs", None)
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(
+                _GENERATE_CBKE_KEYS_HANDLER_283K1, bytes((SUCCESS,)) + ephemeral
+            )
+        ]
+
+    def _calculate_smacs(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
+        initiator = bool(params[0])
+        partner_cert = params[1 : 1 + cbke.CERTIFICATE_LENGTH]
+        partner_ephemeral = params[1 + cbke.CERTIFICATE_LENGTH :]
+        own = self._cbke.get("ephemeral")
+        if own is None:
+            self._problem("calculateSmacs283k1 before generateCbkeKeys283k1")
+            return bytes((INVALID_CALL,)), []
+        if cbke.certificate_subject(partner_cert) is None:
+            self._problem("calculateSmacs283k1 with a malformed partner certificate")
+        if initiator:
+            smacs = cbke.smacs(self.certificate, own, partner_cert, partner_ephemeral)
+        else:
+            smacs = cbke.smacs(partner_cert, partner_ephemeral, self.certificate, own)
+        self._cbke["smacs"] = b"".join(smacs)
+        self._cbke["partner"] = cbke.certificate_subject(partner_cert) or b""
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(
+                _CALCULATE_SMACS_HANDLER_283K1, bytes((SUCCESS,)) + b"".join(smacs)
+            )
+        ]
+
+    def _clear_cbke(self, *, store: bool) -> bytes:
+        if store and "smacs" not in self._cbke:
+            self._problem(
+                "clearTemporaryDataMaybeStoreLinkKey283k1 before calculateSmacs283k1"
+            )
+            return bytes((INVALID_CALL,))
+        if store:
+            self.stored_link_keys.append(self._cbke["partner"])
+        self._cbke = {}
+        return bytes((SUCCESS,))
+
+
+_CBKE_FRAMES: Final = frozenset(
+    {
+        _GET_CERTIFICATE_283K1,
+        _GENERATE_CBKE_KEYS_283K1,
+        _CALCULATE_SMACS_283K1,
+        _CLEAR_TEMPORARY_DATA_283K1,
+    }
+)

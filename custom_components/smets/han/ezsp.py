@@ -1,0 +1,1345 @@
+"""Join a GB smart meter's HAN with a Silicon Labs EZSP radio, and run on it.
+
+A Comms Hub is the coordinator and trust centre of its HAN: a consumer access
+device (CAD) does not form a network, it JOINS the hub's, with the link key
+derived from its install code, inside the join window the energy supplier
+opened (service request 8.11, UpdateHANDeviceLog). zigpy's radio libraries
+(bellows' ``ControllerApplication`` included) form a network as its
+coordinator, so this module uses bellows only for the serial protocol (its
+``EZSP`` object: ASH, EZSP frames, callbacks) and does the joining device's part
+itself:
+
+:func:`join_han` (pairing, once)
+    open the radio; read its EUI64 and Smart Energy certificate (sect283k1,
+    74 bytes; none: ``JoinError("no_certificate")``); active scan of all
+    2.4 GHz channels for ZigBee PRO networks (none: ``"no_network"``; none
+    permitting joins: ``"join_window_closed"``); set the initial security
+    state with the preconfigured link key, the AES-MMO hash of the install code
+    (the radio's token, or the code the user typed); ``joinNetwork`` as a router
+    and wait for ``stackStatusHandler``: NETWORK_UP, or ``"join_refused"`` (the
+    hub sent no network key we could decrypt: wrong or unregistered install
+    code) or ``"join_window_closed"`` (no beacon permitting association); then
+    certificate-based key establishment with the hub (below); close the radio.
+
+:func:`open_radio` (every start)
+    ``networkInit`` resumes the stored network (no scan, no join, no CBKE), then
+    ZDO over the air finds the meters: IEEE_addr (extended) of the hub lists
+    its children, a broadcast Match_Desc for Smart Energy Metering / Key
+    Establishment finds the endpoints (the hub answers for its sleeping GSME
+    from its discovery cache, so the GSME is never woken), then Node_Desc,
+    IEEE_addr and Simple_Desc per device, asked of whoever answered for it. The
+    zigpy devices it fills are what :class:`~.link.HanLink` discovers from.
+
+:func:`leave_han`
+    ``leaveNetwork`` and wait for NETWORK_DOWN, so the radio forgets the HAN.
+
+CBKE (Key Establishment cluster 0x0800, crypto suite 2)
+-------------------------------------------------------
+The CAD initiates: ``getCertificate283k1`` -> Initiate Key Establishment
+Request carrying it -> the hub's response carries its 74-byte certificate ->
+``generateCbkeKeys283k1`` / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral
+key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
+``calculateSmacs283k1`` / ``calculateSmacsHandler283k1`` (two 16-byte SMACs) ->
+Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
+responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
+new link key in the radio. A Terminate Key Establishment from the hub, a wrong
+SMAC or a step timing out gives ``JoinError("cbke_failed")`` (the radio's
+temporary data is cleared without storing anything).
+
+Whether a GB consumer device must run CBKE with the Comms Hub is NOT confirmed
+(no second source; see HAN-NOTES.md). Both are supported: a hub that has no Key
+Establishment cluster (Match_Desc finds none) or answers it with "unsupported
+command" gives a network with ``cbke=False``; one that runs it must complete it.
+
+No secret leaves this module: the install code and link key are never logged
+(bellows' debug log is muted while the key is handed to the radio), and
+:class:`HanNetwork` holds only addresses.
+
+This module must never import Home Assistant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
+import contextlib
+import copy
+from dataclasses import dataclass
+import logging
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import zigpy.application
+import zigpy.config as zconf
+import zigpy.device
+import zigpy.endpoint
+import zigpy.exceptions
+import zigpy.state
+import zigpy.types as t
+import zigpy.util
+import zigpy.zdo.types as zdo_t
+
+from .errors import HanError, HanTimeout
+from .radio import DEFAULT_BAUDRATE, RadioError
+
+if TYPE_CHECKING:
+    from .capture import PcapWriter
+
+__all__ = [
+    "DISCOVERY_WINDOW",
+    "JOIN_REASONS",
+    "JOIN_TIMEOUT",
+    "EzspHanApplication",
+    "HanNetwork",
+    "JoinError",
+    "join_han",
+    "leave_han",
+    "open_radio",
+    "parse_install_code",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+_t: Any = t
+_zdo_t: Any = zdo_t
+
+JOIN_TIMEOUT: Final = 120.0
+"""Seconds :func:`join_han` may take in all."""
+OPEN_TIMEOUT: Final = 60.0
+"""Seconds :func:`open_radio` may take to resume the network and discover."""
+LEAVE_TIMEOUT: Final = 30.0
+DISCOVERY_WINDOW: Final = 5.0
+"""Seconds to collect the answers to the broadcast Match_Desc (less when every
+device the hub lists has answered)."""
+REQUEST_TIMEOUT: Final = 10.0
+"""Seconds for one ZDO or key establishment answer, or a send to be confirmed."""
+SCAN_DURATION: Final = 3
+"""Active scan duration exponent: (2**n + 1) x 15.36 ms per channel."""
+
+JOIN_REASONS: Final = (
+    "no_network",
+    "join_refused",
+    "join_window_closed",
+    "no_certificate",
+    "cbke_failed",
+)
+
+CONF_HAN_NETWORK: Final = "smets_han_network"
+CONF_CAPTURE: Final = "smets_capture"
+CONF_BAUDRATE: Final = "smets_baudrate"
+
+SE_PROFILE: Final = 0x0109
+METERING: Final = 0x0702
+KEY_ESTABLISHMENT: Final = 0x0800
+HUB_NWK: Final = 0x0000
+CAD_ENDPOINT: Final = 1
+_CAD_DEVICE_ID: Final = 0x0503  # ZSE In-Home Display (what a CAD shows as)
+_ALL_CHANNELS: Final = 0x07FFF800  # 11-26
+_RX_ON_WHEN_IDLE: Final = 0xFFFD
+_STACK_PROFILE_PRO: Final = 2
+_SUITE_283K1: Final = 0x0002
+_CERTIFICATE: Final = 74
+_EPHEMERAL: Final = 37
+_SMAC: Final = 16
+
+# EmberStatus
+_SUCCESS: Final = 0x00
+_NETWORK_UP: Final = 0x90
+_NO_BEACONS: Final = 0xAB
+_NOT_JOINED: Final = 0x93
+# bellows configuration and security values (ids from UG100)
+_CONFIG_STACK_PROFILE: Final = 0x0C
+_CONFIG_SECURITY_LEVEL: Final = 0x0D
+_HAVE_PRECONFIGURED_KEY: Final = 0x0100
+_REQUIRE_ENCRYPTED_KEY: Final = 0x0800
+_APS_ENCRYPTION: Final = 0x0020
+_APS_RETRY: Final = 0x0040
+_APS_ROUTE_DISCOVERY: Final = 0x0100
+_ROUTER: Final = 0x02
+_ACTIVE_SCAN: Final = 0x01
+_OUTGOING_DIRECT: Final = 0x00
+_MFG_INSTALLATION_CODE: Final = 0x0A
+_ZCL_UNSUP_CLUSTER_COMMAND: Final = 0x81
+_ZCL_UNSUPPORTED_CLUSTER: Final = 0xC3
+_KE_STATUS: Final = {
+    0x01: "unknown issuer",
+    0x02: "bad key confirm",
+    0x03: "bad message",
+    0x04: "no resources",
+    0x05: "unsupported suite",
+    0x06: "invalid certificate",
+}
+
+
+class JoinError(RadioError):
+    """Joining the hub's HAN failed; :attr:`reason` is one of :data:`JOIN_REASONS`."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        """Keep the reason (a translation key for the config flow)."""
+        if reason not in JOIN_REASONS:
+            msg = f"unknown join failure reason {reason!r}"
+            raise ValueError(msg)
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class HanNetwork:
+    """The hub's network as joined: what a restart needs to rejoin without pairing."""
+
+    eui64: str
+    """The radio's EUI64 (the network belongs to that radio)."""
+    extended_pan_id: str
+    pan_id: int
+    channel: int
+    hub_ieee: str
+    cbke: bool
+    """True when CBKE completed; False if the hub did not ask for / support it."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (no secrets)."""
+        return {
+            "eui64": self.eui64,
+            "extended_pan_id": self.extended_pan_id,
+            "pan_id": self.pan_id,
+            "channel": self.channel,
+            "hub_ieee": self.hub_ieee,
+            "cbke": self.cbke,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HanNetwork:
+        """Build from :meth:`as_dict`'s output."""
+        return cls(
+            eui64=str(data["eui64"]),
+            extended_pan_id=str(data["extended_pan_id"]),
+            pan_id=int(data["pan_id"]),
+            channel=int(data["channel"]),
+            hub_ieee=str(data["hub_ieee"]),
+            cbke=bool(data["cbke"]),
+        )
+
+
+def parse_install_code(text: str) -> bytes:
+    """Return an install code as printed (hex, spaces allowed, CRC included) in bytes.
+
+    The result keeps the CRC (what the link key is hashed from). Raises
+    ValueError when it is not hex, not 6, 8, 12 or 16 bytes plus a 2-byte CRC,
+    or the CRC (CRC-16/X-25, printed little-endian) does not match.
+    """
+    cleaned = "".join(text.split()).replace("-", "").replace(":", "")
+    try:
+        code = bytes.fromhex(cleaned)
+    except ValueError as err:
+        msg = "an install code is hexadecimal digits"
+        raise ValueError(msg) from err
+    if len(code) not in (8, 10, 14, 18):
+        msg = "an install code has 6, 8, 12 or 16 bytes and a 2-byte CRC"
+        raise ValueError(msg)
+    crc = 0xFFFF
+    for byte in code[:-2]:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    if (crc ^ 0xFFFF).to_bytes(2, "little") != code[-2:]:
+        msg = "the install code's CRC does not match (a typing mistake?)"
+        raise ValueError(msg)
+    return code
+
+
+def _link_key(code: bytes) -> bytes:
+    """Return the preconfigured link key: the AES-MMO hash of the code with its CRC."""
+    return bytes(zigpy.util.aes_mmo_hash(code))
+
+
+_RAW_LOGGERS: Final = ("bellows", "serialx", "zigpy.serial", "serial_asyncio_fast")
+
+
+@contextlib.contextmanager
+def _bellows_quiet() -> Iterator[None]:
+    """Mute the serial stack's debug log (it prints command arguments and raw bytes)."""
+    loggers = [logging.getLogger(name) for name in _RAW_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+# --- the radio: bellows' EZSP object, callbacks awaited by name ---------------------
+
+
+class _Radio:
+    """bellows' EZSP protocol on a serial port, with its callbacks awaitable."""
+
+    def __init__(
+        self,
+        path: str,
+        baudrate: int,
+        on_lost: Callable[[Exception], None] | None = None,
+    ) -> None:
+        try:
+            from bellows.ezsp import EZSP  # noqa: PLC0415 - only the radio path needs it
+        except ImportError as err:  # pragma: no cover - bellows is a requirement
+            msg = "bellows is not installed"
+            raise RadioError(msg) from err
+        self.path = path
+        self.ezsp: Any = EZSP(
+            {"path": path, "baudrate": baudrate, "flow_control": None},
+            application=self,
+        )
+        self.ezsp.add_callback(self._callback)
+        self._waiters: list[
+            tuple[frozenset[str], asyncio.Future[tuple[str, list[Any]]]]
+        ] = []
+        self.listeners: list[Callable[[str, list[Any]], None]] = []
+        self.lost: RadioError | None = None
+        self._on_lost = on_lost
+        self._open = False
+
+    async def open(self) -> None:
+        try:
+            await self.ezsp.connect(use_thread=False)
+        except HanError:
+            raise
+        except Exception as err:
+            msg = f"could not open the radio on {self.path}: {err}"
+            raise RadioError(msg) from err
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+        try:
+            await self.ezsp.disconnect()
+        except Exception:
+            _LOGGER.debug("Closing the radio failed", exc_info=True)
+        self._fail(RadioError("the radio was closed"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """bellows: the serial line went away or the NCP reset by itself."""
+        if not self._open:
+            return
+        self._open = False
+        error = RadioError(f"lost the radio on {self.path}: {exc!r}")
+        _LOGGER.warning("Lost the EZSP radio on %s: %r", self.path, exc)
+        self._fail(error)
+        if self._on_lost is not None:
+            self._on_lost(error)
+
+    def _fail(self, error: RadioError) -> None:
+        if self.lost is None:
+            self.lost = error
+        waiters, self._waiters = self._waiters, []
+        for _, future in waiters:
+            if not future.done():
+                future.set_exception(error)
+
+    def _callback(self, name: str, args: list[Any]) -> None:
+        for listener in list(self.listeners):
+            listener(name, args)
+        for names, future in list(self._waiters):
+            if name in names and not future.done():
+                future.set_result((name, list(args)))
+                self._waiters.remove((names, future))
+                break
+
+    def expect(self, *names: str) -> asyncio.Future[tuple[str, list[Any]]]:
+        """Return a future for the next callback among ``names`` (register before sending)."""
+        future: asyncio.Future[tuple[str, list[Any]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        # A waiter nobody awaits any more (the radio went first) is not an error
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        if self.lost is not None:
+            future.set_exception(self.lost)
+        else:
+            self._waiters.append((frozenset(names), future))
+        return future
+
+    def forget(self, future: asyncio.Future[Any]) -> None:
+        self._waiters = [(n, f) for n, f in self._waiters if f is not future]
+        if not future.done():
+            future.cancel()
+
+    async def wait(
+        self, future: asyncio.Future[tuple[str, list[Any]]], seconds: float
+    ) -> tuple[str, list[Any]]:
+        try:
+            async with asyncio.timeout(seconds):
+                return await future
+        finally:
+            self.forget(future)
+
+    async def command(self, name: str, **kwargs: Any) -> list[Any]:
+        if self.lost is not None:
+            raise self.lost
+        try:
+            # The raw frame: bellows wraps some names (startScan, leaveNetwork)
+            # in helpers that wait for callbacks their own way
+            result = await self.ezsp._command(name, **kwargs)  # noqa: SLF001
+        except HanError:
+            raise
+        except Exception as err:
+            if self.lost is not None:
+                raise self.lost from err
+            msg = f"the radio failed {name}: {err!r}"
+            raise RadioError(msg) from err
+        return list(result)
+
+    async def eui64(self) -> t.EUI64:
+        (eui64,) = await self.command("getEui64")
+        return t.EUI64(eui64)
+
+    async def configure(self) -> None:
+        """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint."""
+        for config_id, value in (
+            (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO),
+            (_CONFIG_SECURITY_LEVEL, 5),
+        ):
+            await self.command(
+                "setConfigurationValue",
+                configId=_enum("EzspConfigId", config_id),
+                value=value,
+            )
+        await self.command(
+            "addEndpoint",
+            endpoint=CAD_ENDPOINT,
+            profileId=SE_PROFILE,
+            deviceId=_CAD_DEVICE_ID,
+            deviceVersion=0,
+            inputClusterCount=1,
+            outputClusterCount=2,
+            inputClusterList=[KEY_ESTABLISHMENT],
+            outputClusterList=[METERING, KEY_ESTABLISHMENT],
+        )
+
+    async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
+        """Send a command answered by a stackStatusHandler; return that status."""
+        future = self.expect("stackStatusHandler")
+        try:
+            (status, *_) = await self.command(command, **kwargs)
+            if int(status) != _SUCCESS:
+                return int(status)
+            _, args = await self.wait(future, seconds)
+        finally:
+            self.forget(future)
+        return int(args[0])
+
+    async def send(  # noqa: PLR0917 - the fields of an APS frame
+        self,
+        nwk: int,
+        profile: int,
+        cluster: int,
+        src_ep: int,
+        dst_ep: int,
+        data: bytes,
+        *,
+        tag: int,
+        options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
+        broadcast: bool = False,
+    ) -> None:
+        """Send one APS frame; wait for messageSentHandler (failure: DeliveryError)."""
+        from bellows import types as bt  # noqa: PLC0415 - only the radio path needs it
+
+        aps = bt.EmberApsFrame(
+            profileId=profile,
+            clusterId=cluster,
+            sourceEndpoint=src_ep,
+            destinationEndpoint=dst_ep,
+            options=bt.EmberApsOption(options),
+            groupId=0,
+            sequence=data[0] if data and profile == 0 else 0,
+        )
+        sent: asyncio.Future[tuple[str, list[Any]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+        def listener(name: str, args: list[Any]) -> None:
+            if name == "messageSentHandler" and int(args[3]) == tag and not sent.done():
+                sent.set_result((name, args))
+
+        lost = self.expect("__never__")
+        self.listeners.append(listener)
+        try:
+            if broadcast:
+                status, _ = await self.command(
+                    "sendBroadcast",
+                    destination=nwk,
+                    apsFrame=aps,
+                    radius=0,
+                    messageTag=tag,
+                    messageContents=data,
+                )
+            else:
+                status, _ = await self.command(
+                    "sendUnicast",
+                    type=_enum("EmberOutgoingMessageType", _OUTGOING_DIRECT),
+                    indexOrDestination=nwk,
+                    apsFrame=aps,
+                    messageTag=tag,
+                    messageContents=data,
+                )
+            if int(status) != _SUCCESS:
+                msg = f"the radio could not send to 0x{nwk:04X}: status 0x{int(status):02X}"
+                raise zigpy.exceptions.DeliveryError(msg, status=int(status))
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                done, _pending = await asyncio.wait(
+                    (sent, lost), return_when=asyncio.FIRST_COMPLETED
+                )
+            if lost in done:
+                lost.result()  # raises the RadioError
+            _, args = sent.result()
+        except TimeoutError as err:
+            msg = f"no confirmation of the send to 0x{nwk:04X}"
+            raise zigpy.exceptions.DeliveryError(msg) from err
+        finally:
+            self.listeners.remove(listener)
+            self.forget(lost)
+            if not sent.done():
+                sent.cancel()
+        if int(args[4]) != _SUCCESS:
+            msg = f"delivery to 0x{nwk:04X} failed: status 0x{int(args[4]):02X}"
+            raise zigpy.exceptions.DeliveryError(msg, status=int(args[4]))
+
+
+def _enum(name: str, value: int) -> Any:
+    """Return a bellows named type by name (the names are the same on every leg)."""
+    from bellows import types as bt  # noqa: PLC0415 - only the radio path needs it
+
+    return getattr(bt, name)(value)
+
+
+# --- a small APS/ZDO/ZCL requester over the raw radio (joining only) ----------------
+
+
+class _Requests:
+    """Requests over a :class:`_Radio` whose answers come as incomingMessageHandler."""
+
+    def __init__(self, radio: _Radio) -> None:
+        self.radio = radio
+        self._tsn = 0x40
+        self._tag = 0x80
+        self._pending: dict[tuple[int, int], asyncio.Queue[tuple[int, bytes]]] = {}
+        radio.listeners.append(self._incoming)
+
+    def next_tsn(self) -> int:
+        self._tsn = (self._tsn + 1) & 0xFF
+        return self._tsn
+
+    def _incoming(self, name: str, args: list[Any]) -> None:
+        if name != "incomingMessageHandler":
+            return
+        aps, sender, data = args[1], int(args[4]), bytes(args[7])
+        profile, cluster = int(aps.profileId), int(aps.clusterId)
+        if profile == 0 and data:
+            key = (cluster, data[0])
+        elif len(data) >= 5 or (len(data) >= 3 and not data[0] & 0x04):
+            key = (cluster, data[3] if data[0] & 0x04 else data[1])
+        else:
+            return
+        queue = self._pending.get(key)
+        if queue is not None:
+            queue.put_nowait((sender, data))
+
+    async def request(  # noqa: PLR0917 - the fields of an APS frame
+        self,
+        nwk: int,
+        profile: int,
+        cluster: int,
+        src_ep: int,
+        dst_ep: int,
+        payload: bytes,
+        *,
+        answer_cluster: int,
+        tsn: int,
+        options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
+    ) -> tuple[int, bytes]:
+        queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+        key = (answer_cluster, tsn)
+        self._pending[key] = queue
+        lost = self.radio.expect("__never__")
+        try:
+            self._tag = (self._tag + 1) & 0xFF
+            await self.radio.send(
+                nwk,
+                profile,
+                cluster,
+                src_ep,
+                dst_ep,
+                payload,
+                tag=self._tag,
+                options=options,
+            )
+            getter = asyncio.ensure_future(queue.get())
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT):
+                    done, _ = await asyncio.wait(
+                        (getter, lost), return_when=asyncio.FIRST_COMPLETED
+                    )
+            finally:
+                if not getter.done():
+                    getter.cancel()
+            if lost in done:
+                lost.result()
+            return getter.result()
+        finally:
+            self.radio.forget(lost)
+            self._pending.pop(key, None)
+
+    async def zdo(self, nwk: int, command: zdo_t.ZDOCmd, *args: Any) -> list[Any]:
+        tsn = self.next_tsn()
+        payload = bytes((tsn,)) + _t.serialize(list(args), _zdo_types(command))
+        _, data = await self.request(
+            nwk,
+            0,
+            int(command),
+            0,
+            0,
+            payload,
+            answer_cluster=int(command) | 0x8000,
+            tsn=tsn,
+        )
+        values, _ = _t.deserialize(data[1:], _zdo_types(int(command) | 0x8000))
+        return list(values)
+
+
+def _zdo_types(cluster: int) -> list[Any]:
+    _names, types = zdo_t.CLUSTERS[_zdo_t.ZDOCmd(cluster)]
+    return list(types)
+
+
+# --- joining ---------------------------------------------------------------------------
+
+
+async def join_han(
+    path: str,
+    *,
+    baudrate: int = DEFAULT_BAUDRATE,
+    install_code: str | None = None,
+    timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
+) -> HanNetwork:
+    """Join the Comms Hub's HAN with the radio at ``path``; run CBKE; close the radio.
+
+    ``install_code`` (printed hex, spaces allowed, CRC included) is used when
+    given, else the radio's own install-code token. Raises :class:`JoinError`
+    (reason in :data:`JOIN_REASONS`), ValueError for an install code that is
+    malformed or missing, ``RadioError`` when the radio cannot be opened or
+    vanishes, ``HanTimeout`` when it all takes longer than ``timeout`` seconds.
+    """
+    code = parse_install_code(install_code) if install_code is not None else None
+    radio = _Radio(path, baudrate)
+    try:
+        async with asyncio.timeout(timeout):
+            await radio.open()
+            return await _join(radio, code)
+    except TimeoutError as err:
+        if radio.lost is not None:
+            raise radio.lost from err
+        msg = f"joining the HAN took longer than {timeout:g} s"
+        raise HanTimeout(msg) from err
+    finally:
+        await radio.close()
+
+
+async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
+    eui64 = await radio.eui64()
+    try:
+        status, certificate = await radio.command("getCertificate283k1")
+    except RadioError as err:
+        if radio.lost is not None:
+            raise
+        msg = "the radio's firmware has no Smart Energy (CBKE) support"
+        raise JoinError("no_certificate", msg) from err
+    if int(status) != _SUCCESS:
+        msg = "the radio has no Smart Energy certificate (sect283k1)"
+        raise JoinError("no_certificate", msg)
+    certificate = bytes(certificate)
+    if code is None:
+        from .radio import decode_install_code  # noqa: PLC0415
+
+        token = await radio.ezsp.get_mfg_token(
+            _enum("EzspMfgTokenId", _MFG_INSTALLATION_CODE)
+        )
+        printed = decode_install_code(bytes(token))
+        if printed is None:
+            msg = "the radio has no install code: enter the one printed on it"
+            raise ValueError(msg)
+        code = parse_install_code(printed)
+    await radio.configure()
+    networks = await _scan(radio)
+    if not networks:
+        msg = "no ZigBee network found: is the Comms Hub in range?"
+        raise JoinError("no_network", msg)
+    open_networks = [n for n in networks if n[0].allowingJoin]
+    if not open_networks:
+        msg = "the Comms Hub is not admitting devices: ask the supplier to add this one"
+        raise JoinError("join_window_closed", msg)
+    from bellows import types as bt  # noqa: PLC0415
+
+    state = bt.EmberInitialSecurityState(
+        bitmask=bt.EmberInitialSecurityBitmask(
+            _HAVE_PRECONFIGURED_KEY | _REQUIRE_ENCRYPTED_KEY
+        ),
+        preconfiguredKey=bt.KeyData(_link_key(code)),
+        networkKey=bt.KeyData(bytes(16)),
+        networkKeySequenceNumber=0,
+        preconfiguredTrustCenterEui64=bt.EUI64.convert("00:00:00:00:00:00:00:00"),
+    )
+    error: JoinError | None = None
+    for found, _lqi in open_networks:
+        with _bellows_quiet():
+            (status,) = await radio.command("setInitialSecurityState", state=state)
+        if int(status) != _SUCCESS:
+            msg = f"the radio refused the security state: 0x{int(status):02X}"
+            raise RadioError(msg)
+        parameters = bt.EmberNetworkParameters(
+            extendedPanId=found.extendedPanId,
+            panId=found.panId,
+            radioTxPower=8,
+            radioChannel=found.channel,
+            joinMethod=bt.EmberJoinMethod(0),  # MAC association
+            nwkManagerId=0,
+            nwkUpdateId=0,
+            channels=bt.Channels(1 << int(found.channel)),
+        )
+        status = await radio.stack_status(
+            "joinNetwork",
+            REQUEST_TIMEOUT * 3,
+            nodeType=_enum("EmberNodeType", _ROUTER),
+            parameters=parameters,
+        )
+        if status == _NETWORK_UP:
+            error = None
+            break
+        if status == _NO_BEACONS:
+            error = JoinError(
+                "join_window_closed",
+                "the Comms Hub stopped admitting devices before the join",
+            )
+        else:
+            error = JoinError(
+                "join_refused",
+                f"the Comms Hub refused the join (status 0x{status:02X}): is the install"
+                " code the one the supplier registered for this radio?",
+            )
+    if error is not None:
+        raise error
+    status, _node_type, parameters = await radio.command("getNetworkParameters")
+    requests = _Requests(radio)
+    hub = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0)
+    if int(hub[0]) != 0:
+        msg = "the Comms Hub did not say who it is"
+        raise RadioError(msg)
+    cbke = await _cbke(radio, requests, certificate)
+    return HanNetwork(
+        eui64=str(eui64),
+        extended_pan_id=str(t.EUI64(bytes(parameters.extendedPanId))),
+        pan_id=int(parameters.panId),
+        channel=int(parameters.radioChannel),
+        hub_ieee=str(hub[1]),
+        cbke=cbke,
+    )
+
+
+async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
+    """Active scan of all channels; ZigBee PRO networks found, best link first."""
+    found: list[tuple[Any, int]] = []
+
+    def listener(name: str, args: list[Any]) -> None:
+        if name == "networkFoundHandler":
+            found.append((args[0], int(args[1])))
+
+    radio.listeners.append(listener)
+    complete = radio.expect("scanCompleteHandler")
+    try:
+        (status,) = await radio.command(
+            "startScan",
+            scanType=_enum("EzspNetworkScanType", _ACTIVE_SCAN),
+            channelMask=_enum("Channels", _ALL_CHANNELS),
+            duration=SCAN_DURATION,
+        )
+        if int(status) != _SUCCESS:
+            msg = f"the radio could not scan: status 0x{int(status):02X}"
+            raise RadioError(msg)
+        await radio.wait(complete, REQUEST_TIMEOUT * 3)
+    finally:
+        radio.listeners.remove(listener)
+        radio.forget(complete)
+    networks = [n for n in found if int(n[0].stackProfile) == _STACK_PROFILE_PRO]
+    return sorted(networks, key=lambda n: -n[1])
+
+
+async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
+    """Run CBKE with the hub; False when the hub does not do key establishment."""
+    match = await requests.zdo(
+        HUB_NWK,
+        zdo_t.ZDOCmd.Match_Desc_req,
+        _t.NWK(HUB_NWK),
+        SE_PROFILE,
+        [KEY_ESTABLISHMENT],
+        [],
+    )
+    if int(match[0]) != 0 or not match[2]:
+        _LOGGER.info("The Comms Hub has no Key Establishment cluster: no CBKE")
+        return False
+    hub_ep = int(match[2][0])
+    from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
+
+    async def step(command: int, payload: bytes) -> tuple[int, bytes] | None:
+        """Send a KE request; (command id, payload) of the answer, None: unsupported."""
+        tsn = requests.next_tsn()
+        frame = bytes((0x01, tsn, command)) + payload  # cluster-specific, to server
+        _, data = await requests.request(
+            HUB_NWK,
+            SE_PROFILE,
+            KEY_ESTABLISHMENT,
+            CAD_ENDPOINT,
+            hub_ep,
+            frame,
+            answer_cluster=KEY_ESTABLISHMENT,
+            tsn=tsn,
+        )
+        control, answer_id, body = data[0], data[2], data[3:]
+        if control & 0x03 == 0x00 and answer_id == 0x0B:  # Default Response
+            if len(body) >= 2 and body[1] in (
+                _ZCL_UNSUP_CLUSTER_COMMAND,
+                _ZCL_UNSUPPORTED_CLUSTER,
+            ):
+                return None
+            msg = f"the hub answered key establishment with status 0x{body[1]:02X}"
+            raise JoinError("cbke_failed", msg)
+        if answer_id == 0x03:  # Terminate Key Establishment
+            status = body[0] if body else 0
+            msg = (
+                "the Comms Hub ended key establishment: "
+                f"{_KE_STATUS.get(status, f'status 0x{status:02X}')}"
+            )
+            raise JoinError("cbke_failed", msg)
+        if answer_id != command:
+            msg = f"the hub answered key establishment step {command} with {answer_id}"
+            raise JoinError("cbke_failed", msg)
+        return answer_id, body
+
+    initiate = Ke.ServerCommandDefs.initiate_key_establishment.schema(
+        key_establishment_suite=_SUITE_283K1,
+        ephemeral_data_generate_time=10,
+        confirm_key_generate_time=10,
+        identity=certificate,
+    ).serialize()
+    stored = False
+    try:
+        try:
+            answer = await step(0x00, initiate)
+        except TimeoutError as err:
+            msg = "the Comms Hub did not answer key establishment"
+            raise JoinError("cbke_failed", msg) from err
+        if answer is None:
+            _LOGGER.info("The Comms Hub does not support key establishment: no CBKE")
+            return False
+        body = answer[1]
+        if (
+            len(body) != 4 + _CERTIFICATE
+            or int.from_bytes(body[:2], "little") != _SUITE_283K1
+        ):
+            msg = "the hub's key establishment answer is not suite 2 with a 74-byte certificate"
+            raise JoinError("cbke_failed", msg)
+        hub_certificate = body[4:]
+        generated = radio.expect("generateCbkeKeysHandler283k1")
+        (status,) = await radio.command("generateCbkeKeys283k1")
+        if int(status) != _SUCCESS:
+            radio.forget(generated)
+            msg = f"the radio could not generate CBKE keys: 0x{int(status):02X}"
+            raise JoinError("cbke_failed", msg)
+        _, args = await radio.wait(generated, REQUEST_TIMEOUT)
+        ephemeral = bytes(args[1])
+        answer = await step(0x01, ephemeral)
+        if answer is None or len(answer[1]) != _EPHEMERAL:
+            msg = "the hub's ephemeral key is not 37 bytes"
+            raise JoinError("cbke_failed", msg)
+        from bellows import types as bt  # noqa: PLC0415
+
+        calculated = radio.expect("calculateSmacsHandler283k1")
+        (status,) = await radio.command(
+            "calculateSmacs283k1",
+            amInitiator=True,
+            partnerCertificate=bt.EmberCertificate283k1Data(hub_certificate),
+            partnerEphemeralPublicKey=bt.EmberPublicKey283k1Data(answer[1]),
+        )
+        if int(status) != _SUCCESS:
+            radio.forget(calculated)
+            msg = f"the radio could not compute the SMACs: 0x{int(status):02X}"
+            raise JoinError("cbke_failed", msg)
+        _, args = await radio.wait(calculated, REQUEST_TIMEOUT)
+        initiator_smac, responder_smac = bytes(args[1]), bytes(args[2])
+        answer = await step(0x02, initiator_smac)
+        if answer is None or answer[1] != responder_smac:
+            msg = "the Comms Hub's key confirmation does not match"
+            raise JoinError("cbke_failed", msg)
+        (status,) = await radio.command(
+            "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=True
+        )
+        if int(status) != _SUCCESS:
+            msg = f"the radio could not store the CBKE link key: 0x{int(status):02X}"
+            raise JoinError("cbke_failed", msg)
+        stored = True
+    except TimeoutError as err:
+        msg = "a key establishment step timed out"
+        raise JoinError("cbke_failed", msg) from err
+    finally:
+        if not stored and radio.lost is None:
+            with contextlib.suppress(HanError):
+                await radio.command(
+                    "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=False
+                )
+    return True
+
+
+async def leave_han(path: str, *, baudrate: int = DEFAULT_BAUDRATE) -> None:
+    """Leave the network cleanly (leaveNetwork, wait NETWORK_DOWN) so the radio forgets it.
+
+    A radio on no network has nothing to leave. Raises ``RadioError`` when the
+    radio cannot be opened, ``HanTimeout`` when it does not confirm.
+    """
+    radio = _Radio(path, baudrate)
+    try:
+        async with asyncio.timeout(LEAVE_TIMEOUT):
+            await radio.open()
+            status = await radio.stack_status(
+                "networkInit",
+                REQUEST_TIMEOUT,
+                networkInitBitmask=_enum("EmberNetworkInitBitmask", 0),
+            )
+            if status != _NETWORK_UP:
+                _LOGGER.debug("No network to leave (0x%02X)", status)
+                return
+            status = await radio.stack_status("leaveNetwork", REQUEST_TIMEOUT)
+            if status not in (0x91, _NOT_JOINED):
+                msg = f"the radio did not leave the network: 0x{status:02X}"
+                raise RadioError(msg)
+    except TimeoutError as err:
+        if radio.lost is not None:
+            raise radio.lost from err
+        msg = "the radio did not confirm leaving the network"
+        raise HanTimeout(msg) from err
+    finally:
+        await radio.close()
+
+
+# --- running on the joined network: a zigpy application ------------------------------
+
+
+class _ValidatedSchema:
+    """zigpy's configuration schema, run once per configuration; our keys pass through.
+
+    (Home Assistant 2026.10's probatio breaks zigpy's schema after 50 uses, so
+    the result is cached, as the simulator does.)
+    """
+
+    _OURS: Final = (CONF_HAN_NETWORK, CONF_CAPTURE, CONF_BAUDRATE)
+
+    def __init__(self, schema: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self._schema = schema
+        self._validated: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, config: dict[str, Any]) -> dict[str, Any]:
+        rest = {k: v for k, v in config.items() if k not in self._OURS}
+        key = repr(rest)
+        if key not in self._validated:
+            self._validated[key] = self._schema(rest)
+        result = copy.deepcopy(self._validated[key])
+        result.update({k: config[k] for k in self._OURS if k in config})
+        return result
+
+
+class EzspHanApplication(zigpy.application.ControllerApplication):
+    """A zigpy application on an EZSP radio that joined a Comms Hub's network."""
+
+    SCHEMA = cast(
+        "Any", _ValidatedSchema(zigpy.application.ControllerApplication.SCHEMA)
+    )
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Take the stored network (and an optional capture) from the config."""
+        network = config.get(CONF_HAN_NETWORK)
+        if not isinstance(network, HanNetwork):
+            msg = f"the EZSP HAN application needs a HanNetwork under {CONF_HAN_NETWORK!r}"
+            raise TypeError(msg)
+        super().__init__(config)
+        self.network: HanNetwork = network
+        self.capture: PcapWriter | None = config.get(CONF_CAPTURE)
+        self._baudrate = int(config.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+        self._radio: _Radio | None = None
+        self._nwk = 0xFFFE
+        self._tag = 0
+        self._zdo_pending: dict[tuple[int, int], asyncio.Queue[t.ZigbeePacket]] = {}
+
+    # --- the radio ---------------------------------------------------------------
+
+    @property
+    def radio(self) -> _Radio:
+        """The open radio (RadioError when it is gone)."""
+        if self._radio is None:
+            msg = "the radio is not open"
+            raise RadioError(msg)
+        if self._radio.lost is not None:
+            raise self._radio.lost
+        return self._radio
+
+    async def connect(self) -> None:
+        """Open the radio and resume the stored network (networkInit, no pairing)."""
+        path = self.config[zconf.CONF_DEVICE][zconf.CONF_DEVICE_PATH]
+        radio = _Radio(path, self._baudrate, on_lost=self.connection_lost)
+        radio.listeners.append(self._ezsp_callback)
+        self._radio = radio
+        await radio.open()
+        eui64 = await radio.eui64()
+        if str(eui64) != self.network.eui64:
+            msg = f"this radio is {eui64}, the HAN was joined by {self.network.eui64}"
+            raise RadioError(msg)
+        await radio.configure()
+        status = await radio.stack_status(
+            "networkInit",
+            REQUEST_TIMEOUT,
+            networkInitBitmask=_enum("EmberNetworkInitBitmask", 0),
+        )
+        if status != _NETWORK_UP:
+            msg = f"the radio could not resume the HAN (status 0x{status:02X}): pair it again"
+            raise RadioError(msg)
+        status, _type, parameters = await radio.command("getNetworkParameters")
+        if (
+            str(t.EUI64(bytes(parameters.extendedPanId)))
+            != self.network.extended_pan_id
+        ):
+            msg = "the radio is on another network than the stored HAN"
+            raise RadioError(msg)
+        (nwk,) = await radio.command("getNodeId")
+        self._nwk = int(nwk)
+
+    async def disconnect(self) -> None:
+        """Close the radio."""
+        if self._radio is not None:
+            await self._radio.close()
+            self._radio = None
+
+    def connection_lost(self, exc: Exception) -> None:
+        """Fail what waits and tell zigpy's listeners: the radio went away."""
+        for queue in self._zdo_pending.values():
+            queue.put_nowait(cast("Any", None))
+        super().connection_lost(exc)
+
+    async def load_network_info(self, *, load_devices: bool = False) -> None:
+        """Describe the CAD's place on the hub's network."""
+        network = self.network
+        self.state.node_info = zigpy.state.NodeInfo(
+            nwk=_t.NWK(self._nwk),
+            ieee=t.EUI64.convert(network.eui64),
+            logical_type=zdo_t.LogicalType.Router,
+            manufacturer="SMETS HAN",
+            model="EZSP CAD",
+            version="1",
+        )
+        self.state.network_info = zigpy.state.NetworkInfo(
+            extended_pan_id=cast(
+                "t.ExtendedPanId", t.ExtendedPanId.convert(network.extended_pan_id)
+            ),
+            pan_id=_t.PanId(network.pan_id),
+            channel=_t.uint8_t(network.channel),
+            nwk_manager_id=_t.NWK(HUB_NWK),
+            security_level=_t.uint8_t(5),
+        )
+
+    async def write_network_info(self, *, network_info: Any, node_info: Any) -> None:
+        """Refuse: the hub owns the network, a CAD joins it (see :func:`join_han`)."""
+        msg = "a CAD cannot write network settings: join the hub's network instead"
+        raise RadioError(msg)
+
+    async def reset_network_info(self) -> None:
+        """Refuse: leaving is :func:`leave_han`."""
+        msg = "use leave_han to leave the HAN"
+        raise RadioError(msg)
+
+    async def permit(self, time_s: int = 60, node: Any = None) -> None:
+        """Do nothing: the hub decides who joins (a CAD must not broadcast permits)."""
+
+    async def permit_ncp(self, time_s: int = 60) -> None:
+        """Do nothing: joining is the hub's business."""
+
+    async def permit_with_link_key(
+        self, node: t.EUI64, link_key: t.KeyData, time_s: int = 60
+    ) -> None:
+        """Do nothing: joining is the hub's business."""
+
+    async def force_remove(self, dev: Any) -> None:
+        """Do nothing: a CAD removes nobody."""
+
+    async def add_endpoint(self, descriptor: Any) -> None:
+        """Do nothing: the CAD's endpoint is added when the radio opens."""
+
+    # --- frames ------------------------------------------------------------------
+
+    async def send_packet(self, packet: t.ZigbeePacket) -> None:
+        """Send a frame with sendUnicast / sendBroadcast; DeliveryError when it fails."""
+        radio = self.radio
+        dst = packet.dst
+        assert dst is not None
+        if dst.addr_mode == t.AddrMode.IEEE:
+            nwk = int(self.get_device(ieee=cast("Any", dst.address)).nwk)
+        else:
+            nwk = int(cast("Any", dst.address))
+        broadcast = dst.addr_mode == t.AddrMode.Broadcast or nwk >= 0xFFF8
+        if dst.addr_mode == t.AddrMode.Group:
+            msg = "a CAD sends no group frames"
+            raise zigpy.exceptions.DeliveryError(msg)
+        data = packet.data.serialize()
+        options = _APS_RETRY | _APS_ROUTE_DISCOVERY
+        if packet.profile_id == SE_PROFILE and self.network.cbke:
+            options |= _APS_ENCRYPTION  # APS security with the CBKE link key
+        if broadcast:
+            options = 0
+        self._tag = (self._tag + 1) & 0xFF
+        self._capture(self._nwk, nwk, packet, data)
+        await radio.send(
+            nwk,
+            int(packet.profile_id),
+            int(packet.cluster_id),
+            int(packet.src_ep or 0),
+            int(packet.dst_ep or 0),
+            data,
+            tag=self._tag,
+            options=options,
+            broadcast=broadcast,
+        )
+
+    def _ezsp_callback(self, name: str, args: list[Any]) -> None:
+        if name != "incomingMessageHandler":
+            return
+        aps, lqi, rssi, sender, data = (
+            args[1],
+            args[2],
+            args[3],
+            int(args[4]),
+            bytes(args[7]),
+        )
+        packet = t.ZigbeePacket(
+            src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(sender)),
+            src_ep=_t.uint8_t(int(aps.sourceEndpoint)),
+            dst=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(self._nwk)),
+            dst_ep=_t.uint8_t(int(aps.destinationEndpoint)),
+            tsn=_t.uint8_t(data[0] if int(aps.profileId) == 0 and data else 0),
+            profile_id=_t.uint16_t(int(aps.profileId)),
+            cluster_id=_t.uint16_t(int(aps.clusterId)),
+            data=t.SerializableBytes(data),
+            lqi=_t.uint8_t(int(lqi)),
+            rssi=_t.int8s(int(rssi)),
+        )
+        self._capture(sender, self._nwk, packet, data)
+        self.packet_received(packet)
+
+    def _capture(self, src: int, dst: int, packet: t.ZigbeePacket, data: bytes) -> None:
+        if self.capture is None or self.capture.closed:
+            return
+        try:
+            self.capture.write(
+                packet.timestamp.timestamp() if packet.timestamp else _now(),
+                src,
+                dst,
+                int(packet.src_ep or 0),
+                int(packet.dst_ep or 0),
+                int(packet.profile_id),
+                int(packet.cluster_id),
+                data,
+                pan_id=self.network.pan_id,
+            )
+        except ValueError, OSError:
+            _LOGGER.debug("Could not write a frame to the capture", exc_info=True)
+
+    def packet_received(self, packet: t.ZigbeePacket) -> None:
+        """Answers to discovery's ZDO requests go to discovery; the rest to zigpy."""
+        if packet.profile_id == 0 and packet.dst_ep == 0:
+            data = packet.data.serialize()
+            queue = self._zdo_pending.get(
+                (int(packet.cluster_id), data[0] if data else -1)
+            )
+            if queue is not None:
+                queue.put_nowait(packet)
+                return
+        super().packet_received(packet)
+
+    # --- discovery over the air ---------------------------------------------------
+
+    async def _zdo_send(
+        self, nwk: int, command: zdo_t.ZDOCmd, *args: Any
+    ) -> tuple[int, asyncio.Queue[t.ZigbeePacket]]:
+        tsn = self.get_sequence()
+        queue: asyncio.Queue[t.ZigbeePacket] = asyncio.Queue()
+        self._zdo_pending[(int(command) | 0x8000, int(tsn))] = queue
+        payload = bytes((tsn,)) + _t.serialize(list(args), _zdo_types(int(command)))
+        broadcast = nwk >= 0xFFF8
+        await self.send_packet(
+            t.ZigbeePacket(
+                src=t.AddrModeAddress(
+                    addr_mode=t.AddrMode.NWK, address=_t.NWK(self._nwk)
+                ),
+                src_ep=_t.uint8_t(0),
+                dst=t.AddrModeAddress(
+                    addr_mode=t.AddrMode.Broadcast if broadcast else t.AddrMode.NWK,
+                    address=_t.NWK(nwk),
+                ),
+                dst_ep=_t.uint8_t(0),
+                tsn=_t.uint8_t(tsn),
+                profile_id=_t.uint16_t(0),
+                cluster_id=_t.uint16_t(int(command)),
+                data=t.SerializableBytes(payload),
+            )
+        )
+        return int(tsn), queue
+
+    async def _zdo_answer(
+        self, queue: asyncio.Queue[t.ZigbeePacket], seconds: float
+    ) -> tuple[int, list[Any]]:
+        async with asyncio.timeout(seconds):
+            packet = await queue.get()
+        if packet is None:
+            raise self.radio.lost or RadioError("the radio went away")
+        data = packet.data.serialize()
+        values, _ = _t.deserialize(data[1:], _zdo_types(int(packet.cluster_id)))
+        assert packet.src is not None
+        return int(cast("Any", packet.src.address)), list(values)
+
+    async def _zdo(self, nwk: int, command: zdo_t.ZDOCmd, *args: Any) -> list[Any]:
+        tsn, queue = await self._zdo_send(nwk, command, *args)
+        try:
+            _, values = await self._zdo_answer(queue, REQUEST_TIMEOUT)
+        except TimeoutError as err:
+            msg = f"no answer to {command.name} from 0x{nwk:04X}"
+            raise RadioError(msg) from err
+        finally:
+            self._zdo_pending.pop((int(command) | 0x8000, tsn), None)
+        if int(values[0]) != 0:
+            msg = f"{command.name} to 0x{nwk:04X} failed: status {values[0]}"
+            raise RadioError(msg)
+        return values
+
+    async def start_network(self) -> None:
+        """Find the hub, ESME, GPF and GSME with ZDO over the air; fill ``devices``."""
+        cad = self.add_device(self.state.node_info.ieee, self.state.node_info.nwk)
+        cad.manufacturer = "SMETS HAN"
+        cad.model = "EZSP CAD"
+        endpoint = cad.add_endpoint(CAD_ENDPOINT)
+        endpoint.profile_id = SE_PROFILE
+        endpoint.device_type = cast("Any", _CAD_DEVICE_ID)
+        endpoint.status = zigpy.endpoint.Status.ZDO_INIT
+
+        hub = await self._zdo(
+            HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 1, 0
+        )
+        if str(hub[1]) != self.network.hub_ieee:
+            msg = f"the coordinator is {hub[1]}, not the Comms Hub {self.network.hub_ieee}"
+            raise RadioError(msg)
+        expected = {HUB_NWK} | {int(n) for n in (hub[5] or [])}
+        expected.discard(self._nwk)
+
+        # Who has Smart Energy metering or key establishment (the hub answers for
+        # its sleeping GSME): collect until all the hub's children answered
+        tsn, queue = await self._zdo_send(
+            _RX_ON_WHEN_IDLE,
+            zdo_t.ZDOCmd.Match_Desc_req,
+            _t.NWK(_RX_ON_WHEN_IDLE),
+            SE_PROFILE,
+            [METERING, KEY_ESTABLISHMENT],
+            [],
+        )
+        found: dict[int, tuple[int, list[int]]] = {}  # nwk -> (answered by, endpoints)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DISCOVERY_WINDOW
+        try:
+            while not expected <= set(found) and loop.time() < deadline:
+                try:
+                    responder, values = await self._zdo_answer(
+                        queue, deadline - loop.time()
+                    )
+                except TimeoutError:
+                    break
+                if int(values[0]) == 0 and values[2]:
+                    found[int(values[1])] = (responder, [int(ep) for ep in values[2]])
+        finally:
+            self._zdo_pending.pop((int(zdo_t.ZDOCmd.Match_Desc_rsp), tsn), None)
+        if not found:
+            msg = "no Smart Energy device answered on the HAN"
+            raise RadioError(msg)
+        for nwk, (responder, endpoints) in sorted(found.items()):
+            await self._describe(nwk, responder, endpoints)
+
+    async def _describe(self, nwk: int, responder: int, endpoints: list[int]) -> None:
+        """Ask ``responder`` (the device, or the hub for its GSME) about ``nwk``."""
+        node = await self._zdo(responder, zdo_t.ZDOCmd.Node_Desc_req, _t.NWK(nwk))
+        ieee = await self._zdo(responder, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0)
+        device = self.add_device(ieee[1], _t.NWK(nwk))
+        device.node_desc = node[2]
+        for endpoint_id in endpoints:
+            simple = await self._zdo(
+                responder, zdo_t.ZDOCmd.Simple_Desc_req, _t.NWK(nwk), endpoint_id
+            )
+            descriptor = simple[2]
+            endpoint = device.add_endpoint(endpoint_id)
+            endpoint.profile_id = int(descriptor.profile)
+            endpoint.device_type = cast("Any", int(descriptor.device_type))
+            for cluster_id in descriptor.input_clusters:
+                endpoint.add_input_cluster(int(cluster_id))
+            for cluster_id in descriptor.output_clusters:
+                endpoint.add_output_cluster(int(cluster_id))
+            endpoint.status = zigpy.endpoint.Status.ZDO_INIT
+
+
+def _now() -> float:
+    import time  # noqa: PLC0415
+
+    return time.time()
+
+
+async def open_radio(
+    path: str,
+    network: HanNetwork,
+    *,
+    baudrate: int = DEFAULT_BAUDRATE,
+    capture: PcapWriter | None = None,
+) -> zigpy.application.ControllerApplication:
+    """Open the radio, resume ``network`` and discover the meters; return the started app.
+
+    No scan, join or CBKE: the radio resumes the network it stored
+    (``networkInit``). ``await HanLink.open(app)`` works on the result and
+    ``app.shutdown()`` closes the radio. With ``capture``, every frame crossing
+    the radio is written to it. Raises ``RadioError`` when the radio is gone or
+    the network cannot be resumed (then pair again), ``HanTimeout`` when it does
+    not finish in :data:`OPEN_TIMEOUT` seconds.
+    """
+    config: dict[str, Any] = {
+        zconf.CONF_DEVICE: {zconf.CONF_DEVICE_PATH: path},
+        zconf.CONF_DATABASE: None,
+        zconf.CONF_NWK_BACKUP_ENABLED: False,
+        zconf.CONF_TOPO_SCAN_ENABLED: False,
+        zconf.CONF_WATCHDOG_ENABLED: False,
+        zconf.CONF_OTA: {zconf.CONF_OTA_ENABLED: False},
+        CONF_HAN_NETWORK: network,
+        CONF_CAPTURE: capture,
+        CONF_BAUDRATE: baudrate,
+    }
+    app = EzspHanApplication(config)
+    try:
+        async with asyncio.timeout(OPEN_TIMEOUT):
+            await app.startup(auto_form=False)
+    except TimeoutError as err:
+        await app.shutdown(db=False)
+        msg = "the radio did not resume the HAN in time"
+        raise HanTimeout(msg) from err
+    except HanError:
+        raise
+    except Exception as err:
+        radio = app._radio  # noqa: SLF001 - our own application
+        if radio is not None and radio.lost is not None:
+            raise radio.lost from err
+        msg = f"could not start the radio on {path}: {err}"
+        raise RadioError(msg) from err
+    return app

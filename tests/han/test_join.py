@@ -1,0 +1,412 @@
+"""Joining a Comms Hub's HAN over an emulated EZSP NCP, bellows unmodified in between.
+
+The NCP (:mod:`custom_components.smets.han.simulator.ncp`) serves a pty; behind
+it is the simulated HAN, whose hub admits the radio only with the install code
+the supplier registered, runs CBKE and answers ZDO discovery. Everything the
+integration does on a real radio runs here: join_han, open_radio, HanLink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import datetime as dt
+from decimal import Decimal
+import logging
+from pathlib import Path
+
+import pytest
+
+from custom_components.smets.han import model
+from custom_components.smets.han.capture import PcapWriter
+from custom_components.smets.han.errors import HanTimeout
+from custom_components.smets.han.ezsp import (
+    HanNetwork,
+    JoinError,
+    join_han,
+    leave_han,
+    open_radio,
+    parse_install_code,
+)
+from custom_components.smets.han.link import HanLink
+from custom_components.smets.han.radio import RadioError
+from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator.cbke import install_code_crc
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+)
+
+from .tshark import needs_tshark, tshark
+
+TIMEOUT = 20.0
+"""Real seconds any join may take here (it takes well under one)."""
+REQUEST_TIMEOUT = 2.0
+PRINTED_CODE = "83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5"
+
+
+@pytest.fixture
+def han() -> HanSimulator:
+    """A prepayment HAN whose hub has this radio registered (join window open)."""
+    sim = HanSimulator(seed=11, prepayment=True)
+    sim.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    return sim
+
+
+@pytest.fixture
+async def ncp(han: HanSimulator) -> AsyncIterator[EmulatedNcp]:
+    """The emulated radio on a pty, with the HAN in range."""
+    async with EmulatedNcp(han=han) as radio:
+        yield radio
+
+
+async def test_join_open_read_restart_leave(
+    ncp: EmulatedNcp, han: HanSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network == HanNetwork(
+        eui64=DEFAULT_EUI64,
+        extended_pan_id=str(han.hub.ieee),
+        pan_id=0x1A62,
+        channel=han.channel,
+        hub_ieee=str(han.hub.ieee),
+        cbke=True,
+    )
+    assert HanNetwork.from_dict(network.as_dict()) == network
+    assert ncp.problems == []
+    assert han.problems == []
+    assert han.cbke_completed == {ncp.ieee}
+    assert ncp.stored_link_keys == [bytes(han.hub.ieee)[::-1]]
+    # No secret in the logs
+    key_hex = "66b6900981e1ee3ca4206b6b861c02bb"
+    assert key_hex not in caplog.text.lower().replace(" ", "")
+    assert "83fed340" not in caplog.text.lower()
+
+    ncp.commands.clear()
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert "startScan" not in ncp.commands
+        assert "joinNetwork" not in ncp.commands
+        assert "networkInit" in ncp.commands
+        assert not any("283k1" in name for name in ncp.commands)
+        reading = await link.esme.poll()
+        assert reading is not None
+    finally:
+        await link.close()
+    assert ncp.problems == []
+    assert han.gsme_wakeups == 0
+
+    await leave_han(ncp.path)
+    assert ncp.network is None
+    assert ncp.ieee not in han.joined
+
+
+def test_parse_install_code() -> None:
+    assert parse_install_code(PRINTED_CODE) == DEFAULT_INSTALL_CODE + b"\xc3\xb5"
+    with pytest.raises(ValueError, match="CRC"):
+        parse_install_code(PRINTED_CODE[:-1] + "6")
+    with pytest.raises(ValueError, match="2-byte CRC"):
+        parse_install_code("0011 2233")
+    with pytest.raises(ValueError, match="hexadecimal"):
+        parse_install_code("xyz")
+
+
+def _printed(code: bytes) -> str:
+    """An install code as printed: hex with its CRC, in groups of four."""
+    text = (code + install_code_crc(code).to_bytes(2, "little")).hex().upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+async def _joined(ncp: EmulatedNcp) -> HanNetwork:
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert ncp.problems == []
+    return network
+
+
+async def test_every_feature_over_the_radio(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    await han.advance(3 * 3600)  # some history
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert {d.nwk for d in link.discovered} == {
+            han.esme.nwk,
+            han.hub.nwk,
+            han.gsme.nwk,
+        }
+        assert link.gsme is not None
+        assert link.gsme.sleepy
+        now = han.clock.time()
+        reading = await link.esme.poll()
+        assert reading.import_kwh == pytest.approx(
+            han.electricity.import_register(now) / 1000
+        )
+        gas = await link.gas.poll()
+        assert gas.volume_m3 == pytest.approx(han.gas.register(now) / 1000)
+        end = han.clock.now()
+        series = await link.esme.get_profile_raw(end - dt.timedelta(hours=2), end)
+        assert len(series) == 4
+        result = await link.esme.top_up(han.issue_utrn(1500))
+        assert result.accepted
+        assert result.value == Decimal(15)
+        alerts: asyncio.Queue[object] = asyncio.Queue()
+        link.esme.subscribe(alerts.put_nowait)
+        await han.send_alert(0x8F3F)
+        alert = await asyncio.wait_for(alerts.get(), TIMEOUT)
+        assert isinstance(alert, model.AlertEvent)
+        assert alert.code == 0x8F3F
+    finally:
+        await link.close()
+    assert ncp.problems == []
+    assert han.problems == []
+    assert han.gsme_wakeups == 0
+    # Discovery asked the hub about its sleeping GSME, never the GSME
+    assert "Match_Desc_req" in han.zdo_requests
+
+
+async def test_restart_resumes_without_pairing(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    stored = HanNetwork.from_dict(network.as_dict())
+    await ncp.close()  # unplugged and plugged in again: the radio keeps its tokens
+    path = ncp.open_pty()
+    ncp.commands.clear()
+    app = await open_radio(path, stored)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        await link.esme.poll()
+    finally:
+        await link.close()
+    assert "networkInit" in ncp.commands
+    for pairing in (
+        "startScan",
+        "setInitialSecurityState",
+        "joinNetwork",
+        "getCertificate283k1",
+        "generateCbkeKeys283k1",
+        "calculateSmacs283k1",
+    ):
+        assert pairing not in ncp.commands
+    assert ncp.problems == []
+
+
+async def test_open_after_leaving_fails_cleanly(ncp: EmulatedNcp) -> None:
+    network = await _joined(ncp)
+    await leave_han(ncp.path)
+    with pytest.raises(RadioError, match="pair it again"):
+        await open_radio(ncp.path, network)
+    # Leaving again has nothing to do
+    await leave_han(ncp.path)
+
+
+async def test_open_when_the_hub_forgot_the_radio(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    han.leave(ncp.ieee)
+    with pytest.raises(RadioError, match="could not resume"):
+        await open_radio(ncp.path, network)
+
+
+async def test_open_with_another_radio(ncp: EmulatedNcp) -> None:
+    network = await _joined(ncp)
+    other = HanNetwork.from_dict(
+        {**network.as_dict(), "eui64": "00:11:22:33:44:55:66:77"}
+    )
+    with pytest.raises(RadioError, match="joined by"):
+        await open_radio(ncp.path, other)
+
+
+async def test_user_install_code_when_the_radio_has_none(han: HanSimulator) -> None:
+    async with EmulatedNcp(han=han, install_code=None) as ncp:
+        with pytest.raises(ValueError, match="no install code"):
+            await join_han(ncp.path, timeout=TIMEOUT)
+        network = await join_han(
+            ncp.path, install_code=_printed(DEFAULT_INSTALL_CODE), timeout=TIMEOUT
+        )
+    assert network.cbke
+
+
+# --- faults: each gives its reason, none hangs --------------------------------------
+
+
+async def test_join_refused_with_the_wrong_install_code(ncp: EmulatedNcp) -> None:
+    with pytest.raises(JoinError) as err:
+        await join_han(ncp.path, install_code=_printed(bytes(16)), timeout=TIMEOUT)
+    assert err.value.reason == "join_refused"
+    assert ncp.network is None
+
+
+async def test_join_refused_when_not_registered() -> None:
+    han = HanSimulator(seed=3)
+    han.join_window_open = True  # open, but for another device
+    han.register_device("00:11:22:33:44:55:66:77", DEFAULT_INSTALL_CODE)
+    async with EmulatedNcp(han=han) as ncp:
+        with pytest.raises(JoinError) as err:
+            await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "join_refused"
+
+
+async def test_join_window_closed(ncp: EmulatedNcp, han: HanSimulator) -> None:
+    han.join_window_open = False
+    with pytest.raises(JoinError) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "join_window_closed"
+    assert "joinNetwork" not in ncp.commands  # the beacon said so
+
+
+async def test_no_network_in_range(ncp: EmulatedNcp, han: HanSimulator) -> None:
+    han.in_range = False
+    with pytest.raises(JoinError) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_network"
+    async with EmulatedNcp() as lonely:
+        with pytest.raises(JoinError, match="no ZigBee network"):
+            await join_han(lonely.path, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("has_certificate", [False, None])
+async def test_no_certificate(han: HanSimulator, has_certificate: bool | None) -> None:
+    async with EmulatedNcp(han=han, has_certificate=has_certificate) as ncp:
+        with pytest.raises(JoinError) as err:
+            await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_certificate"
+    assert "joinNetwork" not in ncp.commands
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "words"),
+    [
+        ("initiate", 0x01, "unknown issuer"),
+        ("ephemeral", 0x03, "bad message"),
+        ("confirm", 0x02, "bad key confirm"),
+    ],
+)
+async def test_cbke_terminated_by_the_hub(
+    ncp: EmulatedNcp, han: HanSimulator, step: str, status: int, words: str
+) -> None:
+    han.cbke_terminate = (step, status)
+    with pytest.raises(JoinError, match=words) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "cbke_failed"
+    assert ncp.stored_link_keys == []
+    assert han.cbke_completed == set()
+    assert ncp.problems == []
+    # The radio's temporary CBKE data was cleared without storing a key
+    assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
+
+
+@pytest.mark.parametrize("mode", ["unsupported", "absent"])
+async def test_a_hub_without_cbke(
+    ncp: EmulatedNcp, han: HanSimulator, mode: str
+) -> None:
+    han.cbke_mode = mode
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.cbke is False
+    assert "generateCbkeKeys283k1" not in ncp.commands
+    assert ncp.problems == []
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        await link.esme.poll()
+    finally:
+        await link.close()
+
+
+@pytest.mark.parametrize("command", ["joinNetwork", "generateCbkeKeys283k1"])
+async def test_ncp_reset_mid_join(ncp: EmulatedNcp, command: str) -> None:
+    ncp.reset_on = command
+    with pytest.raises(RadioError) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert not isinstance(err.value, JoinError)
+
+
+@pytest.mark.parametrize("command", ["startScan", "joinNetwork", "calculateSmacs283k1"])
+async def test_serial_unplugged_mid_join(ncp: EmulatedNcp, command: str) -> None:
+    ncp.unplug_on = command
+    with pytest.raises(RadioError):
+        await join_han(ncp.path, timeout=TIMEOUT)
+    # The port is gone: a later attempt fails at once, it does not hang
+    with pytest.raises(RadioError):
+        await join_han(ncp.path, timeout=TIMEOUT)
+
+
+async def test_unplugged_while_running(ncp: EmulatedNcp, han: HanSimulator) -> None:
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        await link.esme.poll()
+        await ncp.unplug()
+        with pytest.raises(Exception) as err:  # noqa: PT011 - whatever the link maps it to
+            await link.esme.poll()
+        assert "radio" in str(err.value).lower() or isinstance(err.value, HanTimeout)
+    finally:
+        await link.close()
+
+
+async def test_a_silent_radio_times_out() -> None:
+    async with EmulatedNcp(silent=True) as ncp:
+        with pytest.raises((HanTimeout, RadioError)):
+            await join_han(ncp.path, timeout=1.0)
+
+
+async def test_radio_loss_reported_as_delivery_failure(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        han.radio_loss(reported=True)
+        with pytest.raises(Exception) as err:  # noqa: PT011 - the link's own error
+            await link.esme.poll()
+        assert "deliver" in str(err.value).lower() or "radio" in str(err.value).lower()
+        han.radio_return()
+        await link.esme.poll()
+    finally:
+        await link.close()
+
+
+# --- capture ---------------------------------------------------------------------
+
+
+@needs_tshark
+async def test_capture_on_the_radio_path(
+    ncp: EmulatedNcp, han: HanSimulator, tmp_path: Path
+) -> None:
+    network = await _joined(ncp)
+    path = tmp_path / "radio.pcap"
+    with PcapWriter(path) as writer:
+        app = await open_radio(ncp.path, network, capture=writer)
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        try:
+            await link.esme.poll()
+            await link.gas.poll()
+        finally:
+            await link.close()
+        assert writer.frames > 10
+    config = tmp_path / "wireshark"
+    assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
+    decoded = tshark(path, config, "-T", "fields", "-e", "zbee_zcl_se.met.attr_id")
+    assert decoded.strip()
