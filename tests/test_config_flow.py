@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
+import json
+from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USB, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -19,6 +23,8 @@ from custom_components.smets.const import (
     CONF_ESME_INTERVAL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
+    CONF_INSTALL_CODE,
+    CONF_NETWORK,
     CONF_PREPAYMENT,
     CONF_PROFILE,
     CONF_RADIO_TYPE,
@@ -30,11 +36,16 @@ from custom_components.smets.const import (
     CONNECTION_SIMULATOR,
     DOMAIN,
 )
-from custom_components.smets.han.errors import HanTimeout
-from custom_components.smets.han.radio import RadioInfo, SerialPort
+from custom_components.smets.han.ezsp import JOIN_REASONS
 from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+)
 
 from .conftest import hub_ieee, simulator_data
+from .emulated_radio import PRINTED_CODE, ports, printed, radio_entry_data
 
 SIMULATOR_INPUT = {
     CONF_PROFILE: "smets1",
@@ -43,28 +54,19 @@ SIMULATOR_INPUT = {
     CONF_PREPAYMENT: True,
     CONF_SOLAR: False,
 }
-RADIO = RadioInfo(
-    eui64="00:0d:6f:00:0a:bc:de:f0",
-    install_code="83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5",
-    has_certificate=True,
-    firmware="13",
-)
+SHORT_CODE = bytes(range(6))
 
 
 @pytest.fixture
-def probe() -> Generator[AsyncMock]:
-    """Stand in for the serial port: the one thing that cannot run here."""
-    with (
-        patch(
-            "custom_components.smets.config_flow.probe_ezsp",
-            AsyncMock(return_value=RADIO),
-        ) as probe,
-        patch(
-            "custom_components.smets.config_flow.list_serial_ports",
-            return_value=[SerialPort("/dev/ttyUSB0", "Silicon Labs CP2102N")],
-        ),
-    ):
-        yield probe
+async def ncp() -> AsyncGenerator[EmulatedNcp]:
+    """A radio on a pseudo-terminal, listed as the machine's one serial port."""
+    async with EmulatedNcp() as radio:
+        with ports(radio):
+            yield radio
+
+
+def _port(path: str) -> dict[str, Any]:
+    return {CONF_DEVICE_PATH: path, CONF_RADIO_TYPE: "ezsp"}
 
 
 async def _start(hass: HomeAssistant, step: str) -> dict[str, Any]:
@@ -150,44 +152,576 @@ async def test_simulator_error_recovers(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_radio_path_is_honest(hass: HomeAssistant, probe: AsyncMock) -> None:
-    probe.side_effect = [HanTimeout("no radio"), RADIO]
+async def test_radio_port_unplugged_recovers(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path
+) -> None:
     result = await _start(hass, "radio")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "radio"
-    user_input = {CONF_DEVICE_PATH: "/dev/ttyUSB0", CONF_RADIO_TYPE: "ezsp"}
+    # The detected ports are offered; any other path may be typed.
+    selector = result["data_schema"].schema[CONF_DEVICE_PATH].config
+    assert selector["options"] == [
+        {"value": ncp.path, "label": f"{ncp.path} (Emulated EZSP NCP)"}
+    ]
+    assert selector["custom_value"] is True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input
+        result["flow_id"], _port(str(tmp_path / "ttyUSB9"))
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input
+        result["flow_id"], _port(ncp.path)
     )
-    # The pairing step shows what the supplier must register.
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "pair"
-    assert result["description_placeholders"] == {
-        "eui64": RADIO.eui64,
-        "install_code": RADIO.install_code,
-        "certificate": "yes",
-    }
-    probe.assert_awaited_with("/dev/ttyUSB0")
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "join_not_supported_yet"
+    assert ncp.problems == []
 
 
-async def test_radio_without_install_code(
-    hass: HomeAssistant, probe: AsyncMock
+async def test_radio_that_does_not_answer(hass: HomeAssistant) -> None:
+    async with EmulatedNcp(silent=True) as silent:
+        with patch("custom_components.smets.han.radio.PROBE_TIMEOUT", 0.2):
+            result = await _start(hass, "radio")
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(silent.path)
+            )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_pairing_shows_what_the_supplier_needs(
+    hass: HomeAssistant, ncp: EmulatedNcp
 ) -> None:
-    probe.return_value = RadioInfo("00:0d:6f:00:00:00:00:01", None, False, None)
     result = await _start(hass, "radio")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_DEVICE_PATH: "/dev/ttyACM0", CONF_RADIO_TYPE: "ezsp"}
+        result["flow_id"], _port(ncp.path)
     )
+    assert result["step_id"] == "pair"
+    assert result["description_placeholders"] == {
+        "eui64": DEFAULT_EUI64,
+        "install_code": PRINTED_CODE,
+        "certificate": "yes",
+    }
+    # The code comes from the radio: nothing to type.
+    assert list(result["data_schema"].schema) == []
+
+
+async def test_radio_without_install_code_or_certificate(
+    hass: HomeAssistant,
+) -> None:
+    async with EmulatedNcp(install_code=None, has_certificate=False) as bare:
+        with ports(bare):
+            result = await _start(hass, "radio")
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(bare.path)
+            )
     assert result["description_placeholders"]["install_code"] == "-"
     assert result["description_placeholders"]["certificate"] == "no"
+    assert list(result["data_schema"].schema) == [CONF_INSTALL_CODE]
+
+
+# --- joining the hub's HAN, over the emulated radio ------------------------------
+
+
+@pytest.fixture
+def fast_timeouts() -> None:
+    """Real timeouts: requests cross a serial line here (overrides conftest's)."""
+
+
+@pytest.fixture
+def han() -> HanSimulator:
+    """The meter's HAN, where the supplier registered the radio (window open)."""
+    han = HanSimulator(1)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    return han
+
+
+@pytest.fixture
+def port(tmp_path: Path) -> Path:
+    """The stable name of the radio's port (a symlink, like /dev/serial/by-id/...)."""
+    return tmp_path / "ttyUSB0"
+
+
+@pytest.fixture
+async def radio(han: HanSimulator, port: Path) -> AsyncGenerator[EmulatedNcp]:
+    """A radio within range of ``han``, on ``port``."""
+    async with EmulatedNcp(han=han) as ncp:
+        _plug(port, ncp.path)
+        yield ncp
+
+
+def _plug(port: Path, device: str | Path) -> None:
+    """Point a port's stable name at a device (the stick plugged in, or again)."""
+    port.unlink(missing_ok=True)
+    port.symlink_to(device)
+
+
+async def _to_pairing(hass: HomeAssistant, port: Path) -> dict[str, Any]:
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(str(port))
+    )
+    assert result["step_id"] == "pair"
+    return result
+
+
+async def _join(
+    hass: HomeAssistant, flow_id: str, user_input: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Submit the pairing form, let the join run, return where the flow went."""
+    with patch("custom_components.smets.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, user_input or {}
+        )
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        assert result["step_id"] == "join"
+        assert result["progress_action"] == "join"
+        await hass.async_block_till_done()
+        return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def test_radio_joins_and_creates_the_entry(
+    hass: HomeAssistant, radio: EmulatedNcp, han: HanSimulator, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Smart meter HAN"
+    data = result["data"]
+    network = data.pop(CONF_NETWORK)
+    assert data == {
+        CONF_CONNECTION: CONNECTION_RADIO,
+        CONF_RADIO_TYPE: "ezsp",
+        CONF_DEVICE_PATH: str(port),
+        "baudrate": 115200,
+        "radio_eui64": DEFAULT_EUI64,
+    }
+    assert network["eui64"] == DEFAULT_EUI64
+    assert network["hub_ieee"] == str(han.hub.ieee)
+    assert network["cbke"] is True
+    # One entry per Comms Hub, as for the simulated meter.
+    assert result["result"].unique_id == str(han.hub.ieee)
+    # No secret is stored: the radio keeps its keys.
+    assert PRINTED_CODE.replace(" ", "") not in json.dumps(result["data"]).upper()
+    assert radio.problems == []
+
+
+async def test_radio_without_install_code_takes_the_printed_one(
+    hass: HomeAssistant, han: HanSimulator
+) -> None:
+    han.register_device(DEFAULT_EUI64, SHORT_CODE)
+    async with EmulatedNcp(han=han, install_code=None) as bare:
+        with ports(bare):
+            result = await _start(hass, "radio")
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(bare.path)
+            )
+            assert list(result["data_schema"].schema) == [CONF_INSTALL_CODE]
+            typo = printed(SHORT_CODE)[:-1] + "0"
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {CONF_INSTALL_CODE: typo}
+            )
+            assert result["type"] is FlowResultType.FORM
+            assert result["errors"] == {CONF_INSTALL_CODE: "invalid_install_code"}
+            result = await _join(
+                hass,
+                result["flow_id"],
+                {CONF_INSTALL_CODE: printed(SHORT_CODE).lower()},
+            )
+            assert result["type"] is FlowResultType.CREATE_ENTRY
+            assert bare.problems == []
+
+
+@dataclass(frozen=True)
+class JoinFault:
+    """A fault on the radio or the HAN, and how it is put right."""
+
+    reason: str
+    fault: Callable[[HanSimulator, EmulatedNcp], None]
+    fix: Callable[[HanSimulator, EmulatedNcp], None]
+
+
+def _register(han: HanSimulator, radio: EmulatedNcp | None = None) -> None:
+    """The supplier registers the radio (again): the join window opens."""
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+
+
+JOIN_FAULTS = [
+    JoinFault(
+        "no_network",
+        lambda han, _: setattr(han, "in_range", False),
+        lambda han, _: setattr(han, "in_range", True),
+    ),
+    JoinFault(
+        "join_refused",
+        lambda han, _: han.register_device(DEFAULT_EUI64, bytes(16)),
+        _register,
+    ),
+    JoinFault(
+        "join_window_closed",
+        lambda han, _: setattr(han, "join_window_open", False),
+        _register,
+    ),
+    JoinFault(
+        "no_certificate",
+        lambda _, radio: setattr(radio, "has_certificate", False),
+        lambda _, radio: setattr(radio, "has_certificate", True),
+    ),
+    JoinFault(
+        "cbke_failed",
+        lambda han, _: setattr(han, "cbke_terminate", ("ephemeral", 0x03)),
+        lambda han, _: setattr(han, "cbke_terminate", None),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", JOIN_FAULTS, ids=lambda case: case.reason)
+async def test_join_failures_are_explained_and_recover(
+    hass: HomeAssistant,
+    radio: EmulatedNcp,
+    han: HanSimulator,
+    port: Path,
+    case: JoinFault,
+) -> None:
+    assert case.reason in JOIN_REASONS
+    case.fault(han, radio)
+    result = await _to_pairing(hass, port)
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pair"
+    assert result["errors"] == {"base": case.reason}
+    # Put right (and the supplier asked to register the radio again): it joins.
+    case.fix(han, radio)
+    _register(han)
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert radio.problems == []
+
+
+async def test_radio_unplugged_while_joining(
+    hass: HomeAssistant, radio: EmulatedNcp, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    radio.unplug_on = "joinNetwork"
+    result = await _join(hass, result["flow_id"])
+    assert result["step_id"] == "pair"
+    assert result["errors"] == {"base": "cannot_connect"}
+    # Plugged in again (a new terminal behind the same stable name).
+    _plug(port, radio.open_pty())
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_join_that_takes_too_long(
+    hass: HomeAssistant, radio: EmulatedNcp, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    radio.silent = True
+    with patch("custom_components.smets.config_flow.JOIN_TIMEOUT", 0.3):
+        result = await _join(hass, result["flow_id"])
+    assert result["errors"] == {"base": "join_timeout"}
+    radio.silent = False
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_join_unexpected_error(
+    hass: HomeAssistant, radio: EmulatedNcp, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    with patch(
+        "custom_components.smets.config_flow.join_han",
+        side_effect=RuntimeError("bug"),
+    ):
+        result = await _join(hass, result["flow_id"])
+    assert result["errors"] == {"base": "unknown"}
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_closing_the_dialog_stops_the_join(
+    hass: HomeAssistant, radio: EmulatedNcp, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    radio.silent = True  # the join would wait for the radio
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert hass.config_entries.flow.async_progress() == []
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_hub_already_configured_leaves_again(
+    hass: HomeAssistant,
+    radio: EmulatedNcp,
+    han: HanSimulator,
+    port: Path,
+    tmp_path: Path,
+) -> None:
+    # Another radio reads this hub already.
+    MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            **radio_entry_data(str(tmp_path / "ttyACM0")),
+            "radio_eui64": "00:0d:6f:00:00:00:00:99",
+        },
+        unique_id=str(han.hub.ieee),
+    ).add_to_hass(hass)
+    result = await _to_pairing(hass, port)
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert "leaveNetwork" in radio.commands
+    assert radio.problems == []
+
+
+async def test_hub_already_configured_radio_gone(
+    hass: HomeAssistant,
+    radio: EmulatedNcp,
+    han: HanSimulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    MockConfigEntry(
+        domain=DOMAIN,
+        data=radio_entry_data(str(tmp_path / "ttyACM0"), hub_ieee=str(han.hub.ieee)),
+        unique_id=str(han.hub.ieee),
+    ).add_to_hass(hass)
+    async with EmulatedNcp(han=han, eui64="00:0d:6f:00:00:00:00:42") as other:
+        han.register_device("00:0d:6f:00:00:00:00:42", DEFAULT_INSTALL_CODE)
+        with ports(other):
+            result = await _start(hass, "radio")
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(other.path)
+            )
+            other.unplug_on = "leaveNetwork"
+            result = await _join(hass, result["flow_id"])
+    assert result["reason"] == "already_configured"
+    assert "could not leave the HAN again" in caplog.text
+
+
+def _usb(device: str, serial_number: str = "b2c1e0d4") -> UsbServiceInfo:
+    return UsbServiceInfo(
+        device=device,
+        vid="10C4",
+        pid="EA60",
+        serial_number=serial_number,
+        manufacturer="Nabu Casa",
+        description="Home Assistant Connect ZBT-1",
+    )
+
+
+USB_ID = "10C4:EA60_b2c1e0d4_Nabu Casa_Home Assistant Connect ZBT-1"
+
+
+@pytest.fixture
+def by_id(tmp_path: Path) -> Generator[Path]:
+    """A /dev/serial/by-id of our own, where udev's stable names would be."""
+    directory = tmp_path / "by-id"
+    directory.mkdir()
+    with patch("custom_components.smets.config_flow.SERIAL_BY_ID", str(directory)):
+        yield directory
+
+
+def _zha_entry(hass: HomeAssistant, path: str) -> None:
+    MockConfigEntry(
+        domain="zha",
+        data={"device": {"path": path, "baudrate": 115200}, "radio_type": "ezsp"},
+    ).add_to_hass(hass)
+
+
+async def test_usb_discovery_asks_then_pairs(
+    hass: HomeAssistant, ncp: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_Home_Assistant_Connect_ZBT-1_b2c1e0d4-if00-port0"
+    _plug(stable, ncp.path)
+    _plug(by_id / "usb-another-stick", by_id / "nowhere")
+    # ZHA runs on another stick: not this one's business.
+    _zha_entry(hass, str(by_id / "usb-another-stick"))
+    MockConfigEntry(domain="zha", data={"radio_type": "znp"}).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    assert result["description_placeholders"] == {
+        "name": "Home Assistant Connect ZBT-1",
+        "path": str(stable),
+    }
+    # The same stick is offered once.
+    again = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
+    )
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_in_progress"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pair"
+    assert result["description_placeholders"]["eui64"] == DEFAULT_EUI64
+
+
+async def test_usb_discovery_pairs_and_remembers_the_stick(
+    hass: HomeAssistant, radio: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_Home_Assistant_Connect_ZBT-1_b2c1e0d4-if00-port0"
+    _plug(stable, radio.path)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(radio.path)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pair"
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_DEVICE_PATH] == str(stable)
+    assert result["data"]["usb_id"] == USB_ID
+    # Discovered again: not offered, it is the paired stick.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(radio.path)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_discovery_of_a_stick_that_does_not_answer(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path, by_id: Path
+) -> None:
+    # udev knows another stick only.
+    _plug(by_id / "usb-another-stick", tmp_path / "ttyUSB7")
+    # Not plugged in properly yet: the port's name leads nowhere.
+    port = tmp_path / "ttyACM0"
+    _plug(port, tmp_path / "nothing")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(str(port))
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    assert result["errors"] == {"base": "cannot_connect"}
+    _plug(port, ncp.path)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pair"
+
+
+async def test_usb_discovery_ignored_stays_ignored(hass: HomeAssistant) -> None:
+    MockConfigEntry(
+        domain=DOMAIN, source=SOURCE_IGNORE, unique_id=USB_ID, data={}
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb("/dev/ttyUSB0")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_discovery_of_a_stick_zha_uses(
+    hass: HomeAssistant, ncp: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_V2-if00"
+    _plug(stable, ncp.path)
+    _zha_entry(hass, str(stable))
+    # udev's name for the stick is /dev/ttyUSB0; ZHA knows it by its stable name.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "in_use"
+    assert result["description_placeholders"]["path"] == str(stable)
+    # Only when the user says so does the flow open the stick.
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pair"
+
+
+async def test_radio_port_zha_uses_asks_first(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path
+) -> None:
+    port = tmp_path / "ttyUSB0"
+    _plug(port, tmp_path / "nothing")
+    _zha_entry(hass, str(port))
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(str(port))
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "in_use"
+    assert result["description_placeholders"] == {"path": str(port)}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "in_use"
+    assert result["errors"] == {"base": "cannot_connect"}
+    _plug(port, ncp.path)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pair"
+
+
+async def test_usb_discovery_of_a_paired_stick(
+    hass: HomeAssistant, ncp: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_ZBT-1-if00"
+    _plug(stable, ncp.path)
+    MockConfigEntry(
+        domain=DOMAIN, data=simulator_data(), unique_id=hub_ieee(2)
+    ).add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, data=radio_entry_data(str(stable)), unique_id=hub_ieee(1)
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_discovery_follows_a_paired_stick_to_its_new_port(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={**radio_entry_data(str(tmp_path / "ttyUSB0")), "usb_id": USB_ID},
+        unique_id=hub_ieee(1),
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.smets.async_setup_entry", return_value=True) as setup:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_USB},
+            data=_usb(str(tmp_path / "ttyUSB1")),
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_DEVICE_PATH] == str(tmp_path / "ttyUSB1")
+    assert len(setup.mock_calls) == 1
+    # Found again where it is: nothing changes, nothing reloads.
+    with patch("custom_components.smets.async_setup_entry", return_value=True) as setup:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_USB},
+            data=_usb(str(tmp_path / "ttyUSB1")),
+        )
+        await hass.async_block_till_done()
+    assert result["reason"] == "already_configured"
+    assert setup.mock_calls == []
+
+
+async def test_a_radio_already_paired_aborts(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path
+) -> None:
+    # An entry of this radio whose set-up is retrying leaves the port free.
+    MockConfigEntry(
+        domain=DOMAIN,
+        data=radio_entry_data(str(tmp_path / "ttyUSB0")),
+        unique_id=hub_ieee(1),
+    ).add_to_hass(hass)
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(ncp.path)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "radio_already_configured"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "radio_already_configured"
 
 
 async def test_reconfigure_simulator(hass: HomeAssistant) -> None:
@@ -208,53 +742,50 @@ async def test_reconfigure_simulator(hass: HomeAssistant) -> None:
     assert entry.data[CONF_SEED] == 1
 
 
-async def test_reconfigure_radio(hass: HomeAssistant, probe: AsyncMock) -> None:
+async def test_reconfigure_radio(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path
+) -> None:
+    # The stick moved from one port to another: same radio, new path.
     entry = MockConfigEntry(
         domain=DOMAIN,
-        data={
-            CONF_CONNECTION: CONNECTION_RADIO,
-            CONF_DEVICE_PATH: "/dev/ttyUSB0",
-            "radio_eui64": RADIO.eui64,
-        },
+        data=radio_entry_data(str(tmp_path / "ttyUSB0")),
         unique_id="00:11:22:33:44:55:66:77",
     )
     entry.add_to_hass(hass)
-    probe.side_effect = [HanTimeout("gone"), RADIO]
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure_radio"
-    user_input = {CONF_DEVICE_PATH: "/dev/ttyUSB1", CONF_RADIO_TYPE: "ezsp"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input
+        result["flow_id"], _port(str(tmp_path / "ttyUSB1"))
     )
     assert result["errors"] == {"base": "cannot_connect"}
     with patch("custom_components.smets.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], user_input
+            result["flow_id"], _port(ncp.path)
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert entry.data[CONF_DEVICE_PATH] == "/dev/ttyUSB1"
+    assert entry.data[CONF_DEVICE_PATH] == ncp.path
+    assert entry.data["network"]["hub_ieee"] == "00:11:22:33:44:55:66:77"
 
 
 async def test_reconfigure_radio_refuses_another_radio(
-    hass: HomeAssistant, probe: AsyncMock
+    hass: HomeAssistant, tmp_path: Path
 ) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
-        data={
-            CONF_CONNECTION: CONNECTION_RADIO,
-            CONF_DEVICE_PATH: "/dev/ttyUSB0",
-            "radio_eui64": "00:0d:6f:ff:ff:ff:ff:ff",
-        },
+        data=radio_entry_data(str(tmp_path / "ttyUSB0")),
         unique_id="00:11:22:33:44:55:66:77",
     )
     entry.add_to_hass(hass)
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_DEVICE_PATH: "/dev/ttyUSB1", CONF_RADIO_TYPE: "ezsp"}
-    )
+    async with EmulatedNcp(eui64="00:0d:6f:ff:ff:ff:ff:ff") as other:
+        with ports(other):
+            result = await entry.start_reconfigure_flow(hass)
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(other.path)
+            )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "different_radio"
+    assert entry.data[CONF_DEVICE_PATH] == str(tmp_path / "ttyUSB0")
 
 
 async def test_options(hass: HomeAssistant) -> None:

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.smets import _update_migration_issues
-from custom_components.smets.const import CONF_CONNECTION, CONNECTION_RADIO, DOMAIN
+from custom_components.smets.const import DOMAIN
 from custom_components.smets.coordinator import MeterInfo, RegisterGuard
 from custom_components.smets.han import model
 from custom_components.smets.han.catalogue import lookup
@@ -98,15 +98,6 @@ async def test_setup_retries_when_the_han_is_silent(
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_radio_entry_says_not_supported(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_CONNECTION: CONNECTION_RADIO})
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert entry.reason is not None
 
 
 async def test_unavailable_then_back_logs_once(

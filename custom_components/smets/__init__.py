@@ -6,7 +6,7 @@ import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -15,8 +15,16 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .compat import via_device
-from .connection import RadioNotSupportedError, open_link
-from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .connection import open_link, radio_baudrate
+from .const import (
+    CONF_CONNECTION,
+    CONF_DEVICE_PATH,
+    CONNECTION_RADIO,
+    DOMAIN,
+    ROLE_ESME,
+    ROLE_GAS,
+    ROLE_HUB,
+)
 from .coordinator import (
     MeterInfo,
     SmetsConfigEntry,
@@ -26,7 +34,9 @@ from .coordinator import (
 from .entity import device_info
 from .han.catalogue import lookup
 from .han.errors import HanError
+from .han.ezsp import leave_han
 from .han.link import HanLink
+from .han.radio import RadioError
 from .push import async_subscribe_meters
 from .services import async_setup_services
 from .statistics import async_setup_history, async_setup_history_service
@@ -79,9 +89,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     """Open the HAN, read the meters once and start the coordinators."""
     try:
         link, simulator = await open_link(dict(entry.data))
-    except RadioNotSupportedError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN, translation_key="radio_not_supported_yet"
+    except RadioError as err:
+        # Unplugged, moved, or the hub did not take the radio back: retried
+        # with a back-off (a hub that restarts explains the last one).
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="radio_unavailable",
+            translation_placeholders={
+                "path": str(entry.data.get(CONF_DEVICE_PATH)),
+                "error": str(err) or type(err).__name__,
+            },
         ) from err
     except HanError as err:
         raise ConfigEntryNotReady(
@@ -188,8 +205,24 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
-    """Forget the repair issues of a removed entry."""
+    """Take a radio off the HAN, and forget the repair issues of a removed entry."""
     for role in (ROLE_HUB, ROLE_ESME, ROLE_GAS):
         ir.async_delete_issue(
             hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
         )
+    if entry.data.get(CONF_CONNECTION) != CONNECTION_RADIO:
+        return
+    # The entry is unloaded by now, so the port is free. A radio that is
+    # unplugged or already gone must not keep the entry: say so and go on.
+    path = str(entry.data.get(CONF_DEVICE_PATH))
+    try:
+        await leave_han(path, baudrate=radio_baudrate(dict(entry.data)))
+    except HanError as err:
+        _LOGGER.warning(
+            "The radio on %s could not leave the HAN (%s); the Comms Hub keeps "
+            "it registered until your supplier removes it",
+            path,
+            str(err) or type(err).__name__,
+        )
+    else:
+        _LOGGER.info("The radio on %s left the HAN", path)

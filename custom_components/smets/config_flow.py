@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Literal
+import os
+from pathlib import Path
+from typing import Any, Final, Literal
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -21,25 +24,32 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
 )
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .compat import vol
 from .connection import open_link
 from .const import (
+    CONF_BAUDRATE,
     CONF_CO2_FACTOR,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
     CONF_ESME_INTERVAL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
+    CONF_INSTALL_CODE,
     CONF_LOW_CREDIT_LEVEL,
+    CONF_NETWORK,
     CONF_PREPAYMENT,
     CONF_PROFILE,
+    CONF_RADIO_EUI64,
     CONF_RADIO_TYPE,
     CONF_SEED,
     CONF_SOLAR,
     CONF_TARIFF_INTERVAL,
     CONF_TIERS,
+    CONF_USB_ID,
     CONNECTION_RADIO,
     CONNECTION_SIMULATOR,
     DEFAULT_CO2_FACTOR,
@@ -57,10 +67,25 @@ from .const import (
     PROFILE_SMETS2,
     RADIO_EZSP,
 )
-from .han.errors import HanError
-from .han.radio import RadioInfo, list_serial_ports, probe_ezsp
+from .han.errors import HanError, HanTimeout
+from .han.ezsp import (
+    JOIN_TIMEOUT,
+    HanNetwork,
+    JoinError,
+    join_han,
+    leave_han,
+    parse_install_code,
+)
+from .han.radio import DEFAULT_BAUDRATE, RadioInfo, list_serial_ports, probe_ezsp
 
 _LOGGER = logging.getLogger(__name__)
+
+# Where udev keeps a stable name for each USB serial adapter (it survives
+# re-plugging and reboots, unlike /dev/ttyUSB0).
+SERIAL_BY_ID: Final = "/dev/serial/by-id"
+
+# ZHA's config entries keep their radio's port here.
+ZHA_DOMAIN: Final = "zha"
 
 HOUSEHOLD_FIELDS = (CONF_TIERS, CONF_PREPAYMENT, CONF_SOLAR)
 
@@ -94,6 +119,23 @@ def _household(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def serial_by_id(path: str) -> str:
+    """Return the stable ``/dev/serial/by-id`` name of a port, or ``path`` (blocking)."""
+    directory = Path(SERIAL_BY_ID)
+    if not directory.is_dir():
+        return path
+    real = os.path.realpath(path)
+    for link in sorted(directory.iterdir()):
+        if os.path.realpath(link) == real:
+            return str(link)
+    return path
+
+
+def same_port(first: str, second: str) -> bool:
+    """Whether two names are the same port, through any symlinks (blocking)."""
+    return first == second or os.path.realpath(first) == os.path.realpath(second)
+
+
 async def _simulated_hub(data: dict[str, Any]) -> str:
     """Start the simulated HAN once (test before configure); return the hub's EUI64."""
     link, _simulator = await open_link(data)
@@ -112,6 +154,11 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no radio probed."""
         self._radio: RadioInfo | None = None
         self._device_path: str | None = None
+        self._usb_id: str | None = None
+        self._install_code: str | None = None
+        self._join_task: asyncio.Task[HanNetwork] | None = None
+        self._join_errors: dict[str, str] = {}
+        self._network: HanNetwork | None = None
 
     @staticmethod
     @callback
@@ -208,45 +255,251 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
 
+    async def _zha_uses(self, path: str) -> bool:
+        """Whether a ZHA config entry is set up on this port."""
+        zha_paths = [
+            str(device["path"])
+            for entry in self.hass.config_entries.async_entries(
+                ZHA_DOMAIN, include_ignore=False
+            )
+            if isinstance(device := entry.data.get("device"), dict)
+            and device.get("path")
+        ]
+        if not zha_paths:
+            return False
+        return await self.hass.async_add_executor_job(
+            lambda: any(same_port(path, other) for other in zha_paths)
+        )
+
+    async def _probe(self, path: str) -> dict[str, str]:
+        """Probe the radio on ``path``; return the form's errors (none: it answered)."""
+        try:
+            self._radio = await probe_ezsp(path)
+        except HanError:
+            _LOGGER.debug("No EZSP radio on %s", path, exc_info=True)
+            return {"base": "cannot_connect"}
+        self._device_path = path
+        return {}
+
+    def _radio_configured(self) -> bool:
+        """Whether an entry already uses the probed radio."""
+        assert self._radio is not None
+        return any(
+            entry.data.get(CONF_RADIO_EUI64) == self._radio.eui64
+            for entry in self._async_current_entries(include_ignore=False)
+        )
+
+    async def _probe_then_pair(self, step_id: str) -> ConfigFlowResult:
+        """Probe the chosen port: on to the pairing, or ``step_id``'s form again."""
+        assert self._device_path is not None
+        errors = await self._probe(self._device_path)
+        if errors:
+            return self.async_show_form(
+                step_id=step_id,
+                errors=errors,
+                description_placeholders=self._port_placeholders(),
+            )
+        if self._radio_configured():
+            return self.async_abort(reason="radio_already_configured")
+        return await self.async_step_pair()
+
+    def _port_placeholders(self) -> dict[str, str]:
+        return {
+            "path": self._device_path or "",
+            **self.context.get("title_placeholders", {}),
+        }
+
     async def async_step_radio(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the radio's serial port and check that an EZSP radio answers."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            path = str(user_input[CONF_DEVICE_PATH])
-            try:
-                self._radio = await probe_ezsp(path)
-            except HanError:
-                _LOGGER.debug("No EZSP radio on %s", path, exc_info=True)
-                errors["base"] = "cannot_connect"
-            else:
+            path = await self.hass.async_add_executor_job(
+                serial_by_id, str(user_input[CONF_DEVICE_PATH])
+            )
+            if await self._zha_uses(path):
                 self._device_path = path
+                return await self.async_step_in_use()
+            errors = await self._probe(path)
+            if not errors:
+                if self._radio_configured():
+                    return self.async_abort(reason="radio_already_configured")
                 return await self.async_step_pair()
+        schema = await self._port_schema()
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="radio", data_schema=schema, errors=errors)
+
+    async def async_step_in_use(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """ZHA has this port: the stick can serve only one of the two."""
+        if user_input is not None:
+            return await self._probe_then_pair("in_use")
         return self.async_show_form(
-            step_id="radio", data_schema=await self._port_schema(), errors=errors
+            step_id="in_use", description_placeholders=self._port_placeholders()
         )
+
+    # --- USB discovery -------------------------------------------------------
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """Offer a plugged-in USB stick that may be an EZSP radio."""
+        path = await self.hass.async_add_executor_job(
+            serial_by_id, discovery_info.device
+        )
+        usb_id = (
+            f"{discovery_info.vid}:{discovery_info.pid}_{discovery_info.serial_number}"
+            f"_{discovery_info.manufacturer}_{discovery_info.description}"
+        )
+        # One flow per stick; an ignored stick stays ignored.
+        await self.async_set_unique_id(usb_id)
+        self._abort_if_unique_id_configured()
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.data.get(CONF_CONNECTION) != CONNECTION_RADIO:
+                continue
+            if entry.data.get(CONF_USB_ID) == usb_id:
+                # The paired stick, perhaps on another port now.
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={CONF_DEVICE_PATH: path},
+                    reason="already_configured",
+                    reload_even_if_entry_is_unchanged=False,
+                )
+            entry_path = str(entry.data.get(CONF_DEVICE_PATH))
+            if await self.hass.async_add_executor_job(same_port, entry_path, path):
+                return self.async_abort(reason="already_configured")
+        self._device_path = path
+        self._usb_id = usb_id
+        self.context["title_placeholders"] = {
+            "name": discovery_info.description or path
+        }
+        if await self._zha_uses(path):
+            return await self.async_step_in_use()
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before opening a discovered stick."""
+        if user_input is not None:
+            return await self._probe_then_pair("usb_confirm")
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="usb_confirm", description_placeholders=self._port_placeholders()
+        )
+
+    # --- pairing ---------------------------------------------------------------
 
     async def async_step_pair(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show what the supplier must register on the Comms Hub."""
-        assert self._radio is not None
+        """Show what the supplier must register; join once they have."""
+        radio = self._radio
+        assert radio is not None
+        # Back here after a failed join: say why.
+        errors, self._join_errors = self._join_errors, {}
         if user_input is not None:
-            # Joining the hub's network and key establishment are not in
-            # this version: say so rather than pretend.
-            return self.async_abort(
-                reason="join_not_supported_yet",
-                description_placeholders={"eui64": self._radio.eui64},
-            )
+            errors = {}
+            code = radio.install_code
+            if code is None:
+                # The code printed on the radio, checked against its CRC.
+                code = str(user_input.get(CONF_INSTALL_CODE, ""))
+                try:
+                    parse_install_code(code)
+                except ValueError:
+                    errors = {CONF_INSTALL_CODE: "invalid_install_code"}
+            if not errors:
+                self._install_code = code
+                return await self.async_step_join()
+        fields: dict[Any, Any] = {}
+        if radio.install_code is None:
+            fields[vol.Required(CONF_INSTALL_CODE)] = TextSelector()
+        schema = vol.Schema(fields)
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
         return self.async_show_form(
             step_id="pair",
+            data_schema=schema,
+            errors=errors,
             description_placeholders={
-                "eui64": self._radio.eui64,
-                "install_code": self._radio.install_code or "-",
-                "certificate": "yes" if self._radio.has_certificate else "no",
+                "eui64": radio.eui64,
+                "install_code": radio.install_code or "-",
+                "certificate": "yes" if radio.has_certificate else "no",
             },
         )
+
+    async def _join(self) -> HanNetwork:
+        assert self._device_path is not None
+        return await join_han(
+            self._device_path,
+            baudrate=DEFAULT_BAUDRATE,
+            install_code=self._install_code,
+            timeout=JOIN_TIMEOUT,
+        )
+
+    async def async_step_join(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Join the hub's HAN (scan, join, key establishment): up to the join window."""
+        if self._join_task is None:
+            self._join_task = self.hass.async_create_task(
+                self._join(), f"{DOMAIN} join", eager_start=False
+            )
+        if not self._join_task.done():
+            return self.async_show_progress(
+                step_id="join",
+                progress_action="join",
+                progress_task=self._join_task,
+            )
+        task, self._join_task = self._join_task, None
+        try:
+            self._network = await task
+        except JoinError as err:
+            _LOGGER.debug("Joining the HAN failed: %s", err.reason)
+            self._join_errors = {"base": err.reason}
+        except HanTimeout:
+            self._join_errors = {"base": "join_timeout"}
+        except HanError:
+            _LOGGER.debug("The radio failed while joining", exc_info=True)
+            self._join_errors = {"base": "cannot_connect"}
+        except Exception:
+            _LOGGER.exception("Unexpected error while joining the HAN")
+            self._join_errors = {"base": "unknown"}
+        else:
+            return self.async_show_progress_done(next_step_id="joined")
+        return self.async_show_progress_done(next_step_id="pair")
+
+    async def async_step_joined(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Create the entry for the joined HAN (one per Comms Hub)."""
+        network, radio, path = self._network, self._radio, self._device_path
+        assert network is not None
+        assert radio is not None
+        assert path is not None
+        await self.async_set_unique_id(network.hub_ieee, raise_on_progress=False)
+        if self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, network.hub_ieee
+        ):
+            # Another entry reads this hub already: do not leave this radio
+            # registered on the network for nothing.
+            try:
+                await leave_han(path, baudrate=DEFAULT_BAUDRATE)
+            except HanError:
+                _LOGGER.warning("The radio on %s could not leave the HAN again", path)
+            return self.async_abort(reason="already_configured")
+        data: dict[str, Any] = {
+            CONF_CONNECTION: CONNECTION_RADIO,
+            CONF_RADIO_TYPE: RADIO_EZSP,
+            CONF_DEVICE_PATH: path,
+            CONF_BAUDRATE: DEFAULT_BAUDRATE,
+            CONF_RADIO_EUI64: radio.eui64,
+            CONF_NETWORK: network.as_dict(),
+        }
+        if self._usb_id is not None:
+            data[CONF_USB_ID] = self._usb_id
+        return self.async_create_entry(title="Smart meter HAN", data=data)
 
     # --- reconfigure -------------------------------------------------------------
 
@@ -273,13 +526,15 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            path = str(user_input[CONF_DEVICE_PATH])
+            path = await self.hass.async_add_executor_job(
+                serial_by_id, str(user_input[CONF_DEVICE_PATH])
+            )
             try:
                 radio = await probe_ezsp(path)
             except HanError:
                 errors["base"] = "cannot_connect"
             else:
-                if radio.eui64 != entry.data.get("radio_eui64", radio.eui64):
+                if radio.eui64 != entry.data.get(CONF_RADIO_EUI64, radio.eui64):
                     return self.async_abort(reason="different_radio")
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_DEVICE_PATH: path}

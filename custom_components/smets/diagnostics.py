@@ -16,7 +16,14 @@ from .coordinator import SmetsConfigEntry
 # Secrets never leave Home Assistant: install codes, link and network keys,
 # certificates. Full EUI64s identify a household's meters: only their last
 # two bytes are kept. MPAN/MPRN (site id) and serial numbers are personal.
+# A radio entry's data names the radio, the hub and the network by EUI64
+# (the extended PAN id is the hub's), and a discovered stick by its serial.
 TO_REDACT = {
+    "radio_eui64",
+    "eui64",
+    "hub_ieee",
+    "extended_pan_id",
+    "usb_id",
     "install_code",
     "link_key",
     "network_key",

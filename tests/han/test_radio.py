@@ -91,6 +91,20 @@ async def test_probe_reads_identity_code_and_certificate(
     assert ncp.problems == []
 
 
+async def test_probe_never_logs_the_install_code(
+    serve: Callable[[EmulatedNcp], Awaitable[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """bellows logs every frame at debug level; not the install-code token."""
+    caplog.set_level(logging.DEBUG)
+    info = await probe_ezsp(await serve(EmulatedNcp()))
+    assert info.install_code is not None
+    assert "getEui64" in caplog.text  # the serial stack did log, around it
+    flat = caplog.text.lower().replace(" ", "")
+    assert info.install_code.lower().replace(" ", "")[:16] not in flat
+    assert "83fed340" not in flat
+    assert "\\x83\\xfe\\xd3@" not in caplog.text
+
+
 @pytest.mark.parametrize("has_certificate", [False, None])
 async def test_probe_of_a_radio_without_certificate_or_code(
     serve: Callable[[EmulatedNcp], Awaitable[str]], has_certificate: bool | None

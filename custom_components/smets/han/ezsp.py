@@ -52,8 +52,8 @@ Establishment cluster (Match_Desc finds none) or answers it with "unsupported
 command" gives a network with ``cbke=False``; one that runs it must complete it.
 
 No secret leaves this module: the install code and link key are never logged
-(bellows' debug log is muted while the key is handed to the radio), and
-:class:`HanNetwork` holds only addresses.
+(the serial stack's debug log is muted while the install code is read and the key
+is handed to the radio), and :class:`HanNetwork` holds only addresses.
 
 This module must never import Home Assistant.
 """
@@ -61,7 +61,7 @@ This module must never import Home Assistant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 import contextlib
 import copy
 from dataclasses import dataclass
@@ -79,7 +79,7 @@ import zigpy.util
 import zigpy.zdo.types as zdo_t
 
 from .errors import HanError, HanTimeout
-from .radio import DEFAULT_BAUDRATE, RadioError
+from .radio import DEFAULT_BAUDRATE, RadioError, serial_log_muted
 
 if TYPE_CHECKING:
     from .capture import PcapWriter
@@ -249,23 +249,6 @@ def parse_install_code(text: str) -> bytes:
 def _link_key(code: bytes) -> bytes:
     """Return the preconfigured link key: the AES-MMO hash of the code with its CRC."""
     return bytes(zigpy.util.aes_mmo_hash(code))
-
-
-_RAW_LOGGERS: Final = ("bellows", "serialx", "zigpy.serial", "serial_asyncio_fast")
-
-
-@contextlib.contextmanager
-def _bellows_quiet() -> Iterator[None]:
-    """Mute the serial stack's debug log (it prints command arguments and raw bytes)."""
-    loggers = [logging.getLogger(name) for name in _RAW_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 # --- the radio: bellows' EZSP object, callbacks awaited by name ---------------------
@@ -659,9 +642,10 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     if code is None:
         from .radio import decode_install_code  # noqa: PLC0415
 
-        token = await radio.ezsp.get_mfg_token(
-            _enum("EzspMfgTokenId", _MFG_INSTALLATION_CODE)
-        )
+        with serial_log_muted():
+            token = await radio.ezsp.get_mfg_token(
+                _enum("EzspMfgTokenId", _MFG_INSTALLATION_CODE)
+            )
         printed = decode_install_code(bytes(token))
         if printed is None:
             msg = "the radio has no install code: enter the one printed on it"
@@ -689,7 +673,7 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     )
     error: JoinError | None = None
     for found, _lqi in open_networks:
-        with _bellows_quiet():
+        with serial_log_muted():
             (status,) = await radio.command("setInitialSecurityState", state=state)
         if int(status) != _SUCCESS:
             msg = f"the radio refused the security state: 0x{int(status):02X}"

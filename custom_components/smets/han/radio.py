@@ -11,6 +11,8 @@ without changing anything on it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+import contextlib
 from dataclasses import dataclass
 import logging
 from typing import Any, Final
@@ -31,6 +33,25 @@ _INSTALL_CODE_TOKEN: Final = 0x0A  # EzspMfgTokenId.MFG_INSTALLATION_CODE
 
 class RadioError(HanError):
     """The radio could not be opened or did not answer as an EZSP radio."""
+
+
+# The serial stack logs every EZSP frame's arguments and raw bytes at debug
+# level: an install code or a link key would be printed in full.
+_RAW_LOGGERS: Final = ("bellows", "serialx", "zigpy.serial", "serial_asyncio_fast")
+
+
+@contextlib.contextmanager
+def serial_log_muted() -> Iterator[None]:
+    """Mute the serial stack's debug log while a secret crosses the serial line."""
+    loggers = [logging.getLogger(name) for name in _RAW_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +94,8 @@ async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
         async with asyncio.timeout(PROBE_TIMEOUT):
             await ezsp.connect(use_thread=False)
             (eui64,) = await ezsp.getEui64()
-            token = await ezsp.get_mfg_token(EzspMfgTokenId(_INSTALL_CODE_TOKEN))
+            with serial_log_muted():
+                token = await ezsp.get_mfg_token(EzspMfgTokenId(_INSTALL_CODE_TOKEN))
             has_cert = False
             try:
                 status, *_cert = await ezsp.getCertificate283k1()

@@ -1,0 +1,62 @@
+"""A radio for the Home Assistant tests: the emulated EZSP NCP on a pseudo-terminal.
+
+bellows, unmodified, opens the NCP's ``/dev/pts/N`` exactly as a USB stick's
+``/dev/ttyUSB0``; behind the NCP runs the simulated HAN (a Comms Hub with its
+meters), so pairing, key establishment and readings cross the real serial
+protocol. Only the list of USB ports is stood in for (there is no USB here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+import contextlib
+from typing import Any
+from unittest.mock import patch
+
+from custom_components.smets.han.radio import SerialPort
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+    install_code_crc,
+)
+
+
+def printed(code: bytes) -> str:
+    """An install code as printed on a radio: code and CRC, in groups of four."""
+    text = (code + install_code_crc(code).to_bytes(2, "little")).hex().upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+RADIO_EUI64 = DEFAULT_EUI64
+PRINTED_CODE = printed(DEFAULT_INSTALL_CODE)
+
+
+@contextlib.contextmanager
+def ports(*radios: EmulatedNcp) -> Generator[None]:
+    """Let the config flow's port list show these radios (as USB enumeration would)."""
+    with patch(
+        "custom_components.smets.config_flow.list_serial_ports",
+        return_value=[SerialPort(radio.path, "Emulated EZSP NCP") for radio in radios],
+    ):
+        yield
+
+
+def radio_entry_data(path: str, **network: Any) -> dict[str, Any]:
+    """Config entry data of a paired radio (as the config flow stores it)."""
+    return {
+        "connection": "radio",
+        "radio_type": "ezsp",
+        "device_path": path,
+        "baudrate": 115200,
+        "radio_eui64": RADIO_EUI64,
+        "network": {
+            "eui64": RADIO_EUI64,
+            "extended_pan_id": "00:11:22:33:44:55:66:77",
+            "pan_id": 0x1A2B,
+            "channel": 15,
+            "hub_ieee": "00:11:22:33:44:55:66:77",
+            "cbke": True,
+            **network,
+        },
+    }

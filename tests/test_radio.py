@@ -1,0 +1,162 @@
+"""The integration over a radio: paired through the config flow, set up, removed.
+
+The radio is the emulated EZSP NCP on a pseudo-terminal with the simulated HAN
+behind it; bellows, zigpy, the HAN library and Home Assistant run unmodified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+import json
+import logging
+from pathlib import Path
+import re
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.smets.const import CONF_DEVICE_PATH, DOMAIN
+from custom_components.smets.diagnostics import async_get_config_entry_diagnostics
+from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+)
+
+IMPORT = "sensor.electricity_meter_import"
+GAS = "sensor.gas_meter_volume"
+FULL_EUI64 = re.compile(r"\b(?:[0-9a-f]{2}:){7}[0-9a-f]{2}\b", re.IGNORECASE)
+
+
+@pytest.fixture
+def fast_timeouts() -> None:
+    """Real timeouts: requests cross a serial line here (overrides conftest's)."""
+
+
+@pytest.fixture
+def han() -> HanSimulator:
+    """The meter's HAN, where the supplier registered the radio."""
+    han = HanSimulator(1)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    return han
+
+
+@pytest.fixture
+async def radio(
+    han: HanSimulator, tmp_path: Path
+) -> AsyncGenerator[tuple[EmulatedNcp, Path]]:
+    """A radio within range of ``han``, and the stable name of its port."""
+    async with EmulatedNcp(han=han) as ncp:
+        port = tmp_path / "ttyUSB0"
+        _plug(port, ncp.path)
+        yield ncp, port
+
+
+def _plug(port: Path, device: str | Path) -> None:
+    """Point a port's stable name at a device (the stick plugged in, or again)."""
+    port.unlink(missing_ok=True)
+    port.symlink_to(device)
+
+
+async def _pair(hass: HomeAssistant, port: Path) -> ConfigEntry:
+    """Pair the radio through the config flow; the entry is set up after it."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "radio"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_PATH: str(port), "radio_type": "ezsp"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
+
+
+async def test_paired_radio_reads_the_meters(
+    hass: HomeAssistant, radio: tuple[EmulatedNcp, Path], han: HanSimulator
+) -> None:
+    ncp, port = radio
+    entry = await _pair(hass, port)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.simulator is None
+    assert float(hass.states.get(IMPORT).state) > 0
+    assert float(hass.states.get(GAS).state) > 0
+    assert entry.unique_id == str(han.hub.ieee)
+    # Diagnostics help without naming the household's devices.
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    text = json.dumps(diagnostics)
+    assert not FULL_EUI64.search(text)
+    assert diagnostics["entry"]["data"]["network"]["cbke"] is True
+    # A restart resumes the network: no new pairing.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert float(hass.states.get(IMPORT).state) > 0
+    assert ncp.problems == []
+
+
+async def test_radio_unplugged_then_back(
+    hass: HomeAssistant, radio: tuple[EmulatedNcp, Path]
+) -> None:
+    ncp, port = radio
+    entry = await _pair(hass, port)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await ncp.unplug()
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "radio_unavailable"
+    assert str(port) in (entry.reason or "")
+    # Plugged in again: the retry picks it up.
+    _plug(port, ncp.open_pty())
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(IMPORT).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_remove_leaves_the_han(
+    hass: HomeAssistant,
+    radio: tuple[EmulatedNcp, Path],
+    han: HanSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ncp, port = radio
+    entry = await _pair(hass, port)
+    assert ncp.ieee in han.joined
+    ncp.commands.clear()
+    with caplog.at_level(logging.INFO):
+        await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+    assert "leaveNetwork" in ncp.commands
+    assert ncp.ieee not in han.joined
+    assert "left the HAN" in caplog.text
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_remove_with_the_radio_gone(
+    hass: HomeAssistant,
+    radio: tuple[EmulatedNcp, Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ncp, port = radio
+    entry = await _pair(hass, port)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await ncp.unplug()
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert "could not leave the HAN" in caplog.text
+    assert DEFAULT_INSTALL_CODE.hex() not in caplog.text.lower()
