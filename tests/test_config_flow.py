@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 import json
@@ -185,6 +186,18 @@ async def test_radio_that_does_not_answer(hass: HomeAssistant) -> None:
                 result["flow_id"], _port(silent.path)
             )
     assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_radio_with_a_firmware_it_cannot_speak(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with EmulatedNcp(protocol_version=14) as newer:
+        result = await _start(hass, "radio")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _port(newer.path)
+        )
+    assert result["errors"] == {"base": "unsupported_firmware"}
+    assert "firmware speaks EZSP v14" in caplog.text  # the details, in the log
 
 
 async def test_pairing_shows_what_the_supplier_needs(
@@ -437,17 +450,55 @@ async def test_join_unexpected_error(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.usefixtures("socket_enabled")  # a TCP radio: its socket shows who has it
 async def test_closing_the_dialog_stops_the_join(
-    hass: HomeAssistant, radio: EmulatedNcp, port: Path
+    hass: HomeAssistant, han: HanSimulator
 ) -> None:
-    result = await _to_pairing(hass, port)
-    radio.silent = True  # the join would wait for the radio
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    await hass.async_block_till_done()
-    assert hass.config_entries.flow.async_progress() == []
-    assert hass.config_entries.async_entries(DOMAIN) == []
+    ncp = EmulatedNcp(han=han)
+    path = await ncp.open_tcp()
+    try:
+        result = await _start(hass, "radio")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _port(path)
+        )
+        assert result["step_id"] == "pair"
+        ncp.silent = True  # the join would wait for the radio
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        async with asyncio.timeout(10):
+            await ncp.wait_hosts(1)  # the join has the radio open
+        hass.config_entries.flow.async_abort(result["flow_id"])
+        await hass.async_block_till_done()
+        assert hass.config_entries.flow.async_progress() == []
+        assert hass.config_entries.async_entries(DOMAIN) == []
+        # The join was stopped and let go of the radio (ZHA may have it now)
+        async with asyncio.timeout(10):
+            await ncp.wait_hosts(0)
+        assert "joinNetwork" not in ncp.commands
+    finally:
+        await ncp.close()
+
+
+@pytest.mark.usefixtures("by_id", "socket_enabled")  # on 127.0.0.1
+async def test_network_attached_radio_by_socket_path(
+    hass: HomeAssistant, han: HanSimulator
+) -> None:
+    """A radio on the network (or ``simulator ncp``): its socket:// path is typed in."""
+    ncp = EmulatedNcp(han=han)
+    path = await ncp.open_tcp()
+    try:
+        with ports():  # no serial port at all on this machine
+            result = await _start(hass, "radio")
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], _port(path)
+            )
+        assert result["step_id"] == "pair"
+        result = await _join(hass, result["flow_id"])
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"][CONF_DEVICE_PATH] == path
+        assert ncp.problems == []
+    finally:
+        await ncp.close()
 
 
 async def test_hub_already_configured_leaves_again(

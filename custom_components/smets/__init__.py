@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -27,6 +28,7 @@ from .const import (
 )
 from .coordinator import (
     MeterInfo,
+    MeterWatch,
     SmetsConfigEntry,
     SmetsRuntimeData,
     build_coordinators,
@@ -140,8 +142,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     _update_migration_issues(hass, entry, meters)
     async_setup_history(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # After the platforms: a replaced meter's entities (their ids depend on the
+    # role, not the meter) have moved to the new meter's device by now.
+    _remove_stale_devices(hass, entry, meters)
     if entry.runtime_data.history is not None:
         entry.runtime_data.history.async_start()
+    watch = entry.runtime_data.watch = MeterWatch(hass, entry, link, simulator)
+    entry.runtime_data.unsubscribe.append(watch.async_start())
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -165,10 +172,64 @@ def _register_devices(
             hub = device
 
 
+def _our_ids(device: dr.DeviceEntry) -> set[str]:
+    """Return the meter identifiers (EUI64s) this integration gave a device."""
+    return {value for domain, value in device.identifiers if domain == DOMAIN}
+
+
+def _remove_stale_devices(
+    hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
+) -> None:
+    """Take this entry off the devices of meters no longer on the HAN.
+
+    Called only once the HAN answered (discovery and the first reads worked,
+    the Comms Hub among those found): a HAN that cannot be reached never
+    removes anything. A device of no other entry goes, with its entities.
+    """
+    if ROLE_HUB not in meters:
+        return  # the Comms Hub did not answer: too little is known of the HAN
+    registry = dr.async_get(hass)
+    on_han = {meter.device_id for meter in meters.values()}
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        ids = _our_ids(device)
+        if ids and not ids & on_han:
+            _LOGGER.info(
+                "Removing the device %s: its meter is no longer on the HAN",
+                device.name_by_user or device.name or sorted(ids)[0],
+            )
+            registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SmetsConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device whose meter is not on the HAN.
+
+    A meter the HAN has (as found at the last setup) is refused: its device
+    would come straight back. The Comms Hub is the entry itself and always
+    refused. While the entry is not loaded the HAN's meters are unknown, so
+    only the hub is refused (a meter still there comes back at the next setup).
+    """
+    ids = _our_ids(device)
+    if entry.unique_id in ids:
+        return False
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
+    on_han = {meter.device_id for meter in entry.runtime_data.meters.values()}
+    return not ids & on_han
+
+
 def _update_migration_issues(
     hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
 ) -> None:
     """Raise a repair issue for a SMETS1 meter the DCC will not adopt."""
+    for role in {ROLE_HUB, ROLE_ESME, ROLE_GAS} - set(meters):
+        # That meter left the HAN: so does its issue
+        ir.async_delete_issue(
+            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
+        )
     for role, meter in meters.items():
         issue_id = f"smets1_not_adoptable_{entry.entry_id}_{role}"
         migration = meter.catalogue.migration

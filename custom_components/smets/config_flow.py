@@ -76,7 +76,13 @@ from .han.ezsp import (
     leave_han,
     parse_install_code,
 )
-from .han.radio import DEFAULT_BAUDRATE, RadioInfo, list_serial_ports, probe_ezsp
+from .han.radio import (
+    DEFAULT_BAUDRATE,
+    RadioInfo,
+    UnsupportedFirmwareError,
+    list_serial_ports,
+    probe_ezsp,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -275,8 +281,12 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Probe the radio on ``path``; return the form's errors (none: it answered)."""
         try:
             self._radio = await probe_ezsp(path)
-        except HanError:
-            _LOGGER.debug("No EZSP radio on %s", path, exc_info=True)
+        except UnsupportedFirmwareError as err:
+            _LOGGER.warning("The radio on %s cannot be used: %s", path, err)
+            return {"base": "unsupported_firmware"}
+        except HanError as err:
+            # Say why (no answer, not an EZSP radio): the form's message is generic
+            _LOGGER.warning("No usable EZSP radio on %s: %s", path, err)
             return {"base": "cannot_connect"}
         self._device_path = path
         return {}

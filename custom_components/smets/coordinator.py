@@ -10,6 +10,7 @@ commands (alerts, messages, price changes) update the snapshot at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -52,6 +54,12 @@ _LOGGER = logging.getLogger(__name__)
 # value is a real reset (a meter exchange starts near zero); a smaller drop is
 # a glitch (a stale or out-of-order value) and never reaches Home Assistant.
 RESET_FRACTION = 0.5
+
+# How often the HAN is asked again which meters it has (a safety net for a
+# join or leave nobody announced), and how long after an announced join: the
+# hub needs a moment to set a new gas meter's GPF mirror up.
+RECHECK_INTERVAL = dt.timedelta(hours=6)
+JOIN_SETTLE = dt.timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +224,8 @@ class SmetsRuntimeData:
     """Alerts and messages the meters pushed (push.py)."""
     history: HistoryImporter | None = None
     """The import of the meters' half-hourly history (statistics.py)."""
+    watch: MeterWatch | None = None
+    """What notices a meter joining or leaving the HAN."""
 
 
 type SmetsConfigEntry = ConfigEntry[SmetsRuntimeData]
@@ -353,3 +363,107 @@ def guard_electricity(
             for n, v in enumerate(reading.tier_export_kwh, 1)
         ),
     )
+
+
+class MeterWatch:
+    """Notice a meter joining or leaving the HAN, and reload the entry then.
+
+    The HAN's meters are found when the entry sets up. A join the HAN
+    announces (the hub's "device joined" alert, a zigpy join or leave) asks
+    the HAN again :data:`JOIN_SETTLE` later, and every :data:`RECHECK_INTERVAL`
+    it is asked anyway. Only when its Metering endpoints differ from what the
+    setup found is the entry reloaded: the new meter's device and entities
+    appear (the others keep their ids, which depend on the meter's role), and
+    the setup removes the device of a meter that is gone.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        link: HanLink,
+        simulator: HanSimulator | None,
+    ) -> None:
+        """Watch the HAN behind ``link`` for ``entry``."""
+        self.hass = hass
+        self.entry = entry
+        self.link = link
+        self.simulator = simulator
+        self.checks = 0
+        """How many times the HAN was asked (diagnostic, tests)."""
+        self._lock = asyncio.Lock()
+        self._pending: CALLBACK_TYPE | None = None
+        self._unsubscribes: list[CALLBACK_TYPE] = []
+        self._reloading = False
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Start watching; return what stops it."""
+        self._unsubscribes = [
+            self.link.on_join(self._announced),
+            async_track_time_interval(
+                self.hass,
+                self._periodic,
+                RECHECK_INTERVAL,
+                name=f"{DOMAIN} meter re-check",
+            ),
+        ]
+        return self.async_stop
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop watching."""
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
+        self._unsubscribes = []
+        if self._pending is not None:
+            self._pending()
+            self._pending = None
+
+    @callback
+    def _announced(self) -> None:
+        """Ask the HAN a little later (once) after it said a device joined or left."""
+        if self._pending is None:
+            self._pending = async_call_later(
+                self.hass, JOIN_SETTLE, HassJob(self._settled, cancel_on_shutdown=True)
+            )
+
+    @callback
+    def _settled(self, _now: dt.datetime) -> None:
+        self._pending = None
+        self._start_check("joined")
+
+    @callback
+    def _periodic(self, _now: dt.datetime) -> None:
+        self._start_check("periodic")
+
+    def _start_check(self, why: str) -> None:
+        self.entry.async_create_background_task(
+            self.hass, self.async_check(), f"{DOMAIN} meter check ({why})"
+        )
+
+    async def async_check(self) -> bool:
+        """Ask the HAN which meters it has; reload the entry when they changed.
+
+        Returns whether a reload was scheduled. A HAN that cannot be asked
+        changes nothing (its meters are asked again later).
+        """
+        if self._lock.locked() or self._reloading:
+            return False
+        async with self._lock:
+            self.checks += 1
+            if self.simulator is not None:
+                await sync_simulator(self.simulator)
+            try:
+                changed = await self.link.rediscover()
+            except HanError as err:
+                _LOGGER.debug("Could not ask the HAN which meters it has: %s", err)
+                return False
+            if not changed:
+                return False
+            _LOGGER.info(
+                "A meter joined or left the HAN of %s: reloading it", self.entry.title
+            )
+            self._reloading = True
+            self.hass.config_entries.async_schedule_reload(self.entry.entry_id)
+            return True

@@ -9,7 +9,7 @@ integration does on a real radio runs here: join_han, open_radio, HanLink.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import datetime as dt
 from decimal import Decimal
 import logging
@@ -79,10 +79,8 @@ async def test_join_open_read_restart_leave(
     assert han.problems == []
     assert han.cbke_completed == {ncp.ieee}
     assert ncp.stored_link_keys == [bytes(han.hub.ieee)[::-1]]
-    # No secret in the logs
-    key_hex = "66b6900981e1ee3ca4206b6b861c02bb"
-    assert key_hex not in caplog.text.lower().replace(" ", "")
-    assert "83fed340" not in caplog.text.lower()
+    # No secret in the logs (bellows prints keys as 66:b6:90:...)
+    _assert_no_secret(caplog.text)
 
     ncp.commands.clear()
     app = await open_radio(ncp.path, network)
@@ -104,6 +102,90 @@ async def test_join_open_read_restart_leave(
     await leave_han(ncp.path)
     assert ncp.network is None
     assert ncp.ieee not in han.joined
+
+
+LINK_KEY_HEX = "66b6900981e1ee3ca4206b6b861c02bb"
+"""The AES-MMO hash of DEFAULT_INSTALL_CODE with its CRC (AN1089's example)."""
+
+
+def _assert_no_secret(text: str) -> None:
+    flat = text.lower().replace(" ", "").replace(":", "")
+    assert LINK_KEY_HEX not in flat
+    assert "83fed3407a93" not in flat
+    assert "\\x83\\xfe\\xd3@" not in text
+
+
+@pytest.fixture
+def serial_debug_logging() -> Iterator[None]:
+    """Debug logging for the serial stack's children, as Home Assistant's
+    ``logger: logs: bellows.ezsp.protocol: debug`` sets it: a level of their own."""
+    names = ("bellows.ezsp.protocol", "bellows.ash", "bellows.uart", "bellows.ezsp")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+@pytest.mark.usefixtures("serial_debug_logging")
+async def test_no_secret_in_a_configured_debug_log(
+    ncp: EmulatedNcp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await join_han(ncp.path, timeout=TIMEOUT)
+    assert "getEui64" in caplog.text  # the serial stack did log, around the secrets
+    _assert_no_secret(caplog.text)
+    # The levels set for the children are back as they were
+    assert logging.getLogger("bellows.ezsp.protocol").level == logging.DEBUG
+    assert logging.getLogger("bellows").level == logging.NOTSET
+
+
+async def test_a_newer_firmware_is_refused_clearly(han: HanSimulator) -> None:
+    """EZSP v14+ changed the frames' arguments and statuses: say so, do not misjoin."""
+    async with EmulatedNcp(han=han, protocol_version=14) as ncp:
+        with pytest.raises(RadioError, match="EZSP v14") as err:
+            await join_han(ncp.path, timeout=TIMEOUT)
+        assert not isinstance(err.value, JoinError)
+        assert "joinNetwork" not in ncp.commands
+        network = HanNetwork(DEFAULT_EUI64, str(han.hub.ieee), 0x1A62, 15, "x", True)
+        with pytest.raises(RadioError, match="EZSP v14"):
+            await open_radio(ncp.path, network)
+        assert ncp.problems == []
+
+
+async def _released(ncp: EmulatedNcp) -> None:
+    """Wait (bounded) until the host has closed its TCP connection to the NCP."""
+    async with asyncio.timeout(TIMEOUT):
+        await ncp.wait_hosts(0)
+
+
+async def test_join_and_open_over_tcp_and_cancel_releases_the_radio(
+    han: HanSimulator,
+) -> None:
+    """A network-attached radio (socket://); a cancelled open closes the socket."""
+    ncp = EmulatedNcp(han=han)
+    path = await ncp.open_tcp()
+    try:
+        assert path.startswith("socket://127.0.0.1:")
+        network = await join_han(path, timeout=TIMEOUT)
+        assert network.cbke
+        await _released(ncp)  # join_han closed the radio
+        ncp.silent = True  # the open waits for the radio...
+        opening = asyncio.create_task(open_radio(path, network))
+        async with asyncio.timeout(TIMEOUT):
+            await ncp.wait_hosts(1)
+        opening.cancel()  # ...and Home Assistant gives up (shutdown, unload)
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+        await _released(ncp)
+        ncp.silent = False
+        app = await open_radio(path, network)
+        await app.shutdown()
+        assert ncp.problems == []
+    finally:
+        await ncp.close()
 
 
 def test_parse_install_code() -> None:

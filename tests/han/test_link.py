@@ -8,6 +8,7 @@ from zigpy.zcl.clusters import smartenergy as zse
 
 from custom_components.smets.han import clusters as c
 from custom_components.smets.han.errors import (
+    HanError,
     HanNotFound,
     HanNotStarted,
     HanTimeout,
@@ -155,3 +156,121 @@ def test_unknown_profile() -> None:
 
 async def test_mirrored_gas_type_is_zigpy_0x80() -> None:
     assert zse.MeteringDeviceType.Mirrored_Gas_Metering == 0x80
+
+
+# --- meters that join or leave ---------------------------------------------------------
+
+
+async def _open(sim: HanSimulator) -> HanLink:
+    app = await sim.start()
+    return await HanLink.open(app, request_timeout=FAST_TIMEOUT, clock=sim.clock.time)
+
+
+async def test_rediscover_finds_a_gas_meter_paired_later() -> None:
+    sim = HanSimulator(seed=4, gas=False)
+    link = await _open(sim)
+    try:
+        assert not link.has_gas
+        assert link.gsme is None
+        assert link.footprint == {(str(sim.esme.ieee), 1)}
+        assert not await link.rediscover()
+        requests = link.requests.total
+        sim.pair_gas(announce=False)
+        assert await link.rediscover()
+        assert link.requests.total == requests  # asking costs no ZCL request
+        assert sim.gsme_wakeups == 0
+        assert not link.has_gas  # this link keeps what it found
+    finally:
+        await link.close()
+    # a new link takes the gas meter in
+    link = await _open(sim)
+    try:
+        assert link.has_gas
+        assert link.gsme is not None
+        assert link.gsme.ieee == str(sim.gsme.ieee)
+        assert not await link.rediscover()
+        assert (await link.gas.poll()).volume_m3 is not None
+    finally:
+        await link.close()
+
+
+async def test_rediscover_notices_a_meter_exchange_and_a_meter_gone(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    assert not await link.rediscover()
+    sim.meter_exchange("electricity", new_eui64=True)
+    assert await link.rediscover()
+    sim2 = HanSimulator(seed=7)
+    link2 = await _open(sim2)
+    try:
+        sim2.unpair_gas()
+        assert await link2.rediscover()
+    finally:
+        await link2.close()
+
+
+async def test_rediscover_when_the_han_is_silent(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    sim.radio_loss()
+    with pytest.raises(HanError, match="could not be asked"):
+        await link.rediscover()
+    sim.radio_return()
+    assert not await link.rediscover()
+
+
+async def test_rediscover_without_a_surveying_application(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    """A zigpy application of another kind is surveyed from its devices."""
+    link.app = _PlainApp(link.app)
+    assert not await link.rediscover()
+    hub = next(d for d in link.app.devices.values() if d.nwk == 0x0000)
+    del link.app.devices[hub.ieee]  # the hub and its GPF gas mirror went
+    assert await link.rediscover()
+    link.app = link.app.app
+
+
+class _PlainApp:
+    """A zigpy application seen without its survey()."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.devices = app.devices
+        self.state = app.state
+
+
+async def test_on_join_hears_the_hub_and_zigpy() -> None:
+    sim = HanSimulator(seed=4, gas=False)
+    link = await _open(sim)
+    calls: list[None] = []
+    try:
+        unsubscribe = link.on_join(lambda: calls.append(None))
+        sim.pair_gas()  # the hub raises 0x8183 from its own endpoint
+        await sim.advance(1)
+        assert len(calls) == 1
+        await sim.send_alert(0x8F49)  # "device joining succeeded", from the ESME
+        assert len(calls) == 2
+        await sim.send_alert(0x8F48)  # joining failed: nothing joined
+        assert len(calls) == 2
+        esme = link.app.get_device(ieee=link.esme.endpoint.device.ieee)
+        link.app.handle_leave(esme.nwk, esme.ieee)  # zigpy: a device left
+        assert len(calls) == 3
+        link.app.listener_event("device_joined", esme)
+        assert len(calls) == 4
+        unsubscribe()
+        unsubscribe()
+        await sim.send_alert(0x8183, fuel="hub")
+        assert len(calls) == 4
+        # a failing callback does not stop the others
+        link.on_join(lambda: 1 / 0)
+        link.on_join(lambda: calls.append(None))
+        await sim.send_alert(0x8183, fuel="hub")
+        assert len(calls) == 5
+    finally:
+        await link.close()
+    assert link not in [listener for listener, _ in link.app._listeners.values()]
+    with pytest.raises(HanNotStarted):
+        link.on_join(lambda: None)
+    with pytest.raises(HanNotStarted):
+        await link.rediscover()

@@ -1,23 +1,31 @@
-"""The simulator's command line: ``capture`` (checked with tshark) and ``demo``."""
+"""The simulator's command line: ``capture`` (checked with tshark), ``demo`` and ``ncp``."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import io
 from pathlib import Path
+import socket
 import struct
 import subprocess
 import sys
 
 import pytest
 
+from custom_components.smets.han.ezsp import JoinError, join_han
 from custom_components.smets.han.simulator import RadioFrame
 from custom_components.smets.han.simulator.__main__ import (
     CAPTURE_ALERT,
     CAPTURE_MESSAGE,
+    COMMANDS,
     main,
     run_capture,
+    serve_ncp,
     write_pcap,
 )
 from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
+from custom_components.smets.han.simulator.ncp import DEFAULT_EUI64
 
 from .tshark import needs_tshark, tshark
 
@@ -261,3 +269,85 @@ def test_tshark_names_the_se_clusters_and_commands(capture: tuple[Path, Path]) -
     ):
         assert name in detail, name
     assert "Malformed" not in detail
+
+
+# --- ncp: an emulated radio to pair by hand ------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_ncp_serves_a_radio_to_pair_by_hand() -> None:
+    port = _free_port()
+    out = io.StringIO()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+    server = asyncio.create_task(
+        serve_ncp(
+            seed=3,
+            port=port,
+            prepayment=True,
+            gas=False,
+            register_after=-1,
+            tick=0.05,
+            out=out,
+            ready=ready,
+            stop=stop,
+        )
+    )
+    try:
+        async with asyncio.timeout(20):
+            path = await ready
+        assert path == f"socket://127.0.0.1:{port}"
+        text = out.getvalue()
+        assert f"Emulated EZSP radio: {path}" in text
+        assert DEFAULT_EUI64 in text
+        assert "83FE D340 7A93 9723 A5C6 39B2 6916 D505 C3B5" in text
+        # Not registered yet: the hub is not admitting
+        with pytest.raises(JoinError) as err:
+            await join_han(path, timeout=20)
+        assert err.value.reason == "join_window_closed"
+        stop.set()
+        await server
+        # Registered (at once): the join goes through
+        stop.clear()
+        out = io.StringIO()
+        ready = asyncio.get_running_loop().create_future()
+        server = asyncio.create_task(
+            serve_ncp(
+                seed=3,
+                port=port,
+                register_after=0,
+                tick=0.05,
+                out=out,
+                ready=ready,
+                stop=stop,
+            )
+        )
+        async with asyncio.timeout(20):
+            await ready
+        network = await join_han(path, timeout=20)
+        assert network.cbke
+    finally:
+        stop.set()
+        await server
+    text = out.getvalue()
+    assert text.index("join window open") < text.index("The radio is on the HAN")
+    # Stopped: the port is closed
+    with pytest.raises(OSError):  # noqa: PT011 - refused, whichever errno
+        await asyncio.open_connection("127.0.0.1", port)
+
+
+def test_ncp_arguments() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    COMMANDS["ncp"][0](sub.add_parser("ncp"))
+    args = parser.parse_args(
+        ["ncp", "--seed", "5", "--port", "9999", "--tiers", "4", "--no-gas"]
+    )
+    assert (args.seed, args.port, args.tiers, args.no_gas) == (5, 9999, 4, True)
+    assert args.register_after == 0
+    assert not args.prepayment

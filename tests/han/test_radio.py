@@ -105,6 +105,17 @@ async def test_probe_never_logs_the_install_code(
     assert "\\x83\\xfe\\xd3@" not in caplog.text
 
 
+async def test_probe_refuses_a_firmware_it_cannot_speak(
+    serve: Callable[[EmulatedNcp], Awaitable[str]],
+) -> None:
+    """EZSP v14 (EmberZNet 8) changed the frames the join uses: refuse it at once."""
+    ncp = EmulatedNcp(protocol_version=14)
+    with pytest.raises(RadioError, match=r"EZSP v14; .* v6 to v13"):
+        await probe_ezsp(await serve(ncp))
+    assert "getEui64" not in ncp.commands
+    assert ncp.problems == []
+
+
 @pytest.mark.parametrize("has_certificate", [False, None])
 async def test_probe_of_a_radio_without_certificate_or_code(
     serve: Callable[[EmulatedNcp], Awaitable[str]], has_certificate: bool | None

@@ -157,3 +157,97 @@ async def test_unsupported_and_unknown(sim_app, sim: HanSimulator) -> None:
     replies = sim.esme.handle(1, 0x0705, b"\x01\x03\x04\x02", sim.clock.time())
     assert replies[0].data[4] == 0x80  # MALFORMED_COMMAND
     assert sim.esme.handle(1, 0x0702, b"\x18\x04\x0b\x00\x00", sim.clock.time()) == []
+
+
+# --- a HAN that changes: gas paired later, unpaired, a meter exchanged -------------
+
+
+def test_gas_paired_later() -> None:
+    sim = HanSimulator(seed=5, gas=False)
+    assert not sim.gas_paired
+    assert sim.gsme not in sim.devices
+    assert 2 not in sim.hub.endpoints
+    esme, hub, gsme = str(sim.esme.ieee), str(sim.hub.ieee), str(sim.gsme.ieee)
+    assert sim.metering_endpoints() == {esme: [1]}
+    # the same household as with gas from the start: same addresses
+    assert str(HanSimulator(seed=5).gsme.ieee) == gsme
+
+    sim.pair_gas()
+    assert sim.gas_paired
+    assert sim.metering_endpoints() == {hub: [2], esme: [1], gsme: [1]}
+    assert sim.metering_endpoints() == HanSimulator(seed=5).metering_endpoints()
+    # the hub's "device joined" alert waits for the next frames
+    assert [(d.name, r.src_ep) for d, r in sim._outbox] == [("hub", 1)]
+    assert sim.events[sim.hub.nwk][0][1] == 0x8183
+    sim.pair_gas()  # already paired: nothing more
+    assert len(sim._outbox) == 1
+
+    sim.unpair_gas()
+    assert not sim.gas_paired
+    assert sim.metering_endpoints() == {esme: [1]}
+    sim.unpair_gas()
+    assert sim.metering_endpoints() == {esme: [1]}
+
+
+def test_pair_gas_quietly() -> None:
+    sim = HanSimulator(seed=5, gas=False)
+    sim.pair_gas(announce=False)
+    assert sim.gas_paired
+    assert sim._outbox == []
+
+
+def test_meter_exchange_with_a_new_eui64_is_deterministic() -> None:
+    first, second = HanSimulator(seed=9), HanSimulator(seed=9)
+    old_esme, old_gsme = first.esme.ieee, first.gsme.ieee
+    first.meter_exchange("electricity", new_eui64=True)
+    second.meter_exchange("electricity", new_eui64=True)
+    assert first.esme.ieee == second.esme.ieee != old_esme
+    assert first.esme.nwk == second.esme.nwk  # the same place on the network
+    assert first.gsme.ieee == old_gsme
+    assert first.electricity.import_register(first.clock.time()) == 0
+    assert str(first.esme.ieee) in first.metering_endpoints()
+    assert str(old_esme) not in first.metering_endpoints()
+    assert first.events[first.hub.nwk][0][1] == 0x8183
+    # a second exchange: yet another meter
+    again = first.esme.ieee
+    first.meter_exchange("electricity", new_eui64=True, announce=False)
+    assert first.esme.ieee not in (again, old_esme)
+    # the gas meter behind the GPF
+    first.meter_exchange("gas", new_eui64=True)
+    assert first.gsme.ieee != old_gsme
+    assert first.gas.register(first.clock.time()) == 0
+    # a plain exchange keeps the device
+    esme = first.esme.ieee
+    first.meter_exchange("electricity")
+    assert first.esme.ieee == esme
+
+
+async def test_survey_of_the_simulated_application() -> None:
+    sim = HanSimulator(seed=5, gas=False)
+    app = await sim.start()
+    try:
+        assert await app.survey() == {str(sim.esme.ieee): [1]}
+        assert all(d.ieee != sim.gsme.ieee for d in app.devices.values())
+        sim.pair_gas()
+        assert len(await app.survey()) == 3
+        sim.radio_loss()
+        with pytest.raises(Exception, match="radio loss"):
+            await app.survey()
+    finally:
+        await app.shutdown()
+
+
+async def test_hub_alerts_come_from_its_own_endpoint(
+    sim_app, sim: HanSimulator
+) -> None:
+    from custom_components.smets.han import model
+    from custom_components.smets.han.link import HanLink
+
+    link = await HanLink.open(sim_app, request_timeout=0.05, clock=sim.clock.time)
+    seen: list[object] = []
+    link.hub.subscribe(seen.append)
+    await sim.send_alert(0x8183, fuel="hub")
+    assert len(seen) == 1
+    assert isinstance(seen[0], model.AlertEvent)
+    assert seen[0].code == 0x8183
+    assert "device_joined" in seen[0].trigger_types

@@ -79,7 +79,12 @@ import zigpy.util
 import zigpy.zdo.types as zdo_t
 
 from .errors import HanError, HanTimeout
-from .radio import DEFAULT_BAUDRATE, RadioError, serial_log_muted
+from .radio import (
+    DEFAULT_BAUDRATE,
+    RadioError,
+    check_ezsp_version,
+    serial_log_muted,
+)
 
 if TYPE_CHECKING:
     from .capture import PcapWriter
@@ -291,6 +296,7 @@ class _Radio:
             msg = f"could not open the radio on {self.path}: {err}"
             raise RadioError(msg) from err
         self._open = True
+        check_ezsp_version(int(self.ezsp.ezsp_version))
 
     async def close(self) -> None:
         self._open = False
@@ -1256,6 +1262,49 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         for nwk, (responder, endpoints) in sorted(found.items()):
             await self._describe(nwk, responder, endpoints)
 
+    async def survey(self) -> dict[str, list[int]]:
+        """Ask the HAN who serves Smart Energy metering now: {EUI64: endpoint ids}.
+
+        One Match_Desc broadcast for the Metering cluster (the hub answers for
+        its sleeping GSME), collected until every child of the hub answered or
+        :data:`DISCOVERY_WINDOW` passed, then each answer's EUI64. ``devices``
+        is left alone: this only says whether a meter joined or left.
+        """
+        hub = await self._zdo(
+            HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 1, 0
+        )
+        expected = ({HUB_NWK} | {int(n) for n in (hub[5] or [])}) - {self._nwk}
+        tsn, queue = await self._zdo_send(
+            _RX_ON_WHEN_IDLE,
+            zdo_t.ZDOCmd.Match_Desc_req,
+            _t.NWK(_RX_ON_WHEN_IDLE),
+            SE_PROFILE,
+            [METERING],
+            [],
+        )
+        found: dict[int, tuple[int, list[int]]] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DISCOVERY_WINDOW
+        try:
+            while not expected <= set(found) and loop.time() < deadline:
+                try:
+                    responder, values = await self._zdo_answer(
+                        queue, deadline - loop.time()
+                    )
+                except TimeoutError:
+                    break
+                if int(values[0]) == 0 and values[2]:
+                    found[int(values[1])] = (responder, [int(ep) for ep in values[2]])
+        finally:
+            self._zdo_pending.pop((int(zdo_t.ZDOCmd.Match_Desc_rsp), tsn), None)
+        survey: dict[str, list[int]] = {}
+        for nwk, (responder, endpoints) in sorted(found.items()):
+            ieee = await self._zdo(
+                responder, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0
+            )
+            survey[str(ieee[1])] = sorted(endpoints)
+        return survey
+
     async def _describe(self, nwk: int, responder: int, endpoints: list[int]) -> None:
         """Ask ``responder`` (the device, or the hub for its GSME) about ``nwk``."""
         node = await self._zdo(responder, zdo_t.ZDOCmd.Node_Desc_req, _t.NWK(nwk))
@@ -1318,6 +1367,10 @@ async def open_radio(
         await app.shutdown(db=False)
         msg = "the radio did not resume the HAN in time"
         raise HanTimeout(msg) from err
+    except asyncio.CancelledError:
+        # zigpy shuts the radio down on errors, not when its caller is cancelled
+        await app.shutdown(db=False)
+        raise
     except HanError:
         raise
     except Exception as err:

@@ -6,6 +6,14 @@ clusters and Metering device type, installs the Smart Energy clusters of
 :mod:`.clusters` on their endpoints, and exposes them as typed meters
 (:mod:`.meter`).
 
+Meters that join or leave
+-------------------------
+The meters are found once, by :meth:`HanLink.start`. :meth:`HanLink.on_join`
+says when the HAN announces a device joining or leaving (the hub's "device
+joined" alert, zigpy's join and leave events), and :meth:`HanLink.rediscover`
+asks the HAN again which Metering endpoints it has and says whether they
+differ from what the start found: the caller then opens a new link.
+
 Smart Energy frames and zigpy
 -----------------------------
 zigpy hands a received frame to a device's clusters only when its profile is
@@ -24,23 +32,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 import logging
 import time
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import zigpy.application
 import zigpy.device
 import zigpy.endpoint
+import zigpy.exceptions
 from zigpy.profiles import zha
 import zigpy.types as t
 from zigpy.zcl.clusters import smartenergy as zse
 
+from . import model
 from .clusters import SE_PROFILE_ID, attach_clusters
-from .errors import HanNotFound, HanNotStarted
+from .errors import HanError, HanNotFound, HanNotStarted, HanTimeout
 from .meter import (
     DEFAULT_TIMEOUT,
     STATIC_METERING_ATTRIBUTES,
     CommsHub,
     ElectricityMeter,
     GasMirror,
+    HanEvent,
     RequestCounter,
     read_attributes,
 )
@@ -49,6 +60,7 @@ __all__ = [
     "DiscoveredEndpoint",
     "HanLink",
     "SmartEnergyDevice",
+    "SurveyingApplication",
     "adopt_device",
 ]
 
@@ -61,6 +73,23 @@ HUB_NWK: Final = 0x0000
 _ELECTRIC: Final = int(zse.MeteringDeviceType.Electric_Metering)
 _GAS: Final = int(zse.MeteringDeviceType.Gas_Metering)
 _MIRRORED_GAS: Final = int(zse.MeteringDeviceType.Mirrored_Gas_Metering)
+
+JOINED_TRIGGER: Final = "device_joined"
+"""The alert trigger type of GBCS 0x8183 (device joined) and 0x8F49 (joining succeeded)."""
+
+
+@runtime_checkable
+class SurveyingApplication(Protocol):
+    """An application that can ask the HAN again who has Metering endpoints.
+
+    The radio (:class:`.ezsp.EzspHanApplication`) asks over ZDO; the simulated
+    application asks the simulator. Any other zigpy application is surveyed
+    from its ``devices`` (which zigpy keeps up to date as devices join).
+    """
+
+    async def survey(self) -> dict[str, list[int]]:
+        """Return {EUI64: Smart Energy endpoint ids with the Metering cluster}."""
+        ...
 
 
 class SmartEnergyDevice(zigpy.device.Device):
@@ -159,6 +188,8 @@ class HanLink:
         """The GSME, when seen (never read: it sleeps, read the GPF mirror)."""
         self.discovered: list[DiscoveredEndpoint] = []
         self._open = False
+        self._join_callbacks: list[Callable[[], None]] = []
+        self._listening = False
 
     @classmethod
     async def open(
@@ -307,9 +338,125 @@ class HanLink:
         """The meters found."""
         return [m for m in (self._esme, self._gas) if m is not None]
 
+    # --- meters that join or leave ----------------------------------------------
+
+    @property
+    def footprint(self) -> frozenset[tuple[str, int]]:
+        """The Metering endpoints :meth:`start` found: (EUI64, endpoint id)."""
+        return frozenset((found.ieee, found.endpoint_id) for found in self.discovered)
+
+    async def survey(self) -> frozenset[tuple[str, int]]:
+        """Ask the HAN now which Metering endpoints it has: (EUI64, endpoint id).
+
+        HanError (HanTimeout when nobody answered in time) when the HAN could
+        not be asked: then nothing is known, least of all that a meter left.
+        """
+        self._check()
+        app = self.app
+        if not isinstance(app, SurveyingApplication):
+            return self._survey_devices()
+        try:
+            found = await app.survey()
+        except HanError:
+            raise
+        except TimeoutError as err:
+            msg = "the HAN did not say which meters it has in time"
+            raise HanTimeout(msg) from err
+        except (zigpy.exceptions.ZigbeeException, OSError) as err:
+            msg = f"the HAN could not be asked which meters it has: {err}"
+            raise HanError(msg) from err
+        return frozenset(
+            (str(ieee), int(endpoint))
+            for ieee, endpoints in found.items()
+            for endpoint in endpoints
+        )
+
+    def _survey_devices(self) -> frozenset[tuple[str, int]]:
+        own = self.app.state.node_info.ieee
+        return frozenset(
+            (str(device.ieee), endpoint.endpoint_id)
+            for device in self.app.devices.values()
+            if device.ieee != own and isinstance(device, zigpy.device.Device)
+            for endpoint in _endpoints(device)
+            if endpoint.profile_id == SE_PROFILE_ID and METERING in endpoint.in_clusters
+        )
+
+    async def rediscover(self) -> bool:
+        """Whether the HAN's meters now differ from what :meth:`start` found.
+
+        True when a Metering endpoint appeared (a gas meter paired, a new
+        meter after an exchange) or went; this link keeps serving what it
+        found, so open a new one to take the change in. HanError when the HAN
+        could not be asked.
+        """
+        now = await self.survey()
+        before = self.footprint
+        if now != before:
+            _LOGGER.info(
+                "The meters on the HAN changed: %d Metering endpoint(s) joined, "
+                "%d left",
+                len(now - before),
+                len(before - now),
+            )
+        return now != before
+
+    def on_join(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` when the HAN says a device joined or left.
+
+        That is the "device joined" alert (GBCS 0x8183 or 0x8F49) from the hub
+        or a meter, or zigpy's ``device_joined`` / ``device_left`` (a device
+        announcing itself). A hint only: :meth:`rediscover` says whether the
+        meters changed. Returns an unsubscribe.
+        """
+        self._check()
+        self._join_callbacks.append(callback)
+        if not self._listening:
+            self._listening = True
+            self.app.add_listener(self)
+            for meter in (self._esme, self._gas, self._hub):
+                if meter is not None:
+                    meter.subscribe(self._on_meter_event)
+
+        def unsubscribe() -> None:
+            if callback in self._join_callbacks:
+                self._join_callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _joined(self) -> None:
+        for callback in list(self._join_callbacks):
+            try:
+                callback()
+            except Exception:
+                _LOGGER.exception("Error in a HAN join callback")
+
+    def _on_meter_event(self, event: HanEvent) -> None:
+        if (
+            isinstance(event, model.AlertEvent)
+            and JOINED_TRIGGER in event.trigger_types
+        ):
+            _LOGGER.debug(
+                "The %s says a device joined (0x%04X)", event.source, event.code
+            )
+            self._joined()
+
+    def device_joined(self, device: zigpy.device.Device) -> None:
+        """zigpy: a device joined the network (or announced itself anew)."""
+        _LOGGER.debug("Device %s joined the HAN", device.ieee)
+        self._joined()
+
+    def device_left(self, device: zigpy.device.Device) -> None:
+        """zigpy: a device left the network."""
+        _LOGGER.debug("Device %s left the HAN", device.ieee)
+        self._joined()
+
     async def close(self) -> None:
         """Stop listening and shut the application down."""
         self._open = False
+        self._join_callbacks.clear()
+        if self._listening:
+            self._listening = False
+            self.app.remove_listener(self)
         for meter in (self._esme, self._gas, self._hub):
             if meter is not None:
                 meter.close()

@@ -35,15 +35,51 @@ class RadioError(HanError):
     """The radio could not be opened or did not answer as an EZSP radio."""
 
 
+EZSP_VERSIONS: Final = range(6, 14)
+"""The EZSP protocol versions the radio path speaks: EmberZNet 6.x and 7.x
+firmware. EZSP v14 (EmberZNet 8) changed the messaging frames' arguments and
+every status to ``sl_status_t``; the join would misread it."""
+
+
+class UnsupportedFirmwareError(RadioError):
+    """The radio answered, but its firmware speaks an EZSP version this code cannot."""
+
+
+def check_ezsp_version(version: int) -> None:
+    """Raise UnsupportedFirmwareError for an EZSP version the radio path cannot speak."""
+    if version not in EZSP_VERSIONS:
+        msg = (
+            f"the radio's firmware speaks EZSP v{version}; this integration supports"
+            f" EZSP v{EZSP_VERSIONS[0]} to v{EZSP_VERSIONS[-1]} (EmberZNet 6 and 7)"
+        )
+        raise UnsupportedFirmwareError(msg)
+
+
 # The serial stack logs every EZSP frame's arguments and raw bytes at debug
 # level: an install code or a link key would be printed in full.
 _RAW_LOGGERS: Final = ("bellows", "serialx", "zigpy.serial", "serial_asyncio_fast")
 
 
+def _raw_loggers() -> list[logging.Logger]:
+    """Return the serial stack's loggers, and every child given a level of its own.
+
+    Muting the parent is not enough: Home Assistant's ``logger:`` settings (say
+    ``bellows.ezsp.protocol: debug``) give a child its own level, and a child
+    with a level logs whatever its parent's is.
+    """
+    names = set(_RAW_LOGGERS)
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith(
+            tuple(f"{prefix}." for prefix in _RAW_LOGGERS)
+        ):
+            names.add(name)
+    return [logging.getLogger(name) for name in sorted(names)]
+
+
 @contextlib.contextmanager
 def serial_log_muted() -> Iterator[None]:
     """Mute the serial stack's debug log while a secret crosses the serial line."""
-    loggers = [logging.getLogger(name) for name in _RAW_LOGGERS]
+    loggers = _raw_loggers()
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
@@ -93,6 +129,7 @@ async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
             await ezsp.connect(use_thread=False)
+            check_ezsp_version(int(ezsp.ezsp_version))
             (eui64,) = await ezsp.getEui64()
             with serial_log_muted():
                 token = await ezsp.get_mfg_token(EzspMfgTokenId(_INSTALL_CODE_TOKEN))

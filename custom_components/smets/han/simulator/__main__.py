@@ -8,7 +8,10 @@ Subcommands are registered in :data:`COMMANDS`:
   top-up, a GetProfile, an alert and a supplier message) and writes every frame
   that crossed the virtual radio, both ways, to a pcap file Wireshark decodes
   (see :mod:`custom_components.smets.han.capture`);
-* ``bench`` runs the benchmark of :mod:`.bench` (``scripts/bench``).
+* ``bench`` runs the benchmark of :mod:`.bench` (``scripts/bench``);
+* ``ncp`` serves an emulated EZSP radio (:mod:`.ncp`) with the simulated HAN
+  behind it on a TCP port of 127.0.0.1, until Ctrl-C: type the ``socket://``
+  path it prints into the config flow's port field and pair it by hand.
 """
 
 from __future__ import annotations
@@ -17,19 +20,23 @@ import argparse
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+import contextlib
 from dataclasses import dataclass, field
 import datetime as dt
+import os
 from pathlib import Path
 import sys
-from typing import Any, Literal, cast
+from typing import Any, Literal, TextIO, cast
 
 from custom_components.smets.han import model
 from custom_components.smets.han.capture import PcapWriter
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.meter import HanEvent
+from custom_components.smets.han.radio import decode_install_code
 
 from . import bench
 from .app import ESME_ENDPOINT, GPF_ENDPOINT, HanSimulator, RadioFrame
+from .ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp, install_code_token
 
 type Command = tuple[
     Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
@@ -299,6 +306,128 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS["capture"] = (_capture_arguments, _capture)
 COMMANDS["bench"] = (bench.add_arguments, bench.run)
+
+
+# --- ncp -------------------------------------------------------------------------------
+
+
+async def serve_ncp(
+    *,
+    seed: int = 0,
+    port: int = 0,
+    tiers: int = 2,
+    prepayment: bool = False,
+    gas: bool = True,
+    register_after: float = 0.0,
+    tick: float = 1.0,
+    out: TextIO = sys.stdout,
+    ready: asyncio.Future[str] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve an emulated EZSP radio with the simulated HAN behind it until ``stop``.
+
+    The supplier's registration of the radio on the hub (which opens the join
+    window) happens ``register_after`` seconds after the start (negative: not
+    by itself) and every time Enter is pressed; simulated time runs with the
+    wall clock, ``tick`` seconds at a time. ``ready`` gets the ``socket://``
+    path once the port is open.
+    """
+    han = HanSimulator(seed=seed, tiers=tiers, prepayment=prepayment, gas=gas)
+    ncp = EmulatedNcp(han=han)
+    stop = stop if stop is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def say(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    def register() -> None:
+        han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+        say("Supplier: radio registered on the Comms Hub, join window open")
+
+    path = await ncp.open_tcp(port)
+    stdin = _stdin_fd()
+    timer = loop.call_later(register_after, register) if register_after > 0 else None
+    try:
+        if stdin is not None:
+            loop.add_reader(stdin, _on_enter, stdin, register)
+        say(f"Emulated EZSP radio: {path}")
+        say(f"  EUI64         {DEFAULT_EUI64}")
+        printed = decode_install_code(install_code_token(DEFAULT_INSTALL_CODE))
+        say(f"  install code  {printed}")
+        say(f"Comms Hub {han.hub.ieee} on channel {han.channel}")
+        if register_after > 0:
+            say(f"The supplier registers the radio in {register_after:g} s.")
+        say("Enter: the supplier registers the radio (again). Ctrl-C: stop.")
+        if register_after == 0:
+            register()
+        if ready is not None and not ready.done():
+            ready.set_result(path)
+        joined = False
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(tick):
+                    await stop.wait()
+            await han.advance(tick)
+            if ncp.network_up != joined:
+                joined = ncp.network_up
+                say("The radio is on the HAN" if joined else "The radio left the HAN")
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if stdin is not None:
+            loop.remove_reader(stdin)
+        await ncp.close()
+
+
+def _stdin_fd() -> int | None:
+    """Return standard input's descriptor when it is a terminal (Enter registers)."""
+    try:
+        return sys.stdin.fileno() if sys.stdin.isatty() else None
+    except AttributeError, ValueError, OSError:
+        return None
+
+
+def _on_enter(fd: int, register: Callable[[], None]) -> None:
+    if os.read(fd, 1024):
+        register()
+
+
+def _ncp(args: argparse.Namespace) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve_ncp(
+                seed=args.seed,
+                port=args.port,
+                tiers=args.tiers,
+                prepayment=args.prepayment,
+                gas=not args.no_gas,
+                register_after=args.register_after,
+            )
+        )
+    return 0
+
+
+def _ncp_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: a free one)"
+    )
+    parser.add_argument("--tiers", type=int, choices=(1, 2, 4), default=2)
+    parser.add_argument("--prepayment", action="store_true")
+    parser.add_argument(
+        "--no-gas", action="store_true", help="no gas meter paired to the hub"
+    )
+    parser.add_argument(
+        "--register-after",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds until the supplier registers the radio (negative: only on Enter)",
+    )
+
+
+COMMANDS["ncp"] = (_ncp_arguments, _ncp)
 
 
 def main(argv: list[str] | None = None) -> int:

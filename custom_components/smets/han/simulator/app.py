@@ -52,6 +52,7 @@ from .meters import (
 __all__ = [
     "CBKE_MODES",
     "CONF_SIMULATOR",
+    "DEVICE_JOINED_ALERT",
     "HAN_PAN_ID",
     "MONEY_UNITS_PER_POUND",
     "Faults",
@@ -135,6 +136,12 @@ class PacketSink(Protocol):
 
 
 type JoinOutcome = Literal["joined", "refused", "window_closed", "out_of_range"]
+
+type AlertSource = Literal["electricity", "gas", "hub"]
+"""Who raises an alert: the ESME, the hub's GPF gas mirror, or the hub itself."""
+
+DEVICE_JOINED_ALERT: Final = 0x8183
+"""GBCS "device joined the SMHAN": the hub raises it when a device joins."""
 
 CBKE_MODES: Final = ("required", "unsupported", "absent")
 """How the hub treats key establishment: it runs CBKE ("required"), lists the
@@ -296,10 +303,31 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
     ) -> None:
         """Do nothing: joining is the hub's business."""
 
+    async def survey(self) -> dict[str, list[int]]:
+        """Ask the HAN who serves Smart Energy metering now: {EUI64: endpoint ids}.
+
+        The simulator knows its devices (see
+        :meth:`HanSimulator.metering_endpoints`); a lost radio hears nobody.
+        """
+        if self.simulator.faults.radio_lost:
+            msg = "nobody answered on the HAN (simulated radio loss)"
+            raise zigpy.exceptions.DeliveryError(msg)
+        return self.simulator.metering_endpoints()
+
     async def send_packet(self, packet: t.ZigbeePacket) -> None:
         """Hand a frame to the simulated HAN."""
         faults = self.simulator.faults
-        if faults.radio_lost and faults.radio_reports_loss:
+        dst = packet.dst
+        unicast = (
+            dst is not None
+            and dst.addr_mode in (t.AddrMode.NWK, t.AddrMode.IEEE)
+            and not (
+                dst.addr_mode == t.AddrMode.NWK
+                and int(cast("int", dst.address)) >= 0xFFF8
+            )
+        )
+        if faults.radio_lost and faults.radio_reports_loss and unicast:
+            # Only a unicast is acknowledged: a broadcast is just lost
             msg = "no MAC ACK from the destination (simulated radio loss)"
             raise zigpy.exceptions.DeliveryError(msg)
         self.simulator.transmit(packet)
@@ -367,7 +395,12 @@ class HanSimulator:
     Parameters choose the installation: ``profile`` "smets2" (default) or
     "smets1" meter identities; ``tiers`` 1, 2 or 4 on the ESME's time-of-use
     tariff; ``prepayment`` for a Pay-As-You-Go meter; ``solar`` for midday
-    export. ``frame_observer`` sees every frame crossing the radio.
+    export; ``gas=False`` for a home whose gas meter is not paired to the hub
+    yet (:meth:`pair_gas` pairs it). ``frame_observer`` sees every frame
+    crossing the radio.
+
+    The HAN can change while it runs, as a real one does: :meth:`pair_gas`,
+    :meth:`unpair_gas` and :meth:`meter_exchange` with ``new_eui64``.
     """
 
     def __init__(
@@ -380,6 +413,7 @@ class HanSimulator:
         solar: bool = True,
         clock: SimClock | None = None,
         frame_observer: FrameObserver | None = None,
+        gas: bool = True,
     ) -> None:
         """Build the HAN; nothing runs until :meth:`start`."""
         if profile not in IDENTITIES:
@@ -448,7 +482,12 @@ class HanSimulator:
         self.hub = self._build_hub(identities["hub"])
         self.esme = self._build_esme(identities["esme"])
         self.gsme = self._build_gsme(identities["gsme"])
-        self.devices = (self.hub, self.esme, self.gsme)
+        self._gpf = self.hub.endpoints[GPF_ENDPOINT]
+        self._exchanges: dict[str, int] = {}
+        self.devices: tuple[EmulatedDevice, ...] = (self.hub, self.esme, self.gsme)
+        if not gas:
+            del self.hub.endpoints[GPF_ENDPOINT]
+            self.devices = (self.hub, self.esme)
         self._by_nwk = {device.nwk: device for device in self.devices}
         self.clock.on_advance(self._on_advance)
         self._schedule_gas(now)
@@ -556,7 +595,7 @@ class HanSimulator:
         self, device: EmulatedDevice, ep: int, cluster_id: int, now: int
     ) -> None:
         config = self._reporting.get((device.nwk, ep, cluster_id))
-        if config is None:
+        if config is None or ep not in device.endpoints:
             return
         reply = device.report_frame(ep, cluster_id, config[0], now)
         if reply is not None:
@@ -589,7 +628,9 @@ class HanSimulator:
                 and cluster_id == zse.Metering.cluster_id
             ):
                 continue  # the GPF reports on its own half-hourly rhythm
-            device = self._by_nwk[nwk]
+            device = self._by_nwk.get(nwk)
+            if device is None or ep not in device.endpoints:
+                continue  # not on the HAN now (a gas meter not paired)
             # Coalesce: a long advance sends one report with the latest values
             self._reporting[(nwk, ep, cluster_id)] = (attrs, interval, new)
             reply = device.report_frame(ep, cluster_id, attrs, new)
@@ -602,16 +643,20 @@ class HanSimulator:
         self,
         code: int,
         *,
-        fuel: Literal["electricity", "gas"] = "electricity",
+        fuel: AlertSource = "electricity",
         when: int | None = None,
     ) -> None:
-        """Queue a PublishEvent carrying a GBCS alert code."""
+        """Queue a PublishEvent carrying a GBCS alert code.
+
+        ``fuel`` says who raises it: the ESME ("electricity"), the hub's GPF
+        gas mirror ("gas") or the hub itself ("hub").
+        """
         now = self.clock.time() if when is None else when
-        device, ep = (
-            (self.esme, ESME_ENDPOINT)
-            if fuel == "electricity"
-            else (self.hub, GPF_ENDPOINT)
-        )
+        device, ep = {
+            "electricity": (self.esme, ESME_ENDPOINT),
+            "gas": (self.hub, GPF_ENDPOINT),
+            "hub": (self.hub, HUB_ENDPOINT),
+        }[fuel]
         log = self.events.setdefault(device.nwk, [])
         log.insert(0, (now, code, 0x06))
         del log[20:]
@@ -670,9 +715,7 @@ class HanSimulator:
         """Queue a PublishPrepaySnapshot (debt/credit status payload)."""
         self._outbox.append((self.esme, self._prepay_snapshot(self.clock.time(), None)))
 
-    async def send_alert(
-        self, code: int, *, fuel: Literal["electricity", "gas"] = "electricity"
-    ) -> None:
+    async def send_alert(self, code: int, *, fuel: AlertSource = "electricity") -> None:
         """Send an alert now and let it arrive."""
         self.push_alert(code, fuel=fuel)
         self._flush()
@@ -704,7 +747,7 @@ class HanSimulator:
         after: int,
         code: int,
         *,
-        fuel: Literal["electricity", "gas"] = "electricity",
+        fuel: AlertSource = "electricity",
     ) -> None:
         """Send an alert ``after`` simulated seconds from now."""
         self.schedule(
@@ -762,10 +805,32 @@ class HanSimulator:
                 device.sentinels.discard((cluster_id, attr_id))
 
     def meter_exchange(
-        self, fuel: Literal["electricity", "gas"] = "electricity"
+        self,
+        fuel: Literal["electricity", "gas"] = "electricity",
+        *,
+        new_eui64: bool = False,
+        announce: bool = True,
     ) -> None:
-        """Replace a meter: its registers restart from zero and its history is gone."""
+        """Replace a meter: its registers restart from zero and its history is gone.
+
+        With ``new_eui64`` the new meter is another device, as a real exchange
+        is: the ESME (or the GSME behind the GPF) gets a new EUI64 (derived
+        from the seed and the number of exchanges, so it is deterministic) on
+        the same network address, and with ``announce`` the hub raises
+        :data:`DEVICE_JOINED_ALERT` for it. Without ``new_eui64`` only the
+        registers restart (the same device, reset).
+        """
         now = self.clock.time()
+        if new_eui64:
+            device = self.esme if fuel == "electricity" else self.gsme
+            count = self._exchanges[device.name] = (
+                self._exchanges.get(device.name, 0) + 1
+            )
+            device.ieee = t.EUI64.convert(
+                _ieee(self.seed, f"{device.name}-exchange-{count}")
+            )
+            if announce:
+                self.push_alert(DEVICE_JOINED_ALERT, fuel="hub", when=now)
         if fuel == "electricity":
             self.electricity.exchange(now)
             self.account = PrepaymentAccount(
@@ -776,6 +841,52 @@ class HanSimulator:
             )
         else:
             self.gas.exchange(now)
+
+    @property
+    def gas_paired(self) -> bool:
+        """Whether the gas meter is paired to the hub (its GPF mirror is up)."""
+        return self.gsme in self.devices
+
+    def pair_gas(self, *, announce: bool = True) -> None:
+        """Pair the gas meter with the hub: the GSME joins and the GPF mirrors it.
+
+        A gas meter already in service (its register and history come with
+        it). With ``announce`` the hub raises :data:`DEVICE_JOINED_ALERT`,
+        delivered with the next frames (an :meth:`advance`).
+        """
+        if self.gas_paired:
+            return
+        self.hub.add(self._gpf)
+        self.devices = (*self.devices, self.gsme)
+        self._by_nwk[self.gsme.nwk] = self.gsme
+        if announce:
+            self.push_alert(DEVICE_JOINED_ALERT, fuel="hub")
+
+    def unpair_gas(self) -> None:
+        """Take the gas meter off the HAN: the GSME leaves and the GPF mirror goes."""
+        if not self.gas_paired:
+            return
+        self.hub.endpoints.pop(GPF_ENDPOINT, None)
+        self.devices = tuple(d for d in self.devices if d is not self.gsme)
+        self._by_nwk.pop(self.gsme.nwk, None)
+
+    def metering_endpoints(self) -> dict[str, list[int]]:
+        """Every Smart Energy Metering endpoint on the HAN now: {EUI64: endpoint ids}.
+
+        What a ZDO Match_Desc for the Metering cluster finds (the hub answers
+        for its sleeping GSME), read from the devices themselves.
+        """
+        found: dict[str, list[int]] = {}
+        for device in self.devices:
+            endpoints = [
+                ep.endpoint_id
+                for ep in device.endpoints.values()
+                if ep.profile_id == SE_PROFILE
+                and zse.Metering.cluster_id in ep.clusters
+            ]
+            if endpoints:
+                found[str(device.ieee)] = sorted(endpoints)
+        return found
 
     def issue_utrn(self, amount_pence: int) -> str:
         """Return a valid UTRN for this ESME worth ``amount_pence``."""
@@ -1352,6 +1463,7 @@ class HanSimulator:
                         {0x0000: zcl_time, 0x0001: lambda _: 0x02},
                     ),
                     0x0708: self._device_management(),
+                    0x0709: self._events("hub", HUB_ENDPOINT),
                     0x0800: self._key_establishment("hub"),
                 },
             )

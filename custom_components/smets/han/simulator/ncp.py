@@ -260,6 +260,10 @@ NO_NETWORK_KEY_RECEIVED: Final = 0xA6
 NO_BEACONS: Final = 0xAB
 LIBRARY_NOT_PRESENT: Final = 0xB5
 
+# From this EZSP version on every status is a 4-byte sl_status_t
+_SL_STATUS_VERSION: Final = 14
+_SL_NOT_SUPPORTED: Final = 0x000F
+
 # EmberNetworkStatus
 _NO_NETWORK: Final = 0x00
 _JOINED_NETWORK: Final = 0x02
@@ -397,6 +401,8 @@ class EmulatedNcp:
         """Everything received that a real NCP would have rejected."""
         self.resets = 0
         """How many ASH resets (RST) the host sent."""
+        self.hosts = 0
+        """Hosts connected to the TCP socket now (0: the port is free)."""
         self.network: _Network | None = None
         """The network joined (kept like the radio's tokens), None when none."""
         self.network_up = False
@@ -429,6 +435,7 @@ class EmulatedNcp:
         self._server: asyncio.Server | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hosts_changed = asyncio.Condition()
 
     # --- serving ---------------------------------------------------------
 
@@ -462,13 +469,13 @@ class EmulatedNcp:
             return
         self.data_received(data)
 
-    async def open_tcp(self) -> str:
+    async def open_tcp(self, port: int = 0) -> str:
         """Serve on a TCP port of 127.0.0.1; return a ``socket://`` URL for it.
 
-        Like a network coordinator (zigbeed), the NCP announces itself with an
-        RSTACK as soon as the host connects.
+        ``port`` 0 takes a free one. Like a network coordinator (zigbeed), the
+        NCP announces itself with an RSTACK as soon as the host connects.
         """
-        self._server = await asyncio.start_server(self._serve_tcp, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
         port = self._server.sockets[0].getsockname()[1]
         self.path = f"socket://127.0.0.1:{port}"
         return self.path
@@ -482,6 +489,7 @@ class EmulatedNcp:
         self._write_fn = writer.write
         self._writer = writer
         self._connected = False
+        await self._set_hosts(self.hosts + 1)
         if not self.silent:
             self._reset(RESET_POWER_ON)
         try:
@@ -490,6 +498,17 @@ class EmulatedNcp:
         finally:
             self._tasks.discard(task)
             writer.close()
+            await self._set_hosts(self.hosts - 1)
+
+    async def _set_hosts(self, count: int) -> None:
+        async with self._hosts_changed:
+            self.hosts = count
+            self._hosts_changed.notify_all()
+
+    async def wait_hosts(self, count: int) -> None:
+        """Wait until ``count`` hosts are connected to the TCP socket (0: it is free)."""
+        async with self._hosts_changed:
+            await self._hosts_changed.wait_for(lambda: self.hosts == count)
 
     async def unplug(self) -> None:
         """Pull the radio out: close the line under the host (pty or TCP)."""
@@ -756,7 +775,11 @@ class EmulatedNcp:
                 (self.protocol_version, _STACK_TYPE_MESH)
             ) + self.stack_version.to_bytes(2, "little"), none
         if frame_id == _CUSTOM_FRAME:
-            # No firmware extensions (XNCP) here
+            # No firmware extensions (XNCP) here. From EZSP v14 on, statuses
+            # are 4-byte sl_status_t (SL_STATUS_NOT_SUPPORTED here): enough of
+            # a newer firmware for a host to see which version it speaks.
+            if self.protocol_version >= _SL_STATUS_VERSION:
+                return _SL_NOT_SUPPORTED.to_bytes(4, "little") + b"\x00", none
             return bytes((INVALID_CALL, 0)), none
         if frame_id == _GET_EUI64:
             return self.eui64, none
