@@ -12,12 +12,13 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USB, SOURCE_USER
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smets.const import (
+    CONF_BILLING_DAY,
     CONF_CO2_FACTOR,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
@@ -855,4 +856,43 @@ async def test_options(hass: HomeAssistant) -> None:
         result["flow_id"], options
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == options
+    assert entry.options == {**options, CONF_BILLING_DAY: 1}
+
+
+async def test_options_billing_day(hass: HomeAssistant) -> None:
+    """A day every month has (1-28), a whole one; the form says what it is."""
+    entry = MockConfigEntry(domain=DOMAIN, data=simulator_data(), unique_id=hub_ieee(1))
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    field = next(key for key in result["data_schema"].schema if key == CONF_BILLING_DAY)
+    assert field.default() == 1
+    selector = result["data_schema"].schema[field].config
+    assert (selector["min"], selector["max"], selector["step"]) == (1, 28, 1)
+    for day in (0, 29, 31, -1):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {CONF_BILLING_DAY: day}
+            )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_BILLING_DAY: 14.5}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BILLING_DAY: "billing_day_not_whole"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_BILLING_DAY: 28.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_BILLING_DAY] == 28
+    assert isinstance(entry.options[CONF_BILLING_DAY], int)
+    # the next time, the form starts from the day chosen
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    field = next(key for key in result["data_schema"].schema if key == CONF_BILLING_DAY)
+    assert field.default() == 28
+
+    strings = json.loads(
+        (Path(__file__).parents[1] / "custom_components/smets/strings.json").read_text()
+    )
+    options = strings["options"]
+    assert "February" in options["step"]["init"]["data_description"][CONF_BILLING_DAY]
+    assert CONF_BILLING_DAY in options["step"]["init"]["data"]
+    assert "billing_day_not_whole" in options["error"]

@@ -128,3 +128,111 @@ def test_saved_and_restored() -> None:
 )
 def test_a_damaged_save_starts_afresh(data: dict[str, object]) -> None:
     assert CostTracker.from_dict(data).today is None
+
+
+def run_days(tracker: CostTracker, first: int, last: int) -> None:
+    """Read a 1 kWh/h register at 1 GBP/kWh (1 GBP a day standing) from 12:00 on
+    day ``first`` (January) to 00:30 on ``last``, through each midnight."""
+    for day in range(first, last):
+        for hour in (12, 23) if day == first else (0, 12, 23):
+            when = at(day, hour, 30 if hour == 23 else 0)
+            tracker.update(when, {1: hours(when)}, {1: Decimal(1)}, Decimal(1))
+    end = at(last, 0, 30)
+    tracker.update(end, {1: hours(end)}, {1: Decimal(1)}, Decimal(1))
+
+
+def hours(when: dt.datetime) -> float:
+    return (when - at(1, 0)).total_seconds() / 3600
+
+
+@pytest.mark.parametrize(
+    ("billing_day", "start", "cost", "complete", "since"),
+    [
+        # the days kept cover the new start: re-counted, complete
+        (15, dt.date(2026, 1, 15), Decimal(24 + 0.5 + 2), True, at(15, 0)),
+        (16, dt.date(2026, 1, 16), Decimal(0.5 + 1), True, at(16, 0)),
+        # counting began at noon on the 14th: what came before is not known
+        (14, dt.date(2026, 1, 14), Decimal(12 + 24 + 0.5 + 3), False, at(14, 12)),
+        (10, dt.date(2026, 1, 10), Decimal(12 + 24 + 0.5 + 3), False, at(14, 12)),
+        # a later day than today's: the period began last month
+        (20, dt.date(2025, 12, 20), Decimal(12 + 24 + 0.5 + 3), False, at(14, 12)),
+    ],
+)
+def test_a_new_billing_day_recounts_the_period(
+    billing_day: int,
+    start: dt.date,
+    cost: Decimal,
+    complete: bool,
+    since: dt.datetime,
+) -> None:
+    tracker = CostTracker()
+    run_days(tracker, 14, 16)
+    assert tracker.period is not None
+    assert tracker.period.start == dt.date(2026, 1, 1)
+    assert not tracker.period.complete
+    assert tracker.period.since == at(14, 12)
+    calendar_month = tracker.cost_period
+    assert calendar_month == Decimal(12 + 24 + 0.5 + 3)
+    assert [day.start for day in tracker.days] == [
+        dt.date(2026, 1, 14),
+        dt.date(2026, 1, 15),
+    ]
+
+    tracker.set_billing_day(billing_day)
+    assert tracker.period.start == start
+    assert tracker.cost_period == cost
+    assert tracker.period.complete is complete
+    assert tracker.period.since == since
+    assert tracker.cost_today == Decimal("1.5")  # today is not touched
+    # saved and restored as it is; back to the 1st gives the month again
+    tracker = CostTracker.from_dict(tracker.as_dict())
+    assert tracker.billing_day == billing_day
+    assert tracker.cost_period == cost
+    tracker.set_billing_day(1)
+    assert tracker.cost_period == calendar_month
+
+
+def test_a_gap_in_the_days_kept_leaves_the_period_incomplete() -> None:
+    tracker = CostTracker()
+    run_days(tracker, 10, 12)
+    # Home Assistant stopped from 12:00 on the 12th to 09:00 on the 13th
+    tracker.update(at(12, 12), {1: hours(at(12, 12))}, {1: Decimal(1)}, Decimal(1))
+    tracker.update(at(13, 9), {1: hours(at(13, 9))}, {1: Decimal(1)}, Decimal(1))
+    assert tracker.period is not None
+    assert not tracker.period.complete
+    tracker.update(at(13, 10), {1: hours(at(13, 10))}, {1: Decimal(1)}, Decimal(1))
+    tracker.set_billing_day(11)
+    # the 11th whole, the 12th until noon, the 13th from 09:00: never guessed
+    assert tracker.cost_period == Decimal(24 + 1 + 12 + 1 + 1 + 1)
+    assert not tracker.period.complete
+    assert tracker.period.since == at(11, 0)
+    tracker.set_billing_day(13)
+    assert tracker.cost_period == Decimal(1 + 1)
+    assert not tracker.period.complete
+    assert tracker.period.since == at(13, 9)
+
+
+def test_a_billing_day_change_before_any_reading_and_the_bounds() -> None:
+    tracker = CostTracker(billing_day=40)
+    assert tracker.billing_day == 28
+    tracker.set_billing_day(0)
+    assert tracker.billing_day == 1
+    assert tracker.period is None
+    tracker.set_billing_day(5)
+    tracker.update(at(14, 10), {1: 1.0}, {1: Decimal(1)}, Decimal(1))
+    assert tracker.period is not None
+    assert tracker.period.start == dt.date(2026, 1, 5)
+
+
+def test_the_days_kept_are_one_month() -> None:
+    tracker = CostTracker()
+    register = 0.0
+    for day in range(1, 60):
+        when = dt.datetime(2026, 1, 1, 23, 55, tzinfo=LONDON) + dt.timedelta(days=day)
+        tracker.update(when, {1: register}, {1: Decimal(1)}, Decimal(0))
+        register += 1
+        after = when + dt.timedelta(minutes=10)
+        tracker.update(after, {1: register}, {1: Decimal(1)}, Decimal(0))
+    assert len(tracker.days) == 31
+    assert tracker.days[-1].start == dt.date(2026, 3, 1)
+    assert all(day.complete for day in tracker.days[1:])

@@ -1,4 +1,4 @@
-"""Alerts: the smets_alert bus event and the event entity of each meter."""
+"""Alerts: the smets_alert bus event and the event entity of each meter and the hub."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .conftest import setup_platform, snapshot_entities
 
 ESME_ALERT = "event.electricity_meter_alert"
 GAS_ALERT = "event.gas_meter_alert"
+HUB_ALERT = "event.comms_hub_alert"
 
 
 async def test_entities(
@@ -56,6 +57,39 @@ async def test_alert_fires_bus_event_and_entity(
     assert data["time"] is not None
     assert "tamper_detected" in data["trigger_types"]
     assert hass.states.get(GAS_ALERT).attributes["event_type"] is None
+    assert hass.states.get(HUB_ALERT).attributes["event_type"] is None
+
+
+async def test_hub_alert_fires_bus_event_and_entity(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The Comms Hub's own alert: its device, its entity, its trigger types."""
+    events = async_capture_events(hass, "smets_alert")
+    sim = init_integration.runtime_data.simulator
+    assert sim is not None
+    await sim.send_alert(0x8F12, fuel="hub")
+    await hass.async_block_till_done()
+    state = hass.states.get(HUB_ALERT)
+    assert state.attributes["event_type"] == "comms"
+    assert state.attributes["code_hex"] == "0x8F12"
+    assert state.attributes["name"] == "CHF Device Log Changed"
+    assert state.attributes["severity"] == "info"
+    assert state.attributes["meter"] == "hub"
+    assert len(events) == 1
+    data = events[0].data
+    assert data["meter"] == "hub"
+    assert data["device_id"] == meter_device_id(hass, init_integration, "chf")
+    assert data["device_id"] is not None
+    assert data["trigger_types"] == ["device_log_changed", "comms_alert"]
+    for meter in (ESME_ALERT, GAS_ALERT):
+        assert hass.states.get(meter).attributes["event_type"] is None
+
+    await sim.send_alert(0x8183, fuel="hub")
+    await hass.async_block_till_done()
+    assert hass.states.get(HUB_ALERT).attributes["code_hex"] == "0x8183"
+    assert events[1].data["trigger_types"] == ["device_joined", "comms_alert"]
+    assert init_integration.runtime_data.push.alerts["chf"].code == 0x8183
 
 
 @pytest.mark.parametrize(
@@ -64,6 +98,9 @@ async def test_alert_fires_bus_event_and_entity(
         (0x8F1F, "gas", GAS_ALERT, "battery", None),
         (0x8F57, "electricity", ESME_ALERT, "supply", None),
         (0x1234, "electricity", ESME_ALERT, "other", "unknown (0x1234)"),
+        (0x8F48, "hub", HUB_ALERT, "comms", None),
+        (0x8F43, "hub", HUB_ALERT, "other", None),
+        (0x4321, "hub", HUB_ALERT, "other", "unknown (0x4321)"),
     ],
 )
 async def test_alert_kinds(  # noqa: PLR0917 - fixtures and parameters

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 import datetime as dt
+import itertools
 import logging
+import struct
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
@@ -35,10 +38,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.smets.const import DOMAIN
-from custom_components.smets.han.model import gas_m3_to_kwh
-from custom_components.smets.han.simulator import HanSimulator, RadioFrame
-from custom_components.smets.han.simulator.app import CAD_NWK
+from custom_components.smets.const import CONF_SEED, DOMAIN
+from custom_components.smets.coordinator import RECHECK_INTERVAL
+from custom_components.smets.han.model import ZCL_EPOCH, gas_m3_to_kwh
+from custom_components.smets.han.simulator import HanSimulator, RadioFrame, SimClock
+from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
 from custom_components.smets.history import HISTORY_DAYS
 from custom_components.smets.statistics import (
     ATTR_START,
@@ -431,3 +435,153 @@ async def test_outage_gap_fill(
         assert rows[-1]["sum"] == pytest.approx(
             register(int(last_hour.timestamp())) - zero, abs=1e-6
         ), key
+
+
+def profile_requests(sim: HanSimulator) -> list[tuple[int, int, dt.datetime, int]]:
+    """Record every GetProfile the CAD sends: (to NWK, channel, end, periods)."""
+    sent: list[tuple[int, int, dt.datetime, int]] = []
+
+    def observe(frame: RadioFrame) -> None:
+        zcl = frame.zcl
+        # cluster-specific, client to server, no manufacturer code: GetProfile 0x00
+        if (
+            frame.src_nwk == CAD_NWK
+            and frame.cluster == 0x0702
+            and zcl[0] & 0x0F == 0x01
+            and zcl[2] == 0x00
+        ):
+            channel, end, periods = struct.unpack_from("<BIB", zcl, 3)
+            sent.append(
+                (frame.dst_nwk, channel, ZCL_EPOCH + dt.timedelta(seconds=end), periods)
+            )
+
+    sim.frame_observer = observe
+    return sent
+
+
+def windows(
+    sent: list[tuple[int, int, dt.datetime, int]], to: int, channel: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The ``[start, end)`` each GetProfile to ``to`` on ``channel`` asked for."""
+    return [
+        (end - periods * dt.timedelta(minutes=30), end)
+        for nwk, chan, end, periods in sent
+        if nwk == to and chan == channel
+    ]
+
+
+def hours(start: dt.datetime, end: dt.datetime) -> list[int]:
+    """The hour starts in ``[start, end)``, as the statistics give them."""
+    return list(range(int(start.timestamp()), int(end.timestamp()), 3600))
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["announced", "periodic"])
+async def test_gas_meter_paired_later_gets_its_history(  # noqa: PLR0917 - fixtures
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    announced: bool,
+) -> None:
+    """A gas meter paired after setup: its statistics hold what the GPF holds.
+
+    The GPF logs only what the gas meter sent it since they paired (the gas
+    meter's own 13 months stay in the sleeping meter): after the reload the
+    importer backfills every whole hour the GPF holds, then the hours as they
+    complete, equal to the registers, and nothing before the pairing; the
+    electricity statistics are neither read again nor touched. Announced, the
+    hub's "device joined" alert reloads the entry a minute later (the GPF
+    holds no whole hour yet); unannounced, the 6-hourly re-check finds the
+    meter, by when the GPF holds 4 hours.
+    """
+    entry = mock_config_entry
+    hans: list[HanSimulator] = []
+
+    def lasting_han(data: dict[str, Any]) -> HanSimulator:
+        """The same simulated HAN behind every setup, as a real one outlives HA."""
+        if not hans:
+            hans.append(
+                HanSimulator(
+                    int(data[CONF_SEED]), clock=SimClock(dt_util.utcnow()), gas=False
+                )
+            )
+        return hans[0]
+
+    with patch("custom_components.smets.connection.make_simulator", lasting_han):
+        freezer.move_to(START)
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        sim = simulator(entry)
+        sent = profile_requests(sim)
+        first_importer = importer(entry)
+        await backfill(hass)
+        assert first_importer.progress.state == "done"
+        assert first_importer.requests == 2 * PAGES_PER_CHANNEL  # import, export
+        assert {to for to, *_ in sent} == {ESME_NWK}
+        assert hass.states.get("sensor.gas_meter_volume") is None
+
+        paired = START + 2 * HOUR
+        await advance(hass, freezer, paired)
+        first = START - dt.timedelta(days=HISTORY_DAYS)
+        ids = [
+            stat_id(hass, entry, "esme", k) for k in ("import_energy", "export_energy")
+        ]
+        written = paired - HOUR  # the hour now ending is compiled later
+        electricity = [await hourly(hass, i, first - HOUR, written) for i in ids]
+        assert len(electricity[0]) > HISTORY_DAYS * 24
+        sim.pair_gas(announce=announced)
+        sent.clear()
+        found = (
+            paired + dt.timedelta(minutes=10) if announced else START + RECHECK_INTERVAL
+        )
+        settled = found + dt.timedelta(minutes=20)  # a compile after the reload
+        await advance(hass, freezer, settled)
+        assert entry.state is ConfigEntryState.LOADED
+        assert entry.runtime_data.link.has_gas  # reloaded by itself
+        second_importer = importer(entry)
+        assert second_importer is not first_importer
+        assert second_importer.progress.state == "done"
+        # What the GPF holds, in one page; a short page costs one more request,
+        # answered "no intervals" (nothing older than the pairing)
+        gas = windows(sent, HUB_NWK, 0)
+        assert len(gas) == (1 if announced else 2)
+        backfilled = hours(paired, settled.replace(minute=0))
+        assert len(backfilled) == (0 if announced else 4)
+        for key in ("volume", "energy"):
+            rows = await hourly(hass, stat_id(hass, entry, "gpf", key), first, settled)
+            assert [int(row["start"]) for row in rows] == backfilled, key
+
+        end = settled + 3 * HOUR
+        await advance(hass, freezer, end)
+        assert second_importer.progress.state == "done"
+        assert sim.gsme_wakeups == 0
+
+    # Gas: every whole hour since the pairing, equal to the registers; none before
+    for (role, key), register in registers(sim).items():
+        if role != "gpf":
+            continue
+        rows = await hourly(hass, stat_id(hass, entry, role, key), first - HOUR, end)
+        assert [int(row["start"]) for row in rows] == hours(
+            paired, end.replace(minute=0)
+        )
+        for row in rows:
+            stop = int(row["start"]) + 3600
+            assert round(row["state"] * 1000) == round(register(stop) * 1000), key
+    # later gas requests only fill the hours as they complete
+    later = windows(sent, HUB_NWK, 0)[len(gas) :]
+    assert later
+    assert all(start >= gas[0][1] for start, _ in later)
+    # Electricity: after the pairing only the hours that completed, each
+    # half-hour asked once (no re-import); the hours before are as they were.
+    for channel, (statistic_id, before) in enumerate(
+        zip(ids, electricity, strict=True)
+    ):
+        asked = sorted(windows(sent, ESME_NWK, channel))
+        assert asked[0][0] >= paired - HOUR
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(asked))
+        assert await hourly(hass, statistic_id, first - HOUR, written) == before
+    assert not [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "smets" in r.name
+    ]

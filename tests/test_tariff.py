@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -16,11 +17,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.smets.const import DOMAIN
+from custom_components.smets.const import CONF_BILLING_DAY, CONF_SEED, DOMAIN
 from custom_components.smets.han.simulator import HanSimulator, SimClock
 from custom_components.smets.han.simulator.meters import MONEY_UNITS_PER_POUND
 
-from .conftest import START, simulator_data
+from .conftest import START, hub_ieee, simulator_data
 
 COST_TODAY = "sensor.electricity_meter_cost_today"
 COST_PERIOD = "sensor.electricity_meter_cost_this_billing_period"
@@ -32,6 +33,27 @@ STEP = dt.timedelta(minutes=5)
 async def london(hass: HomeAssistant) -> None:
     """Days end at midnight in London (UTC in January)."""
     await hass.config.async_set_time_zone("Europe/London")
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """The options of the entry under test (none: the defaults)."""
+    return {}
+
+
+@pytest.fixture
+def mock_config_entry(
+    entry_data: dict[str, Any], entry_options: dict[str, Any]
+) -> MockConfigEntry:
+    """A simulated HAN's entry, with ``entry_options``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated SMETS2 meter",
+        data=entry_data,
+        options=entry_options,
+        unique_id=hub_ieee(entry_data[CONF_SEED]),
+        entry_id="01JSMETSTESTENTRY0000000000",
+    )
 
 
 async def step_to(
@@ -48,13 +70,19 @@ async def walk(
     freezer: FrozenDateTimeFactory,
     until: dt.datetime,
     seen: list[tuple[dt.datetime, float]],
+    entity_id: str = COST_TODAY,
 ) -> None:
-    """Step 5 minutes at a time, keeping every cost-today state."""
+    """Step 5 minutes at a time, keeping every state of ``entity_id``."""
     now = dt.datetime.fromtimestamp(freezer.time_to_freeze.timestamp(), dt.UTC)  # type: ignore[attr-defined]
     while now < until:
         now = min(now + STEP, until)
         await step_to(hass, freezer, now)
-        seen.append((now, float(hass.states.get(COST_TODAY).state)))
+        seen.append((now, float(hass.states.get(entity_id).state)))
+
+
+def midnight(day: int) -> dt.datetime:
+    """Midnight at the start of a day of January 2026 (London is on UTC)."""
+    return START.replace(day=day, hour=0)
 
 
 def registers(sim: HanSimulator, when: dt.datetime) -> dict[int, int]:
@@ -141,6 +169,104 @@ async def test_cost_across_tiers_and_midnight(
             assert after >= before or after < 1, (when, before, after)
         else:
             assert after >= before, (when, before, after)
+
+
+@pytest.mark.parametrize(
+    ("entry_data", "tiers"), [(simulator_data(tiers=n), n) for n in (1, 2, 4)]
+)
+@pytest.mark.parametrize("entry_options", [{CONF_BILLING_DAY: 15}])
+async def test_cost_across_a_billing_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    tiers: int,
+) -> None:
+    """The period starts again at midnight on the billing day, each tier at its price."""
+    sim = init_integration.runtime_data.simulator
+    assert sim is not None
+    assert sim.tariff.tiers == tiers
+    period = hass.states.get(COST_PERIOD)
+    assert period.attributes["billing_day"] == 15
+    assert period.attributes["period_start"] == "2025-12-15T00:00:00+00:00"
+    assert period.attributes["last_reset"] == period.attributes["period_start"]
+    # counting began at set-up, a month into the period: the sensor says so
+    assert period.attributes["complete"] is False
+    assert period.attributes["counted_since"] == START.isoformat()
+    assert Decimal(period.state) == standing(sim)
+
+    seen: list[tuple[dt.datetime, float]] = []
+    await step_to(hass, freezer, START.replace(hour=23, minute=30))
+    t1 = START.replace(day=15, hour=0, minute=45)
+    await walk(hass, freezer, t1, seen, COST_PERIOD)
+    before = dict(seen)[midnight(15) - STEP]
+    assert before == pytest.approx(
+        float(standing(sim) + energy_cost(sim, START, midnight(15) - STEP)), abs=1e-4
+    )
+    period = hass.states.get(COST_PERIOD)
+    assert float(period.state) == pytest.approx(
+        float(standing(sim) + energy_cost(sim, midnight(15), t1)), abs=1e-4
+    )
+    assert period.state == hass.states.get(COST_TODAY).state
+    assert period.attributes["period_start"] == midnight(15).isoformat()
+    assert period.attributes["last_reset"] == midnight(15).isoformat()
+    assert period.attributes["complete"] is True
+    assert period.attributes["counted_since"] == midnight(15).isoformat()
+    # never a spike: the cost only grows, but for the reset on the billing day
+    for (when, previous), (_, value) in itertools.pairwise(seen):
+        assert value >= previous or when == midnight(15) - STEP, (when, value)
+
+
+async def change_billing_day(
+    hass: HomeAssistant, entry: MockConfigEntry, sim: HanSimulator, day: int
+) -> None:
+    """Set the billing day in the options; the entry reloads on the same meter."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with patch("custom_components.smets.connection.make_simulator", return_value=sim):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_BILLING_DAY: day}
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_BILLING_DAY] == day
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_a_new_billing_day_recounts_the_period(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A changed billing day gives the cost since the new start, as far as known."""
+    entry = init_integration
+    sim = entry.runtime_data.simulator
+    assert sim is not None
+    for day in (14, 15):  # the 14th counted from set-up at noon, the 15th whole
+        await step_to(hass, freezer, START.replace(day=day, hour=23, minute=30))
+        await walk(hass, freezer, midnight(day + 1) + 6 * STEP, [])
+    now = midnight(16) + 6 * STEP
+    day14 = standing(sim) + energy_cost(sim, START, midnight(15))
+    day15 = standing(sim) + energy_cost(sim, midnight(15), midnight(16))
+    today = standing(sim) + energy_cost(sim, midnight(16), now)
+    assert float(hass.states.get(COST_PERIOD).state) == pytest.approx(
+        float(day14 + day15 + today), abs=1e-4
+    )
+    for billing_day, start, expected, counted_since in (
+        (15, midnight(15), day15 + today, midnight(15)),
+        (16, midnight(16), today, midnight(16)),
+        # before noon on the 14th nothing was counted: not invented
+        (14, midnight(14), day14 + day15 + today, START),
+        (1, midnight(1), day14 + day15 + today, START),
+    ):
+        await change_billing_day(hass, entry, sim, billing_day)
+        period = hass.states.get(COST_PERIOD)
+        assert float(period.state) == pytest.approx(float(expected), abs=1e-4)
+        assert period.attributes["billing_day"] == billing_day
+        assert period.attributes["period_start"] == start.isoformat()
+        assert period.attributes["last_reset"] == start.isoformat()
+        assert period.attributes["counted_since"] == counted_since.isoformat()
+        assert period.attributes["complete"] is (counted_since == start)
+        assert float(hass.states.get(COST_TODAY).state) == pytest.approx(
+            float(today), abs=1e-4
+        )
 
 
 async def test_cost_survives_a_restart(

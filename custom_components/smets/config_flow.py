@@ -32,6 +32,7 @@ from .compat import vol
 from .connection import open_link
 from .const import (
     CONF_BAUDRATE,
+    CONF_BILLING_DAY,
     CONF_CO2_FACTOR,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
@@ -52,14 +53,17 @@ from .const import (
     CONF_USB_ID,
     CONNECTION_RADIO,
     CONNECTION_SIMULATOR,
+    DEFAULT_BILLING_DAY,
     DEFAULT_CO2_FACTOR,
     DEFAULT_ESME_INTERVAL,
     DEFAULT_GAS_INTERVAL,
     DEFAULT_TARIFF_INTERVAL,
     DOMAIN,
+    MAX_BILLING_DAY,
     MAX_ESME_INTERVAL,
     MAX_GAS_INTERVAL,
     MAX_TARIFF_INTERVAL,
+    MIN_BILLING_DAY,
     MIN_ESME_INTERVAL,
     MIN_GAS_INTERVAL,
     MIN_TARIFF_INTERVAL,
@@ -557,29 +561,34 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 def _box(
-    minimum: float, maximum: float, step: float | Literal["any"], unit: str
+    minimum: float,
+    maximum: float,
+    step: float | Literal["any"],
+    unit: str | None = None,
 ) -> NumberSelector:
     """Return a number box with bounds, step and unit (the options' fields)."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=minimum,
-            max=maximum,
-            step=step,
-            unit_of_measurement=unit,
-            mode=NumberSelectorMode.BOX,
-        )
+    config = NumberSelectorConfig(
+        min=minimum, max=maximum, step=step, mode=NumberSelectorMode.BOX
     )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
 
 
 class SmetsOptionsFlow(OptionsFlow):
-    """Update intervals, CO2 factor and a gas calorific-value fallback."""
+    """Update intervals, CO2 factor, fallbacks, low-credit level and billing day."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the options."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            day = user_input.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY)
+            if float(day).is_integer():
+                user_input[CONF_BILLING_DAY] = int(day)
+                return self.async_create_entry(data=user_input)
+            errors[CONF_BILLING_DAY] = "billing_day_not_whole"
         options = self.config_entry.options
         schema = vol.Schema(
             {
@@ -607,6 +616,12 @@ class SmetsOptionsFlow(OptionsFlow):
                     CONF_LOW_CREDIT_LEVEL,
                     description={"suggested_value": options.get(CONF_LOW_CREDIT_LEVEL)},
                 ): _box(0, 100, 0.01, "GBP"),
+                vol.Required(
+                    CONF_BILLING_DAY,
+                    default=options.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY),
+                ): _box(MIN_BILLING_DAY, MAX_BILLING_DAY, 1),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

@@ -38,6 +38,7 @@ CONF_TARIFF_INTERVAL: Final = "tariff_interval"
 CONF_CO2_FACTOR: Final = "co2_factor"
 CONF_GAS_CV_OVERRIDE: Final = "gas_calorific_value"
 CONF_LOW_CREDIT_LEVEL: Final = "low_credit_level"
+CONF_BILLING_DAY: Final = "billing_day"
 
 # The meters' own rhythm (ESME in seconds) and the bounds the options allow: the HAN's
 # airtime is shared with the In-Home Display and the supplier's traffic.
@@ -51,6 +52,12 @@ MAX_GAS_INTERVAL: Final = 120
 DEFAULT_TARIFF_INTERVAL: Final = 5
 MIN_TARIFF_INTERVAL: Final = 1
 MAX_TARIFF_INTERVAL: Final = 60
+
+# The day of the month a billing period starts on (at local midnight). Days
+# 29-31 are not offered: February lacks them.
+DEFAULT_BILLING_DAY: Final = 1
+MIN_BILLING_DAY: Final = 1
+MAX_BILLING_DAY: Final = 28
 
 # kg CO2 per kWh: the UK government's 2024 greenhouse gas conversion factor
 # for grid electricity (generation, kg CO2e/kWh).

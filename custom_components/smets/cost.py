@@ -12,6 +12,12 @@ Cost never spikes: a register that steps back (a meter exchange) or a change
 in the set of tiers only moves the baseline; a gap across midnight longer than
 :data:`MAX_SPLIT_GAP` (Home Assistant was stopped) is not costed at all rather
 than guessed; a shorter one is split between the two days by time.
+
+The billing period starts at midnight on the billing day of each month. The
+cost of each closed day is kept for a month, so that a change of billing day
+re-counts the period from the days it knows; what it cannot know (before the
+integration started counting, or a gap it did not cost) is said by the
+period's ``complete`` and ``since``, never guessed.
 """
 
 from __future__ import annotations
@@ -22,18 +28,30 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Final
 
+from .const import DEFAULT_BILLING_DAY, MAX_BILLING_DAY, MIN_BILLING_DAY
+
 MAX_SPLIT_GAP: Final = dt.timedelta(hours=1)
 """The longest update gap across midnight whose consumption is split by time."""
 
 HISTORY_DAYS: Final = 7
 """Completed days kept for the average daily cost."""
 
+LEDGER_DAYS: Final = 31
+"""Closed days whose cost is kept: a billing period is never longer."""
+
 _KWH_QUANTUM = Decimal("0.000001")
 
 
-def billing_period_start(day: dt.date, billing_day: int = 1) -> dt.date:
+def clamp_billing_day(billing_day: int) -> int:
+    """Return ``billing_day`` within the days every month has (1-28)."""
+    return max(MIN_BILLING_DAY, min(int(billing_day), MAX_BILLING_DAY))
+
+
+def billing_period_start(
+    day: dt.date, billing_day: int = DEFAULT_BILLING_DAY
+) -> dt.date:
     """Return the first day of the billing period ``day`` falls in."""
-    billing_day = max(1, min(billing_day, 28))
+    billing_day = clamp_billing_day(billing_day)
     if day.day >= billing_day:
         return day.replace(day=billing_day)
     previous = day.replace(day=1) - dt.timedelta(days=1)
@@ -49,21 +67,31 @@ class PeriodCost:
     standing: Decimal = Decimal(0)
     """Standing charges of the period's completed days (billing period)."""
     complete: bool = False
-    """Seen from its very start (a day's cost can then feed the average)."""
+    """Counted from its very start with no gap left out (a day's cost can then
+    feed the average)."""
+    since: dt.datetime | None = None
+    """When the counting of this period began (its start's midnight when it was
+    seen from its start; None when not known, as in a save from before)."""
+
+
+def _midnight(day: dt.date, tzinfo: dt.tzinfo | None) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=tzinfo)
 
 
 class CostTracker:
     """Accumulate the cost of tier registers over a day and a billing period."""
 
-    def __init__(self, billing_day: int = 1) -> None:
+    def __init__(self, billing_day: int = DEFAULT_BILLING_DAY) -> None:
         """Start with nothing seen."""
-        self.billing_day = billing_day
+        self.billing_day = clamp_billing_day(billing_day)
         self.today: PeriodCost | None = None
         self.period: PeriodCost | None = None
         self.standing_today: Decimal | None = None
         self.registers: dict[int, float] = {}
         self.last_update: dt.datetime | None = None
         self.daily: list[tuple[dt.date, Decimal]] = []
+        self.days: list[PeriodCost] = []
+        """The closed days of the last month, oldest first (standing charge in)."""
 
     # --- results ---------------------------------------------------------------
 
@@ -114,8 +142,10 @@ class CostTracker:
         last = self.last_update
         today = now.date()
         if self.today is None or self.period is None:
-            self.today = PeriodCost(today)
-            self.period = PeriodCost(billing_period_start(today, self.billing_day))
+            self.today = PeriodCost(today, since=now)
+            self.period = PeriodCost(
+                billing_period_start(today, self.billing_day), since=now
+            )
         elif self.today.start != today:
             self._roll(now, energy)
             energy = Decimal(0)
@@ -153,7 +183,7 @@ class CostTracker:
         assert self.today is not None
         assert self.period is not None
         last = self.last_update
-        midnight = dt.datetime.combine(now.date(), dt.time(), tzinfo=now.tzinfo)
+        midnight = _midnight(now.date(), now.tzinfo)
         contiguous = (
             last is not None
             and last.date() == now.date() - dt.timedelta(days=1)
@@ -169,15 +199,75 @@ class CostTracker:
         if contiguous and ended.complete:
             self.daily.append((ended.start, ended.energy + (self.standing_today or 0)))
             del self.daily[:-HISTORY_DAYS]
+        self._keep_day(
+            PeriodCost(
+                ended.start,
+                ended.energy,
+                self.standing_today or Decimal(0),
+                complete=contiguous and ended.complete,
+                since=ended.since,
+            ),
+            now.date(),
+        )
+        since = midnight if contiguous else now
         period_start = billing_period_start(now.date(), self.billing_day)
         if period_start != self.period.start:
-            self.period = PeriodCost(period_start, complete=contiguous)
+            self.period = PeriodCost(period_start, complete=contiguous, since=since)
         else:
             self.period.standing += self.standing_today or 0
-        self.today = PeriodCost(now.date(), complete=contiguous)
+            if not contiguous:
+                self.period.complete = False  # the gap was not costed
+        self.today = PeriodCost(now.date(), complete=contiguous, since=since)
         after = energy - before if contiguous else Decimal(0)
         self.today.energy += after
         self.period.energy += after
+
+    def _keep_day(self, closed: PeriodCost, today: dt.date) -> None:
+        """Keep a closed day's cost (one per date, for the last month)."""
+        oldest = today - dt.timedelta(days=LEDGER_DAYS)
+        days = [
+            day
+            for day in self.days
+            if day.start != closed.start and oldest <= day.start < today
+        ]
+        if oldest <= closed.start < today:
+            days.append(closed)
+        self.days = sorted(days, key=lambda day: day.start)
+
+    # --- billing day ------------------------------------------------------------------
+
+    def set_billing_day(self, billing_day: int) -> None:
+        """Start billing periods on another day of the month.
+
+        The period in progress is counted again from its new start with the
+        closed days kept; what was not seen leaves it incomplete.
+        """
+        billing_day = clamp_billing_day(billing_day)
+        if billing_day == self.billing_day:
+            return
+        self.billing_day = billing_day
+        if self.today is None or self.period is None:
+            return
+        start = billing_period_start(self.today.start, billing_day)
+        if start != self.period.start:
+            self.period = self._recount(start)
+
+    def _recount(self, start: dt.date) -> PeriodCost:
+        """Return the billing period from ``start`` to today, from the days kept."""
+        assert self.today is not None
+        today = self.today
+        days = [day for day in self.days if start <= day.start < today.start]
+        period = PeriodCost(start, energy=today.energy)
+        for day in days:
+            period.energy += day.energy
+            period.standing += day.standing
+        period.complete = (
+            today.complete
+            and len(days) == (today.start - start).days
+            and all(day.complete for day in days)
+        )
+        period.since = days[0].since if days else today.since
+        return period
 
     # --- persistence ----------------------------------------------------------------
 
@@ -192,6 +282,7 @@ class CostTracker:
                 "energy": str(value.energy),
                 "standing": str(value.standing),
                 "complete": value.complete,
+                "since": None if value.since is None else value.since.isoformat(),
             }
 
         return {
@@ -206,22 +297,25 @@ class CostTracker:
                 None if self.last_update is None else self.last_update.isoformat()
             ),
             "daily": [[day.isoformat(), str(cost)] for day, cost in self.daily],
+            "days": [period(day) for day in self.days],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CostTracker:
         """Rebuild a tracker saved by :meth:`as_dict` (a bad one starts afresh)."""
-        tracker = cls(int(data.get("billing_day", 1)))
+        tracker = cls(int(data.get("billing_day", DEFAULT_BILLING_DAY)))
         try:
 
             def period(raw: Mapping[str, Any] | None) -> PeriodCost | None:
                 if raw is None:
                     return None
+                since = raw.get("since")
                 return PeriodCost(
                     start=dt.date.fromisoformat(raw["start"]),
                     energy=Decimal(raw["energy"]),
                     standing=Decimal(raw["standing"]),
                     complete=bool(raw["complete"]),
+                    since=None if since is None else dt.datetime.fromisoformat(since),
                 )
 
             tracker.today = period(data.get("today"))
@@ -240,6 +334,11 @@ class CostTracker:
                 (dt.date.fromisoformat(day), Decimal(cost))
                 for day, cost in data.get("daily") or []
             ]
-        except KeyError, TypeError, ValueError, ArithmeticError:
-            return cls(int(data.get("billing_day", 1)))
+            tracker.days = [
+                day
+                for raw in data.get("days") or []
+                if (day := period(raw)) is not None
+            ]
+        except KeyError, TypeError, ValueError, ArithmeticError, AttributeError:
+            return cls(int(data.get("billing_day", DEFAULT_BILLING_DAY)))
         return tracker

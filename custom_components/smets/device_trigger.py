@@ -2,7 +2,11 @@
 
 Each trigger listens to the ``smets_alert`` bus event of its device and fires
 for every alert whose trigger types include it (alerts.py decides which codes
-each covers; an unknown code fires "Other alert").
+each covers, push.py adds the hub's own; an unknown code fires "Other alert").
+
+A device offers the triggers it can fire: a meter those of its fuel, the
+Comms Hub those of the HAN it runs (a device joined, failed to join or left,
+its device log changed) and the communications and other categories.
 """
 
 from __future__ import annotations
@@ -23,11 +27,20 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
 from .compat import vol
-from .const import DOMAIN, ROLE_ESME, ROLE_GAS
-from .han.alerts import CATEGORY_TRIGGERS, HEADLINE_TRIGGERS
-from .push import EVENT_ALERT
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .han.alerts import CATEGORY_TRIGGERS, HEADLINE_TRIGGERS, AlertCategory
+from .push import EVENT_ALERT, HUB_TRIGGER_CODES
 
-TRIGGER_TYPES: Final = (*HEADLINE_TRIGGERS, *CATEGORY_TRIGGERS)
+TRIGGER_TYPES: Final = (*HEADLINE_TRIGGERS, *HUB_TRIGGER_CODES, *CATEGORY_TRIGGERS)
+
+#: What the Comms Hub offers: the HAN it runs, and its own (firmware, clock).
+HUB_TRIGGERS: Final = (
+    "device_joined",
+    "device_join_failed",
+    *HUB_TRIGGER_CODES,
+    f"{AlertCategory.COMMS}_alert",
+    f"{AlertCategory.OTHER}_alert",
+)
 
 #: Triggers only one kind of meter can fire.
 ELECTRICITY_ONLY: Final = frozenset(
@@ -49,6 +62,8 @@ ELECTRICITY_ONLY: Final = frozenset(
     }
 )
 GAS_ONLY: Final = frozenset({"reverse_gas_flow", "low_battery", "battery_alert"})
+#: Triggers no meter offers.
+HUB_ONLY: Final = frozenset(HUB_TRIGGER_CODES)
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES)}
@@ -56,7 +71,7 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
 
 
 def _role(hass: HomeAssistant, device_id: str) -> str | None:
-    """Return the meter role of a device (None when it is not a loaded meter)."""
+    """Return the role of a device: the hub, or a loaded meter (else None)."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         return None
@@ -65,6 +80,8 @@ def _role(hass: HomeAssistant, device_id: str) -> str | None:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue
+        if entry.unique_id in identifiers:
+            return ROLE_HUB  # the hub's EUI64 is the entry's id, loaded or not
         runtime = getattr(entry, "runtime_data", None)
         for role, meter in getattr(runtime, "meters", {}).items():
             if meter.device_id in identifiers:
@@ -75,15 +92,18 @@ def _role(hass: HomeAssistant, device_id: str) -> str | None:
 async def async_get_triggers(
     hass: HomeAssistant, device_id: str
 ) -> list[dict[str, Any]]:
-    """List the alert triggers a meter offers (none for the Comms Hub)."""
+    """List the alert triggers a device offers (a meter not loaded: every meter's)."""
     role = _role(hass, device_id)
-    if role not in (ROLE_ESME, ROLE_GAS, None):
-        return []
-    excluded: frozenset[str] = frozenset()
-    if role == ROLE_ESME:
-        excluded = GAS_ONLY
-    elif role == ROLE_GAS:
-        excluded = ELECTRICITY_ONLY
+    offered: tuple[str, ...]
+    if role == ROLE_HUB:
+        offered = HUB_TRIGGERS
+    else:
+        excluded = HUB_ONLY
+        if role == ROLE_ESME:
+            excluded |= GAS_ONLY
+        elif role == ROLE_GAS:
+            excluded |= ELECTRICITY_ONLY
+        offered = tuple(t for t in TRIGGER_TYPES if t not in excluded)
     return [
         {
             CONF_PLATFORM: "device",
@@ -91,8 +111,7 @@ async def async_get_triggers(
             CONF_DOMAIN: DOMAIN,
             CONF_TYPE: trigger_type,
         }
-        for trigger_type in TRIGGER_TYPES
-        if trigger_type not in excluded
+        for trigger_type in offered
     ]
 
 

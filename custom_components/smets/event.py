@@ -1,4 +1,4 @@
-"""Event entities: the alerts each meter raises (event types = alert categories)."""
+"""Event entities: the alerts each meter and the Comms Hub raise (event types = categories)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import ROLE_ESME, ROLE_GAS
+from .const import ROLE_ESME, ROLE_GAS, ROLE_HUB
 from .coordinator import MeterInfo, SmetsConfigEntry
 from .entity import device_info
 from .han import model
@@ -28,17 +28,21 @@ async def async_setup_entry(
     entry: SmetsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create one alert event entity per meter."""
+    """Create one alert event entity per meter, and one for the Comms Hub."""
     meters = entry.runtime_data.meters
     async_add_entities(
         SmetsAlertEvent(entry, meters, role)
-        for role in (ROLE_ESME, ROLE_GAS)
+        for role in (ROLE_HUB, ROLE_ESME, ROLE_GAS)
         if role in meters
     )
 
 
 class SmetsAlertEvent(EventEntity):
-    """The GBCS alerts a meter publishes, by category; code and name as attributes."""
+    """The GBCS alerts a meter (or the hub) publishes, by category; code and name as attributes.
+
+    Every category is an event type, the hub's too: the codes a device
+    raises are its manufacturer's choice, and an alert is never dropped.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False

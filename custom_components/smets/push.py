@@ -1,15 +1,17 @@
 """What the meters push: alerts, supplier messages, prices and credit snapshots.
 
-Each meter's pushed events reach :func:`async_subscribe_meters`'s handler at
-once (no polling): an alert becomes the ``smets_alert`` bus event (the device
-triggers listen to it) and a dispatcher signal (the event entities); a
-supplier message a ``smets_message`` bus event and a signal (the message
-sensor); a PublishPrice or a prepayment snapshot updates the tariff at once.
+Each meter's pushed events, and the Comms Hub's own alerts (a device joined or
+left the HAN, its device log changed ...), reach
+:func:`async_subscribe_meters`'s handler at once (no polling): an alert
+becomes the ``smets_alert`` bus event (the device triggers listen to it) and a
+dispatcher signal (the event entities); a supplier message a ``smets_message``
+bus event and a signal (the message sensor); a PublishPrice or a prepayment
+snapshot updates the tariff at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 import datetime as dt
 import logging
@@ -21,7 +23,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, ROLE_ESME, ROLE_GAS
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
 from .han import model
 from .han.alerts import AlertCategory
 from .han.errors import HanError
@@ -35,7 +37,23 @@ _LOGGER = logging.getLogger(__name__)
 EVENT_ALERT: Final = f"{DOMAIN}_alert"
 EVENT_MESSAGE: Final = f"{DOMAIN}_message"
 
-METER_NAMES: Final = {ROLE_ESME: "electricity", ROLE_GAS: "gas"}
+METER_NAMES: Final = {ROLE_ESME: "electricity", ROLE_GAS: "gas", ROLE_HUB: "hub"}
+
+#: Trigger types of the Comms Hub's own HAN housekeeping, by the GBCS codes
+#: they cover (on top of those :mod:`.han.alerts` gives every alert).
+HUB_TRIGGER_CODES: Final[Mapping[str, frozenset[int]]] = {
+    "device_left": frozenset({0x8F4B}),  # device unjoining succeeded
+    "device_log_changed": frozenset({0x8F12}),  # CHF device log changed
+}
+
+
+def alert_trigger_types(event: model.AlertEvent) -> tuple[str, ...]:
+    """Every device trigger type an alert fires (its headline ones first)."""
+    extra = tuple(
+        key for key, codes in HUB_TRIGGER_CODES.items() if event.code in codes
+    )
+    return (*extra, *event.trigger_types)
+
 
 PRICE_RETRY: Final = dt.timedelta(minutes=5)
 
@@ -76,7 +94,7 @@ def alert_event_data(
         "category": str(event.category),
         "severity": str(event.severity),
         "known": event.known,
-        "trigger_types": list(event.trigger_types),
+        "trigger_types": list(alert_trigger_types(event)),
         "time": event.time.isoformat() if event.time is not None else None,
     }
 
@@ -180,6 +198,8 @@ async def async_subscribe_meters(
     prices = _PriceTracker(hass, entry)
 
     def refresh_for(role: str, category: AlertCategory) -> None:
+        if role == ROLE_HUB:
+            return  # a meter joining is MeterWatch's (coordinator.py) to notice
         coordinator: Any = runtime.tariff
         if category is not AlertCategory.CREDIT:
             coordinator = runtime.electricity if role == ROLE_ESME else runtime.gas
@@ -229,6 +249,9 @@ async def async_subscribe_meters(
         await prices.fetch()
     if link.has_gas:
         unsubscribes.append(link.gas.subscribe(handler(ROLE_GAS)))
+    if link.has_hub:
+        # The hub's alerts only: it publishes no message, price or credit
+        unsubscribes.append(link.hub.subscribe(handler(ROLE_HUB)))
     return unsubscribes
 
 

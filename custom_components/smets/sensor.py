@@ -23,15 +23,24 @@ from homeassistant.const import (
     UnitOfTime,
     UnitOfVolume,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .binary_sensor import in_prepayment
-from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .const import (
+    CONF_BILLING_DAY,
+    DEFAULT_BILLING_DAY,
+    DOMAIN,
+    ROLE_ESME,
+    ROLE_GAS,
+    ROLE_HUB,
+)
 from .coordinator import (
     ElectricitySnapshot,
     GasSnapshot,
@@ -665,7 +674,10 @@ async def _async_cost_manager(
         return None
     store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.{entry.entry_id}.cost")
     saved = await store.async_load()
-    tracker = CostTracker.from_dict(saved) if saved else CostTracker()
+    billing_day = int(entry.options.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY))
+    tracker = CostTracker.from_dict(saved) if saved else CostTracker(billing_day)
+    # a changed billing day re-counts the period in progress from the days kept
+    tracker.set_billing_day(billing_day)
     manager = CostManager(runtime, electricity, store, tracker)
     manager.update()
     entry.async_on_unload(electricity.async_add_listener(manager.update))
@@ -717,6 +729,24 @@ class CostSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
         """Midnight at the start of the period."""
         start = self._period
         return None if start is None else dt_util.start_of_local_day(start)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The billing period: its billing day, start and what was counted of it."""
+        tracker = self.manager.tracker
+        period = tracker.period
+        if self.entity_description.key != "cost_period" or period is None:
+            return None
+        start = dt_util.start_of_local_day(period.start)
+        since = period.since
+        if since is None and period.complete:
+            since = start
+        return {
+            "billing_day": tracker.billing_day,
+            "period_start": start.isoformat(),
+            "counted_since": None if since is None else since.isoformat(),
+            "complete": period.complete,
+        }
 
 
 class DaysOfCreditSensor(SmetsEntity[TariffSnapshot], SensorEntity):
@@ -772,9 +802,14 @@ class _PushedSensor[T](SmetsEntity[T], SensorEntity):
             async_dispatcher_connect(
                 self.hass,
                 signal(self.coordinator.config_entry.entry_id, self._push_signal),
-                self.async_write_ha_state,
+                self._async_pushed,
             )
         )
+
+    @callback
+    def _async_pushed(self) -> None:
+        """Show what the meter pushed."""
+        self.async_write_ha_state()
 
 
 class NextPriceChangeSensor(_PushedSensor[TariffSnapshot]):
@@ -823,8 +858,72 @@ class NextPriceChangeSensor(_PushedSensor[TariffSnapshot]):
         }
 
 
-class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot]):
-    """The supplier's last message on the meter's display."""
+def _message_as_dict(
+    message: model.SupplierMessage, confirmed: bool, arrived: dt.datetime | None
+) -> dict[str, Any]:
+    """Return a supplier message as JSON-safe data (what a restart restores)."""
+    return {
+        "message_id": message.message_id,
+        "control": message.control,
+        "start_time": (
+            message.start_time.isoformat() if message.start_time is not None else None
+        ),
+        "starts_now": message.starts_now,
+        "duration_minutes": message.duration_minutes,
+        "text": message.text,
+        "extended_control": message.extended_control,
+        "confirmed": confirmed,
+        "arrived": arrived.isoformat() if arrived is not None else None,
+    }
+
+
+def _message_from_dict(
+    data: Mapping[str, Any],
+) -> tuple[model.SupplierMessage, bool, dt.datetime | None] | None:
+    """Rebuild a message saved by :func:`_message_as_dict` (None if damaged)."""
+    try:
+        control = int(data["control"]) & 0xFF
+        start = data.get("start_time")
+        arrived = data.get("arrived")
+        duration = data.get("duration_minutes")
+        extended = data.get("extended_control")
+        message = model.SupplierMessage(
+            message_id=int(data["message_id"]),
+            control=control,
+            transmission=control & 0x03,
+            importance=list(model.MessageImportance)[(control >> 2) & 0x03],
+            confirmation_required=bool(control & 0x80),
+            enhanced_confirmation_requested=bool(control & 0x20),
+            start_time=None if start is None else dt.datetime.fromisoformat(start),
+            starts_now=bool(data.get("starts_now")),
+            duration_minutes=None if duration is None else int(duration),
+            text=str(data["text"]),
+            extended_control=None if extended is None else int(extended),
+        )
+        when = None if arrived is None else dt.datetime.fromisoformat(arrived)
+    except KeyError, TypeError, ValueError:
+        return None
+    return message, bool(data.get("confirmed")), when
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierMessageStoredData(ExtraStoredData):
+    """The message in force when Home Assistant stopped (restored at start)."""
+
+    message: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the message, or None when there was none."""
+        return {"message": self.message}
+
+
+class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
+    """The supplier's last message on the meter's display.
+
+    A message stays the state after its duration has ended (the attribute
+    ``ended`` says so) until the supplier cancels it or sends another; it is
+    restored after a restart, with whether it was confirmed.
+    """
 
     _push_signal = SIGNAL_MESSAGE
 
@@ -844,10 +943,84 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot]):
             ),
         )
         self.runtime = runtime
+        self._arrived: tuple[int, dt.datetime] | None = None
+        """When a message that starts "now" arrived (its id, the time)."""
+        self._end_timer: CALLBACK_TYPE | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the message shown before the restart, unless a new one came."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._stop_end_timer)
+        if self._message is None:
+            await self._async_restore()
+        self._follow_message()
+
+    async def _async_restore(self) -> None:
+        extra = await self.async_get_last_extra_data()
+        saved = extra.as_dict().get("message") if extra is not None else None
+        restored = _message_from_dict(saved) if isinstance(saved, Mapping) else None
+        if restored is None:
+            return
+        message, confirmed, arrived = restored
+        push = self.runtime.push
+        push.messages[ROLE_ESME] = message
+        if confirmed:
+            push.confirmed.add(message.message_id)
+        if arrived is not None:
+            self._arrived = (message.message_id, arrived)
 
     @property
     def _message(self) -> model.SupplierMessage | None:
         return self.runtime.push.messages.get(ROLE_ESME)
+
+    def _start(self, message: model.SupplierMessage) -> dt.datetime | None:
+        """When it started: the meter's start time, or when one for "now" arrived."""
+        if message.start_time is not None:
+            return message.start_time
+        if self._arrived is not None and self._arrived[0] == message.message_id:
+            return self._arrived[1]
+        return None
+
+    def _end(self, message: model.SupplierMessage) -> dt.datetime | None:
+        """When its duration ends (None: until changed, or not known)."""
+        start = self._start(message)
+        if start is None or message.duration_minutes is None:
+            return None
+        return start + dt.timedelta(minutes=message.duration_minutes)
+
+    @callback
+    def _async_pushed(self) -> None:
+        """Show a new message, a cancelled one or a confirmation."""
+        self._follow_message()
+        self.async_write_ha_state()
+
+    @callback
+    def _follow_message(self) -> None:
+        """Note when a message for "now" arrived; show its end when it comes."""
+        self._stop_end_timer()
+        message = self._message
+        if message is None:
+            return
+        if message.start_time is None and (
+            self._arrived is None or self._arrived[0] != message.message_id
+        ):
+            self._arrived = (message.message_id, dt_util.utcnow())
+        end = self._end(message)
+        if end is not None and end > dt_util.utcnow():
+            self._end_timer = async_track_point_in_utc_time(
+                self.hass, self._async_ended, end
+            )
+
+    @callback
+    def _async_ended(self, _now: dt.datetime) -> None:
+        self._end_timer = None
+        self.async_write_ha_state()
+
+    @callback
+    def _stop_end_timer(self) -> None:
+        if self._end_timer is not None:
+            self._end_timer()
+            self._end_timer = None
 
     @property
     def native_value(self) -> str | None:
@@ -857,18 +1030,39 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot]):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Id, start, duration and importance; whether it asks for confirmation."""
+        """Id, start, duration, end and importance; whether it asks for confirmation."""
         message = self._message
         if message is None:
             return None
+        start = self._start(message)
+        end = self._end(message)
         return {
             "message_id": message.message_id,
-            "start": message.start_time.isoformat() if message.start_time else None,
+            "start": start.isoformat() if start is not None else None,
             "duration_minutes": message.duration_minutes,
+            "end": end.isoformat() if end is not None else None,
+            "ended": end is not None and end <= dt_util.utcnow(),
             "importance": str(message.importance),
             "confirmation_required": message.confirmation_required,
             "confirmed": message.message_id in self.runtime.push.confirmed,
         }
+
+    @property
+    def extra_restore_state_data(self) -> SupplierMessageStoredData:
+        """The whole message and whether it was confirmed, for the next start."""
+        message = self._message
+        if message is None:
+            return SupplierMessageStoredData(None)
+        arrived = (
+            self._arrived[1]
+            if self._arrived is not None and self._arrived[0] == message.message_id
+            else None
+        )
+        return SupplierMessageStoredData(
+            _message_as_dict(
+                message, message.message_id in self.runtime.push.confirmed, arrived
+            )
+        )
 
 
 async def _async_money_sensors(

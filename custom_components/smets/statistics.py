@@ -36,6 +36,7 @@ from homeassistant.components.recorder.statistics import (
     async_import_statistics,
     get_last_short_term_statistics,
 )
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -173,6 +174,8 @@ class HistoryImporter:
         self._compiled_at = 0.0
         self._waiting = False
         """A run is waiting for the recorder's next 5-minute compile."""
+        self._after_compile = False
+        """The next run follows a compile: let the recorder commit it first."""
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._link_ok: dict[str, bool] = {}
@@ -220,6 +223,7 @@ class HistoryImporter:
         self._compiled_at = dt_util.utcnow().timestamp()
         if self._waiting:
             self._waiting = False
+            self._after_compile = True
             self.async_schedule()
 
     @callback
@@ -266,7 +270,22 @@ class HistoryImporter:
             )
         return self._data
 
+    async def _async_committed(self) -> None:
+        """Wait until the recorder has committed what it is doing now.
+
+        It fires the "5-minute statistics generated" event before it commits
+        the compile: a read straight away may not see it yet, and the run would
+        wait for the next compile, five minutes later. The recorder runs its
+        tasks one by one, so a task queued now runs after that commit.
+        """
+        future: asyncio.Future[None] = self.hass.loop.create_future()
+        get_instance(self.hass).queue_task(SynchronizeTask(future))
+        await future
+
     async def _async_run(self) -> None:
+        if self._after_compile:
+            self._after_compile = False
+            await self._async_committed()
         while True:
             self._again = False
             self.progress.state = STATE_IMPORTING

@@ -16,14 +16,18 @@ import logging
 from pathlib import Path
 
 import pytest
+import zigpy.zdo.types as zdo_t
 
-from custom_components.smets.han import model
+from custom_components.smets.han import ezsp, model
 from custom_components.smets.han.capture import PcapWriter
 from custom_components.smets.han.errors import HanTimeout
 from custom_components.smets.han.ezsp import (
+    KE_MARGIN,
+    KE_MAX_WAIT,
     HanNetwork,
     JoinError,
     join_han,
+    ke_step_timeout,
     leave_han,
     open_radio,
     parse_install_code,
@@ -35,6 +39,8 @@ from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.simulator.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    NETWORK_CLOSED,
+    NETWORK_OPENED,
     EmulatedNcp,
 )
 
@@ -385,6 +391,7 @@ async def test_cbke_terminated_by_the_hub(
     assert err.value.reason == "cbke_failed"
     assert ncp.stored_link_keys == []
     assert han.cbke_completed == set()
+    assert han.cbke_terminations == []  # a Terminate is not answered with one
     assert ncp.problems == []
     # The radio's temporary CBKE data was cleared without storing a key
     assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
@@ -492,3 +499,190 @@ async def test_capture_on_the_radio_path(
     assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
     decoded = tshark(path, config, "-T", "fields", "-e", "zbee_zcl_se.met.attr_id")
     assert decoded.strip()
+
+
+# --- a hub with no room for another router --------------------------------------
+
+
+async def test_a_full_hub_admits_the_radio_as_an_end_device(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    han.router_capacity = 0
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.node_type == "end_device"
+    assert network.cbke
+    # Refused as a router (CANNOT_JOIN_AS_ROUTER), admitted as an end device
+    assert ncp.commands.count("joinNetwork") == 2
+    assert ncp.network is not None
+    assert ncp.network.node_type == 0x03  # EMBER_END_DEVICE: receiver on, not sleepy
+    assert han.cbke_completed == {ncp.ieee}
+    assert ncp.problems == []
+
+    stored = HanNetwork.from_dict(network.as_dict())
+    assert stored == network
+    await ncp.close()  # a restart: the radio keeps its tokens
+    path = ncp.open_pty()
+    app = await open_radio(path, stored)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert app.state.node_info.logical_type == zdo_t.LogicalType.EndDevice
+        cad = app.get_device(ieee=app.state.node_info.ieee)
+        assert cad.nwk == app.state.node_info.nwk
+        await link.esme.poll()
+    finally:
+        await link.close()
+    # It polls the hub, its parent, every minute (EMBER_EVENT_MINUTE_TIME, 3 failures)
+    assert ncp.polling == (1, 0x03, 3)
+    assert ncp.problems == []
+
+
+async def test_a_router_does_not_poll(ncp: EmulatedNcp, han: HanSimulator) -> None:
+    network = await _joined(ncp)
+    assert network.node_type == "router"
+    app = await open_radio(ncp.path, network)
+    try:
+        assert app.state.node_info.logical_type == zdo_t.LogicalType.Router
+    finally:
+        await app.shutdown()
+    assert "pollForData" not in ncp.commands
+    assert ncp.problems == []
+
+
+async def test_open_as_another_node_type_than_joined(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    han.router_capacity = 0
+    network = await _joined(ncp)
+    as_router = HanNetwork.from_dict({**network.as_dict(), "node_type": "router"})
+    with pytest.raises(RadioError, match="as node type 3, not as the router"):
+        await open_radio(ncp.path, as_router)
+
+
+# --- what a stack reports while it joins ----------------------------------------
+
+
+async def test_transient_stack_statuses_are_not_the_join_result(
+    ncp: EmulatedNcp, han: HanSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.smets.han.ezsp")
+    ncp.transient_statuses = (NETWORK_OPENED, NETWORK_CLOSED)
+    network = await _joined(ncp)
+    assert network.cbke
+    assert "Stack status 0x9C while waiting for joinNetwork" in caplog.text
+    app = await open_radio(ncp.path, network)  # networkInit reports them too
+    await app.shutdown()
+    await leave_han(ncp.path)
+    assert ncp.network is None
+    assert ncp.problems == []
+
+
+# --- key establishment: the hub's timing, and our own Terminate -----------------
+
+
+def test_ke_step_timeout() -> None:
+    assert ke_step_timeout(10) == 10 + KE_MARGIN
+    assert ke_step_timeout(0) == ezsp.REQUEST_TIMEOUT  # never less than a request
+    assert ke_step_timeout(255) == KE_MAX_WAIT  # a uint8: bounded
+
+
+@pytest.mark.parametrize("step", ["ephemeral", "confirm"])
+async def test_cbke_waits_as_long_as_the_hub_says(
+    ncp: EmulatedNcp,
+    han: HanSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    step: str,
+) -> None:
+    """A slow hub that says it is slow: its step takes longer than a request may."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.smets.han.ezsp")
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 1.0)
+    han.cbke_times = (4, 4)
+    han.cbke_delays = {step: 2.0}
+    network = await _joined(ncp)
+    assert network.cbke
+    assert han.cbke_completed == {ncp.ieee}
+    assert han.cbke_terminations == []
+    assert "waiting up to 9 s and 9 s" in caplog.text
+
+
+async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ezsp, "KE_MARGIN", 0.0)
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 1.0)
+    han.cbke_times = (1, 1)  # waits max(1 + 0, 1.0) s
+    han.cbke_delays = {"ephemeral": 3.0}
+    with pytest.raises(JoinError, match="in time") as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "cbke_failed"
+    assert ncp.stored_link_keys == []
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "library_fails", "status", "words"),
+    [
+        ("ephemeral", None, 0x03, "not 37 bytes"),  # Bad Message
+        ("confirm", None, 0x02, "does not match"),  # Bad Key Confirm
+        (None, "generateCbkeKeys283k1", 0x04, "library failed"),  # No Resources
+        (None, "calculateSmacs283k1", 0x04, "library failed"),
+    ],
+)
+async def test_cbke_failing_on_our_side_terminates_it(  # noqa: PLR0917 - the cases
+    ncp: EmulatedNcp,
+    han: HanSimulator,
+    corrupt: str | None,
+    library_fails: str | None,
+    status: int,
+    words: str,
+) -> None:
+    han.cbke_corrupt = corrupt
+    ncp.cbke_library_fails = library_fails
+    with pytest.raises(JoinError, match=words) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "cbke_failed"
+    # The hub was told, with the SE status for what went wrong
+    assert han.cbke_terminations == [status]
+    assert han.cbke_completed == set()
+    assert ncp.stored_link_keys == []
+    assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
+    assert ncp.problems == []
+    assert han.problems == []
+
+
+# --- stored networks --------------------------------------------------------------
+
+OLD_STORED = {
+    "eui64": DEFAULT_EUI64,
+    "extended_pan_id": "00:11:22:33:44:55:66:77",
+    "pan_id": 0x1A62,
+    "channel": 22,
+    "hub_ieee": "00:11:22:33:44:55:66:77",
+    "cbke": True,
+}
+"""A network as the first release stored it (before the node type)."""
+
+
+def test_a_network_stored_by_an_older_version() -> None:
+    network = HanNetwork.from_dict(OLD_STORED)
+    assert network.node_type == "router"
+    assert network.as_dict() == {**OLD_STORED, "node_type": "router"}
+    assert HanNetwork.from_dict(network.as_dict()) == network
+    end_device = HanNetwork.from_dict({**OLD_STORED, "node_type": "end_device"})
+    assert end_device.node_type == "end_device"
+    with pytest.raises(ValueError, match="node type"):
+        HanNetwork.from_dict({**OLD_STORED, "node_type": "coordinator"})
+
+
+async def test_open_a_network_stored_by_an_older_version(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    old = {k: v for k, v in network.as_dict().items() if k != "node_type"}
+    app = await open_radio(ncp.path, HanNetwork.from_dict(old))
+    try:
+        assert app.state.node_info.logical_type == zdo_t.LogicalType.Router
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []

@@ -253,6 +253,9 @@ async def test_on_join_hears_the_hub_and_zigpy() -> None:
         assert len(calls) == 2
         await sim.send_alert(0x8F48)  # joining failed: nothing joined
         assert len(calls) == 2
+        await sim.send_alert(0x8F4B, fuel="hub")  # the hub unjoined a device
+        assert len(calls) == 3
+        calls.pop()
         esme = link.app.get_device(ieee=link.esme.endpoint.device.ieee)
         link.app.handle_leave(esme.nwk, esme.ieee)  # zigpy: a device left
         assert len(calls) == 3

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from custom_components.smets.han.simulator import ncp as emulator
 from custom_components.smets.han.simulator.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
@@ -281,6 +282,40 @@ def test_ash_sequence_numbers_acks_and_retransmission() -> None:
         "DATA frame 5, expected 2",
         "ackNum 6, but the next frame is 3",
     ]
+
+
+def test_poll_for_data_needs_a_network() -> None:
+    ncp = EmulatedNcp()
+    host = Host(ncp)
+    host.reset()
+    host.negotiate()
+    # pollForData(interval 1, EMBER_EVENT_MINUTE_TIME, failure limit 3): not joined
+    assert host.command(0x42, b"\x01\x00\x03\x03") == (0x42, b"\x93")
+    assert host.command(0x42, b"\x01\x00\x03") == (0x58, b"\x33")  # truncated
+    assert ncp.polling is None
+    assert ncp.problems == ["pollForData with 3 bytes, not 4"]
+
+
+def test_the_statuses_are_bellows_own() -> None:
+    """The EmberStatus values the emulator reports are the ones bellows names."""
+    import bellows.types as t
+
+    for name in (
+        "SUCCESS",
+        "DELIVERY_FAILED",
+        "INVALID_CALL",
+        "NETWORK_UP",
+        "NETWORK_DOWN",
+        "NOT_JOINED",
+        "JOIN_FAILED",
+        "CANNOT_JOIN_AS_ROUTER",
+        "NETWORK_OPENED",
+        "NETWORK_CLOSED",
+        "NO_NETWORK_KEY_RECEIVED",
+        "NO_BEACONS",
+        "LIBRARY_NOT_PRESENT",
+    ):
+        assert getattr(emulator, name) == getattr(t.EmberStatus, name), name
 
 
 def test_a_silent_ncp_says_nothing() -> None:

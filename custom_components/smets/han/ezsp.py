@@ -18,11 +18,19 @@ itself:
     (the radio's token, or the code the user typed); ``joinNetwork`` as a router
     and wait for ``stackStatusHandler``: NETWORK_UP, or ``"join_refused"`` (the
     hub sent no network key we could decrypt: wrong or unregistered install
-    code) or ``"join_window_closed"`` (no beacon permitting association); then
-    certificate-based key establishment with the hub (below); close the radio.
+    code) or ``"join_window_closed"`` (no beacon permitting association). A hub
+    with no room for another router answers CANNOT_JOIN_AS_ROUTER: the join is
+    made again as an end device that keeps its receiver on (a mains-powered
+    CAD is never sleepy), and :class:`HanNetwork` keeps which
+    (``node_type``). Statuses a stack reports while it joins (NETWORK_OPENED,
+    NETWORK_CLOSED, NODE_ID_CHANGED...) are not the join's result: the wait goes
+    on until another status. Then certificate-based key establishment with the
+    hub (below); close the radio.
 
 :func:`open_radio` (every start)
-    ``networkInit`` resumes the stored network (no scan, no join, no CBKE), then
+    ``networkInit`` resumes the stored network (no scan, no join, no CBKE; the
+    radio must be on it as the node type stored; an end device then polls the
+    hub every :data:`END_DEVICE_POLL_MINUTES` with ``pollForData``), then
     ZDO over the air finds the meters: IEEE_addr (extended) of the hub lists
     its children, a broadcast Match_Desc for Smart Energy Metering / Key
     Establishment finds the endpoints (the hub answers for its sleeping GSME
@@ -42,9 +50,42 @@ key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
 ``calculateSmacs283k1`` / ``calculateSmacsHandler283k1`` (two 16-byte SMACs) ->
 Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
 responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
-new link key in the radio. A Terminate Key Establishment from the hub, a wrong
-SMAC or a step timing out gives ``JoinError("cbke_failed")`` (the radio's
-temporary data is cleared without storing anything).
+new link key in the radio. The hub's Initiate Key Establishment Response says
+how many seconds it takes to generate its ephemeral data and its key
+confirmation: those plus :data:`KE_MARGIN` (bounded by :data:`KE_MAX_WAIT`)
+are the waits for its next two answers. A Terminate Key Establishment from the
+hub or a step timing out gives ``JoinError("cbke_failed")``; a step failing on
+our side first sends the hub our own Terminate Key Establishment (client to
+server, command 0x03: status, wait time, suite) with the SE status: Bad Message
+(0x03) for an answer of the wrong size or a command out of place, Unsupported
+Suite (0x05) for another suite, Bad Key Confirm (0x02) for a wrong SMAC, No
+Resources (0x04) when the radio's CBKE library fails. Either way the radio's
+temporary data is cleared without storing anything.
+
+What is confirmed, what is assumed
+----------------------------------
+Confirmed against the installed bellows (0.49 to 1.2; EZSP v6 to v13 inherit
+these frames from v4 unchanged): the frame names and arguments used here
+(``joinNetwork(nodeType, parameters)``, ``stackStatusHandler(status)``,
+``getNetworkParameters -> status, nodeType, parameters``,
+``pollForData(interval, units, failureLimit)``, the four ``*283k1`` frames and
+their handlers' ``status`` first argument), EmberNodeType (ROUTER 0x02,
+END_DEVICE 0x03 = receiver on when idle, SLEEPY_END_DEVICE 0x04) and the
+EmberStatus values (NETWORK_UP 0x90, NETWORK_DOWN 0x91, JOIN_FAILED 0x94,
+CANNOT_JOIN_AS_ROUTER 0x98, NODE_ID_CHANGED 0x99 to NETWORK_CLOSED 0x9D,
+NO_BEACONS 0xAB, NO_NETWORK_KEY_RECEIVED 0xAD). Against ZigBee SE 1.x's Key
+Establishment cluster: the command ids and payloads (Initiate: suite, ephemeral
+data generate time, confirm key generate time, identity; Terminate: status,
+wait time, suite) and the Terminate status codes 0x01 to 0x06.
+Assumed (no real Comms Hub or NCP trace here): that a hub out of router
+capacity makes the NCP report CANNOT_JOIN_AS_ROUTER (bellows documents that
+status for a ZigBee / ZigBee PRO mismatch; a real stack may report JOIN_FAILED
+instead, which stays "join_refused"); which transient statuses a real NCP
+emits during a join; that the responder's advertised times are the right base
+for the initiator's waits (the usual reading of the SE text); the margin and
+bound; the Wait Time we put in our Terminate (:data:`_KE_WAIT_TIME`); No
+Resources for our own library's failures; and that a one-minute
+``pollForData`` keeps an end device in the hub's child table.
 
 Whether a GB consumer device must run CBKE with the Comms Hub is NOT confirmed
 (no second source; see HAN-NOTES.md). Both are supported: a hub that has no Key
@@ -91,12 +132,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DISCOVERY_WINDOW",
+    "END_DEVICE_POLL_MINUTES",
     "JOIN_REASONS",
     "JOIN_TIMEOUT",
+    "KE_MARGIN",
+    "KE_MAX_WAIT",
+    "NODE_TYPES",
     "EzspHanApplication",
     "HanNetwork",
     "JoinError",
     "join_han",
+    "ke_step_timeout",
     "leave_han",
     "open_radio",
     "parse_install_code",
@@ -146,11 +192,36 @@ _CERTIFICATE: Final = 74
 _EPHEMERAL: Final = 37
 _SMAC: Final = 16
 
+KE_MARGIN: Final = 5.0
+"""Seconds added to the hub's advertised CBKE generate times to wait for its answer."""
+KE_MAX_WAIT: Final = 60.0
+"""The longest a CBKE step waits for the hub, whatever time it advertises."""
+_KE_WAIT_TIME: Final = 10
+"""The Wait Time (seconds) in a Terminate Key Establishment we send."""
+
+END_DEVICE_POLL_MINUTES: Final = 1
+"""How often a radio on the HAN as an end device polls the hub (its parent)."""
+NODE_TYPES: Final = ("router", "end_device")
+"""How the radio is on the HAN: a router, or (when the hub admits no more
+routers) a non-sleepy, rx-on-when-idle end device."""
+
 # EmberStatus
 _SUCCESS: Final = 0x00
 _NETWORK_UP: Final = 0x90
-_NO_BEACONS: Final = 0xAB
+_NETWORK_DOWN: Final = 0x91
 _NOT_JOINED: Final = 0x93
+_CANNOT_JOIN_AS_ROUTER: Final = 0x98
+_NO_BEACONS: Final = 0xAB
+_TRANSIENT_STATUSES: Final = frozenset(
+    {
+        0x99,  # NODE_ID_CHANGED
+        0x9A,  # PAN_ID_CHANGED
+        0x9B,  # CHANNEL_CHANGED
+        0x9C,  # NETWORK_OPENED
+        0x9D,  # NETWORK_CLOSED
+    }
+)
+"""Stack statuses that report a change on a network, never a command's result."""
 # bellows configuration and security values (ids from UG100)
 _CONFIG_STACK_PROFILE: Final = 0x0C
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
@@ -160,11 +231,19 @@ _APS_ENCRYPTION: Final = 0x0020
 _APS_RETRY: Final = 0x0040
 _APS_ROUTE_DISCOVERY: Final = 0x0100
 _ROUTER: Final = 0x02
+_END_DEVICE: Final = 0x03  # EmberNodeType: rx-on-when-idle, not sleepy
+_NODE_TYPE_IDS: Final = {"router": _ROUTER, "end_device": _END_DEVICE}
+_EVENT_MINUTE_TIME: Final = 0x03  # EmberEventUnits
 _ACTIVE_SCAN: Final = 0x01
 _OUTGOING_DIRECT: Final = 0x00
 _MFG_INSTALLATION_CODE: Final = 0x0A
 _ZCL_UNSUP_CLUSTER_COMMAND: Final = 0x81
 _ZCL_UNSUPPORTED_CLUSTER: Final = 0xC3
+_KE_UNKNOWN_ISSUER: Final = 0x01
+_KE_BAD_KEY_CONFIRM: Final = 0x02
+_KE_BAD_MESSAGE: Final = 0x03
+_KE_NO_RESOURCES: Final = 0x04
+_KE_UNSUPPORTED_SUITE: Final = 0x05
 _KE_STATUS: Final = {
     0x01: "unknown issuer",
     0x02: "bad key confirm",
@@ -199,6 +278,14 @@ class HanNetwork:
     hub_ieee: str
     cbke: bool
     """True when CBKE completed; False if the hub did not ask for / support it."""
+    node_type: str = "router"
+    """One of :data:`NODE_TYPES` (networks stored before it existed: "router")."""
+
+    def __post_init__(self) -> None:
+        """Refuse a node type this module does not join as."""
+        if self.node_type not in NODE_TYPES:
+            msg = f"unknown node type {self.node_type!r}"
+            raise ValueError(msg)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (no secrets)."""
@@ -209,11 +296,12 @@ class HanNetwork:
             "channel": self.channel,
             "hub_ieee": self.hub_ieee,
             "cbke": self.cbke,
+            "node_type": self.node_type,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HanNetwork:
-        """Build from :meth:`as_dict`'s output."""
+        """Build from :meth:`as_dict`'s output (or an older version's: no node type)."""
         return cls(
             eui64=str(data["eui64"]),
             extended_pan_id=str(data["extended_pan_id"]),
@@ -221,6 +309,7 @@ class HanNetwork:
             channel=int(data["channel"]),
             hub_ieee=str(data["hub_ieee"]),
             cbke=bool(data["cbke"]),
+            node_type=str(data.get("node_type", "router")),
         )
 
 
@@ -405,16 +494,49 @@ class _Radio:
         )
 
     async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
-        """Send a command answered by a stackStatusHandler; return that status."""
-        future = self.expect("stackStatusHandler")
+        """Send a command answered by stackStatusHandler; return the status that ends it.
+
+        A stack reports changes on the network as they happen: the statuses in
+        :data:`_TRANSIENT_STATUSES` (a router hears the network opened or closed
+        for joining while it joins, its node id may change) come and go before
+        the command's result and are not taken for it. ``seconds`` bounds the
+        whole wait.
+        """
+        statuses: asyncio.Queue[int] = asyncio.Queue()
+
+        def listener(name: str, args: list[Any]) -> None:
+            if name == "stackStatusHandler":
+                statuses.put_nowait(int(args[0]))
+
+        lost = self.expect("__never__")
+        self.listeners.append(listener)
         try:
             (status, *_) = await self.command(command, **kwargs)
             if int(status) != _SUCCESS:
                 return int(status)
-            _, args = await self.wait(future, seconds)
+            async with asyncio.timeout(seconds):
+                while True:
+                    getter = asyncio.ensure_future(statuses.get())
+                    try:
+                        done, _ = await asyncio.wait(
+                            (getter, lost), return_when=asyncio.FIRST_COMPLETED
+                        )
+                    finally:
+                        if not getter.done():
+                            getter.cancel()
+                    if lost in done:
+                        lost.result()  # raises the RadioError
+                    result = getter.result()
+                    if result not in _TRANSIENT_STATUSES:
+                        return result
+                    _LOGGER.debug(
+                        "Stack status 0x%02X while waiting for %s to finish",
+                        result,
+                        command,
+                    )
         finally:
-            self.forget(future)
-        return int(args[0])
+            self.listeners.remove(listener)
+            self.forget(lost)
 
     async def send(  # noqa: PLR0917 - the fields of an APS frame
         self,
@@ -544,26 +666,26 @@ class _Requests:
         answer_cluster: int,
         tsn: int,
         options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
+        timeout: float | None = None,  # noqa: ASYNC109 - seconds for the answer
     ) -> tuple[int, bytes]:
+        """Send a frame; return (sender, frame) of the answer.
+
+        TimeoutError when none comes in ``timeout`` seconds (default
+        :data:`REQUEST_TIMEOUT`).
+        """
         queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
         key = (answer_cluster, tsn)
         self._pending[key] = queue
         lost = self.radio.expect("__never__")
         try:
-            self._tag = (self._tag + 1) & 0xFF
-            await self.radio.send(
-                nwk,
-                profile,
-                cluster,
-                src_ep,
-                dst_ep,
-                payload,
-                tag=self._tag,
-                options=options,
+            await self.send(
+                nwk, profile, cluster, src_ep, dst_ep, payload, options=options
             )
             getter = asyncio.ensure_future(queue.get())
             try:
-                async with asyncio.timeout(REQUEST_TIMEOUT):
+                async with asyncio.timeout(
+                    REQUEST_TIMEOUT if timeout is None else timeout
+                ):
                     done, _ = await asyncio.wait(
                         (getter, lost), return_when=asyncio.FIRST_COMPLETED
                     )
@@ -576,6 +698,30 @@ class _Requests:
         finally:
             self.radio.forget(lost)
             self._pending.pop(key, None)
+
+    async def send(  # noqa: PLR0917 - the fields of an APS frame
+        self,
+        nwk: int,
+        profile: int,
+        cluster: int,
+        src_ep: int,
+        dst_ep: int,
+        payload: bytes,
+        *,
+        options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
+    ) -> None:
+        """Send a frame that has no answer (DeliveryError when it is not delivered)."""
+        self._tag = (self._tag + 1) & 0xFF
+        await self.radio.send(
+            nwk,
+            profile,
+            cluster,
+            src_ep,
+            dst_ep,
+            payload,
+            tag=self._tag,
+            options=options,
+        )
 
     async def zdo(self, nwk: int, command: zdo_t.ZDOCmd, *args: Any) -> list[Any]:
         tsn = self.next_tsn()
@@ -678,28 +824,18 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
         preconfiguredTrustCenterEui64=bt.EUI64.convert("00:00:00:00:00:00:00:00"),
     )
     error: JoinError | None = None
+    node_type = "router"
     for found, _lqi in open_networks:
-        with serial_log_muted():
-            (status,) = await radio.command("setInitialSecurityState", state=state)
-        if int(status) != _SUCCESS:
-            msg = f"the radio refused the security state: 0x{int(status):02X}"
-            raise RadioError(msg)
-        parameters = bt.EmberNetworkParameters(
-            extendedPanId=found.extendedPanId,
-            panId=found.panId,
-            radioTxPower=8,
-            radioChannel=found.channel,
-            joinMethod=bt.EmberJoinMethod(0),  # MAC association
-            nwkManagerId=0,
-            nwkUpdateId=0,
-            channels=bt.Channels(1 << int(found.channel)),
-        )
-        status = await radio.stack_status(
-            "joinNetwork",
-            REQUEST_TIMEOUT * 3,
-            nodeType=_enum("EmberNodeType", _ROUTER),
-            parameters=parameters,
-        )
+        node_type = "router"
+        status = await _join_network(radio, state, found, _ROUTER)
+        if status == _CANNOT_JOIN_AS_ROUTER:
+            # The hub has no room for another router: a mains-powered CAD
+            # joins as an end device that keeps its receiver on
+            _LOGGER.info(
+                "The Comms Hub admits no more routers: joining as an end device"
+            )
+            node_type = "end_device"
+            status = await _join_network(radio, state, found, _END_DEVICE)
         if status == _NETWORK_UP:
             error = None
             break
@@ -716,7 +852,13 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             )
     if error is not None:
         raise error
-    status, _node_type, parameters = await radio.command("getNetworkParameters")
+    status, joined_type, parameters = await radio.command("getNetworkParameters")
+    if int(status) != _SUCCESS:
+        msg = f"the radio did not report the network it joined: 0x{int(status):02X}"
+        raise RadioError(msg)
+    if int(joined_type) != _NODE_TYPE_IDS[node_type]:
+        msg = f"the radio joined as node type {int(joined_type)}, not as a {node_type}"
+        raise RadioError(msg)
     requests = _Requests(radio)
     hub = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0)
     if int(hub[0]) != 0:
@@ -730,6 +872,34 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
         channel=int(parameters.radioChannel),
         hub_ieee=str(hub[1]),
         cbke=cbke,
+        node_type=node_type,
+    )
+
+
+async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -> int:
+    """Set the security state and join ``found`` as ``node_type``; the final status."""
+    from bellows import types as bt  # noqa: PLC0415
+
+    with serial_log_muted():
+        (status,) = await radio.command("setInitialSecurityState", state=state)
+    if int(status) != _SUCCESS:
+        msg = f"the radio refused the security state: 0x{int(status):02X}"
+        raise RadioError(msg)
+    parameters = bt.EmberNetworkParameters(
+        extendedPanId=found.extendedPanId,
+        panId=found.panId,
+        radioTxPower=8,
+        radioChannel=found.channel,
+        joinMethod=bt.EmberJoinMethod(0),  # MAC association
+        nwkManagerId=0,
+        nwkUpdateId=0,
+        channels=bt.Channels(1 << int(found.channel)),
+    )
+    return await radio.stack_status(
+        "joinNetwork",
+        REQUEST_TIMEOUT * 3,
+        nodeType=_enum("EmberNodeType", node_type),
+        parameters=parameters,
     )
 
 
@@ -761,6 +931,52 @@ async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
     return sorted(networks, key=lambda n: -n[1])
 
 
+def ke_step_timeout(advertised: int) -> float:
+    """Seconds to wait for the hub's answer to a CBKE step it says takes ``advertised`` s.
+
+    The hub's Initiate Key Establishment Response advertises how long it takes
+    to generate its ephemeral data and its key confirmation; the wait is that
+    plus :data:`KE_MARGIN`, never less than :data:`REQUEST_TIMEOUT` and never
+    more than :data:`KE_MAX_WAIT`.
+    """
+    return min(max(float(advertised) + KE_MARGIN, REQUEST_TIMEOUT), KE_MAX_WAIT)
+
+
+class _KeAbortError(Exception):
+    """A CBKE step failed on our side: the hub is told with this Terminate status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _radio_cbke(
+    radio: _Radio, handler: str, command: str, **kwargs: Any
+) -> list[Any]:
+    """Run one of the radio's CBKE computations; its handler's arguments after status.
+
+    The radio failing it (a status, or no handler in time) is a :class:`_KeAbortError`
+    with No Resources: the radio's CBKE library could not do its part.
+    """
+    done = radio.expect(handler)
+    try:
+        (status,) = await radio.command(command, **kwargs)
+        if int(status) != _SUCCESS:
+            msg = f"the radio's CBKE library failed {command}: 0x{int(status):02X}"
+            raise _KeAbortError(_KE_NO_RESOURCES, msg)
+        try:
+            _, args = await radio.wait(done, REQUEST_TIMEOUT)
+        except TimeoutError as err:
+            msg = f"the radio did not finish {command}"
+            raise _KeAbortError(_KE_NO_RESOURCES, msg) from err
+    finally:
+        radio.forget(done)
+    if int(args[0]) != _SUCCESS:
+        msg = f"the radio's CBKE library failed {command}: 0x{int(args[0]):02X}"
+        raise _KeAbortError(_KE_NO_RESOURCES, msg)
+    return list(args[1:])
+
+
 async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
     """Run CBKE with the hub; False when the hub does not do key establishment."""
     match = await requests.zdo(
@@ -777,7 +993,9 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
     hub_ep = int(match[2][0])
     from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
 
-    async def step(command: int, payload: bytes) -> tuple[int, bytes] | None:
+    async def step(
+        command: int, payload: bytes, seconds: float
+    ) -> tuple[int, bytes] | None:
         """Send a KE request; (command id, payload) of the answer, None: unsupported."""
         tsn = requests.next_tsn()
         frame = bytes((0x01, tsn, command)) + payload  # cluster-specific, to server
@@ -790,6 +1008,7 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
             frame,
             answer_cluster=KEY_ESTABLISHMENT,
             tsn=tsn,
+            timeout=seconds,
         )
         control, answer_id, body = data[0], data[2], data[3:]
         if control & 0x03 == 0x00 and answer_id == 0x0B:  # Default Response
@@ -798,7 +1017,8 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
                 _ZCL_UNSUPPORTED_CLUSTER,
             ):
                 return None
-            msg = f"the hub answered key establishment with status 0x{body[1]:02X}"
+            status = body[1] if len(body) >= 2 else 0xFF
+            msg = f"the hub answered key establishment with status 0x{status:02X}"
             raise JoinError("cbke_failed", msg)
         if answer_id == 0x03:  # Terminate Key Establishment
             status = body[0] if body else 0
@@ -809,8 +1029,22 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
             raise JoinError("cbke_failed", msg)
         if answer_id != command:
             msg = f"the hub answered key establishment step {command} with {answer_id}"
-            raise JoinError("cbke_failed", msg)
+            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
         return answer_id, body
+
+    async def terminate(status: int) -> None:
+        """Tell the hub we end the exchange (Terminate Key Establishment, to server)."""
+        tsn = requests.next_tsn()
+        body = Ke.ServerCommandDefs.terminate_key_establishment.schema(
+            status_code=status,
+            wait_time=_KE_WAIT_TIME,
+            key_establishment_suite=_SUITE_283K1,
+        ).serialize()
+        # cluster-specific, to server, default response disabled
+        frame = bytes((0x11, tsn, 0x03)) + body
+        await requests.send(
+            HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, hub_ep, frame
+        )
 
     initiate = Ke.ServerCommandDefs.initiate_key_establishment.schema(
         key_establishment_suite=_SUITE_283K1,
@@ -821,7 +1055,7 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
     stored = False
     try:
         try:
-            answer = await step(0x00, initiate)
+            answer = await step(0x00, initiate, REQUEST_TIMEOUT)
         except TimeoutError as err:
             msg = "the Comms Hub did not answer key establishment"
             raise JoinError("cbke_failed", msg) from err
@@ -829,53 +1063,64 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
             _LOGGER.info("The Comms Hub does not support key establishment: no CBKE")
             return False
         body = answer[1]
-        if (
-            len(body) != 4 + _CERTIFICATE
-            or int.from_bytes(body[:2], "little") != _SUITE_283K1
-        ):
-            msg = "the hub's key establishment answer is not suite 2 with a 74-byte certificate"
-            raise JoinError("cbke_failed", msg)
+        if len(body) >= 2 and int.from_bytes(body[:2], "little") != _SUITE_283K1:
+            msg = "the Comms Hub answered key establishment with another crypto suite"
+            raise _KeAbortError(_KE_UNSUPPORTED_SUITE, msg)
+        if len(body) != 4 + _CERTIFICATE:
+            msg = "the hub's key establishment answer does not carry a 74-byte certificate"
+            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+        ephemeral_wait, confirm_wait = (
+            ke_step_timeout(body[2]),
+            ke_step_timeout(body[3]),
+        )
+        _LOGGER.debug(
+            "The Comms Hub takes %d s for its ephemeral data and %d s for its key"
+            " confirmation: waiting up to %g s and %g s",
+            body[2],
+            body[3],
+            ephemeral_wait,
+            confirm_wait,
+        )
         hub_certificate = body[4:]
-        generated = radio.expect("generateCbkeKeysHandler283k1")
-        (status,) = await radio.command("generateCbkeKeys283k1")
-        if int(status) != _SUCCESS:
-            radio.forget(generated)
-            msg = f"the radio could not generate CBKE keys: 0x{int(status):02X}"
-            raise JoinError("cbke_failed", msg)
-        _, args = await radio.wait(generated, REQUEST_TIMEOUT)
-        ephemeral = bytes(args[1])
-        answer = await step(0x01, ephemeral)
+        (ephemeral,) = await _radio_cbke(
+            radio, "generateCbkeKeysHandler283k1", "generateCbkeKeys283k1"
+        )
+        answer = await step(0x01, bytes(ephemeral), ephemeral_wait)
         if answer is None or len(answer[1]) != _EPHEMERAL:
             msg = "the hub's ephemeral key is not 37 bytes"
-            raise JoinError("cbke_failed", msg)
+            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
         from bellows import types as bt  # noqa: PLC0415
 
-        calculated = radio.expect("calculateSmacsHandler283k1")
-        (status,) = await radio.command(
+        initiator_smac, responder_smac = await _radio_cbke(
+            radio,
+            "calculateSmacsHandler283k1",
             "calculateSmacs283k1",
             amInitiator=True,
             partnerCertificate=bt.EmberCertificate283k1Data(hub_certificate),
             partnerEphemeralPublicKey=bt.EmberPublicKey283k1Data(answer[1]),
         )
-        if int(status) != _SUCCESS:
-            radio.forget(calculated)
-            msg = f"the radio could not compute the SMACs: 0x{int(status):02X}"
-            raise JoinError("cbke_failed", msg)
-        _, args = await radio.wait(calculated, REQUEST_TIMEOUT)
-        initiator_smac, responder_smac = bytes(args[1]), bytes(args[2])
-        answer = await step(0x02, initiator_smac)
-        if answer is None or answer[1] != responder_smac:
+        answer = await step(0x02, bytes(initiator_smac), confirm_wait)
+        if answer is None or len(answer[1]) != _SMAC:
+            msg = "the hub's key confirmation is not 16 bytes"
+            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+        if answer[1] != bytes(responder_smac):
             msg = "the Comms Hub's key confirmation does not match"
-            raise JoinError("cbke_failed", msg)
+            raise _KeAbortError(_KE_BAD_KEY_CONFIRM, msg)
         (status,) = await radio.command(
             "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=True
         )
         if int(status) != _SUCCESS:
             msg = f"the radio could not store the CBKE link key: 0x{int(status):02X}"
-            raise JoinError("cbke_failed", msg)
+            raise _KeAbortError(_KE_NO_RESOURCES, msg)
         stored = True
+    except _KeAbortError as err:
+        _LOGGER.info("Key establishment failed (%s): terminating it", err)
+        if radio.lost is None:
+            with contextlib.suppress(HanError, zigpy.exceptions.DeliveryError):
+                await terminate(err.status)
+        raise JoinError("cbke_failed", str(err)) from err
     except TimeoutError as err:
-        msg = "a key establishment step timed out"
+        msg = "the Comms Hub did not answer a key establishment step in time"
         raise JoinError("cbke_failed", msg) from err
     finally:
         if not stored and radio.lost is None:
@@ -905,7 +1150,7 @@ async def leave_han(path: str, *, baudrate: int = DEFAULT_BAUDRATE) -> None:
                 _LOGGER.debug("No network to leave (0x%02X)", status)
                 return
             status = await radio.stack_status("leaveNetwork", REQUEST_TIMEOUT)
-            if status not in (0x91, _NOT_JOINED):
+            if status not in (_NETWORK_DOWN, _NOT_JOINED):
                 msg = f"the radio did not leave the network: 0x{status:02X}"
                 raise RadioError(msg)
     except TimeoutError as err:
@@ -997,15 +1242,33 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         if status != _NETWORK_UP:
             msg = f"the radio could not resume the HAN (status 0x{status:02X}): pair it again"
             raise RadioError(msg)
-        status, _type, parameters = await radio.command("getNetworkParameters")
+        status, node_type, parameters = await radio.command("getNetworkParameters")
         if (
             str(t.EUI64(bytes(parameters.extendedPanId)))
             != self.network.extended_pan_id
         ):
             msg = "the radio is on another network than the stored HAN"
             raise RadioError(msg)
+        if int(node_type) != _NODE_TYPE_IDS[self.network.node_type]:
+            msg = (
+                f"the radio is on the HAN as node type {int(node_type)}, not as the"
+                f" {self.network.node_type} it joined as: pair it again"
+            )
+            raise RadioError(msg)
         (nwk,) = await radio.command("getNodeId")
         self._nwk = int(nwk)
+        if self.network.node_type == "end_device":
+            # An end device (receiver on or not) polls its parent now and then:
+            # the hub keeps a child that shows it is alive in its child table
+            (status,) = await radio.command(
+                "pollForData",
+                interval=END_DEVICE_POLL_MINUTES,
+                units=_enum("EmberEventUnits", _EVENT_MINUTE_TIME),
+                failureLimit=3,
+            )
+            if int(status) != _SUCCESS:
+                msg = f"the radio could not start polling the hub: 0x{int(status):02X}"
+                raise RadioError(msg)
 
     async def disconnect(self) -> None:
         """Close the radio."""
@@ -1025,7 +1288,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self.state.node_info = zigpy.state.NodeInfo(
             nwk=_t.NWK(self._nwk),
             ieee=t.EUI64.convert(network.eui64),
-            logical_type=zdo_t.LogicalType.Router,
+            logical_type=zdo_t.LogicalType.EndDevice
+            if network.node_type == "end_device"
+            else zdo_t.LogicalType.Router,
             manufacturer="SMETS HAN",
             model="EZSP CAD",
             version="1",

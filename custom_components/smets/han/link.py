@@ -76,6 +76,8 @@ _MIRRORED_GAS: Final = int(zse.MeteringDeviceType.Mirrored_Gas_Metering)
 
 JOINED_TRIGGER: Final = "device_joined"
 """The alert trigger type of GBCS 0x8183 (device joined) and 0x8F49 (joining succeeded)."""
+UNJOINED_CODE: Final = 0x8F4B
+"""GBCS "Device Unjoining succeeded": the hub took a device off its network."""
 
 
 @runtime_checkable
@@ -403,8 +405,8 @@ class HanLink:
     def on_join(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` when the HAN says a device joined or left.
 
-        That is the "device joined" alert (GBCS 0x8183 or 0x8F49) from the hub
-        or a meter, or zigpy's ``device_joined`` / ``device_left`` (a device
+        That is the "device joined" alert (GBCS 0x8183 or 0x8F49) or "device
+        unjoining succeeded" (0x8F4B) from the hub or a meter, or zigpy's ``device_joined`` / ``device_left`` (a device
         announcing itself). A hint only: :meth:`rediscover` says whether the
         meters changed. Returns an unsubscribe.
         """
@@ -431,12 +433,11 @@ class HanLink:
                 _LOGGER.exception("Error in a HAN join callback")
 
     def _on_meter_event(self, event: HanEvent) -> None:
-        if (
-            isinstance(event, model.AlertEvent)
-            and JOINED_TRIGGER in event.trigger_types
+        if isinstance(event, model.AlertEvent) and (
+            JOINED_TRIGGER in event.trigger_types or event.code == UNJOINED_CODE
         ):
             _LOGGER.debug(
-                "The %s says a device joined (0x%04X)", event.source, event.code
+                "The %s says a device joined or left (0x%04X)", event.source, event.code
             )
             self._joined()
 

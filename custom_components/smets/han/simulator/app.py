@@ -135,7 +135,9 @@ class PacketSink(Protocol):
         """Receive one frame addressed to the CAD."""
 
 
-type JoinOutcome = Literal["joined", "refused", "window_closed", "out_of_range"]
+type JoinOutcome = Literal[
+    "joined", "refused", "window_closed", "out_of_range", "no_router_capacity"
+]
 
 type AlertSource = Literal["electricity", "gas", "hub"]
 """Who raises an alert: the ESME, the hub's GPF gas mirror, or the hub itself."""
@@ -459,6 +461,20 @@ class HanSimulator:
         "confirm") with Terminate Key Establishment carrying ``status``."""
         self.cbke_completed: set[t.EUI64] = set()
         """Devices that completed CBKE with the hub (they share a link key)."""
+        self.router_capacity: int | None = None
+        """How many more routers the hub admits (None: no limit); a device asking
+        to join as a router beyond it is refused (CANNOT_JOIN_AS_ROUTER)."""
+        self.cbke_times: tuple[int, int] = (10, 10)
+        """What the hub advertises in its Initiate Key Establishment Response:
+        (ephemeral data generate time, confirm key generate time), seconds."""
+        self.cbke_delays: dict[str, float] = {}
+        """Real seconds the hub takes to answer a CBKE step ("ephemeral", "confirm")."""
+        self.cbke_corrupt: str | None = None
+        """"ephemeral": the hub answers a 36-byte ephemeral key; "confirm": a
+        wrong SMAC in its Confirm Key Data Response."""
+        self.cbke_terminations: list[int] = []
+        """Status codes of the Terminate Key Establishment commands devices sent."""
+        self._reply_delay = 0.0
         self.problems: list[str] = []
         """Protocol errors the hub saw (key establishment out of order, bad sizes)."""
         self.zdo_requests: list[str] = []
@@ -483,6 +499,9 @@ class HanSimulator:
         self.esme = self._build_esme(identities["esme"])
         self.gsme = self._build_gsme(identities["gsme"])
         self._gpf = self.hub.endpoints[GPF_ENDPOINT]
+        self.gpf_since: int | None = None
+        """The first half hour (interval index) the GPF's profile holds when the
+        gas meter paired after the hub came up (:meth:`pair_gas`); None: all."""
         self._exchanges: dict[str, int] = {}
         self.devices: tuple[EmulatedDevice, ...] = (self.hub, self.esme, self.gsme)
         if not gas:
@@ -850,12 +869,16 @@ class HanSimulator:
     def pair_gas(self, *, announce: bool = True) -> None:
         """Pair the gas meter with the hub: the GSME joins and the GPF mirrors it.
 
-        A gas meter already in service (its register and history come with
-        it). With ``announce`` the hub raises :data:`DEVICE_JOINED_ALERT`,
-        delivered with the next frames (an :meth:`advance`).
+        A gas meter already in service: its register comes with it, but the
+        GPF's profile holds only the half hours that start once it paired (as
+        a real GPF's: it logs what the GSME sends it; the GSME's own 13 months
+        stay in the sleeping GSME). With ``announce`` the hub raises
+        :data:`DEVICE_JOINED_ALERT`, delivered with the next frames (an
+        :meth:`advance`).
         """
         if self.gas_paired:
             return
+        self.gpf_since = -(-self.clock.time() // HALF_HOUR)
         self.hub.add(self._gpf)
         self.devices = (*self.devices, self.gsme)
         self._by_nwk[self.gsme.nwk] = self.gsme
@@ -915,21 +938,29 @@ class HanSimulator:
         if open_window:
             self.join_window_open = True
 
-    def join(self, eui64: t.EUI64, link_key: bytes) -> JoinOutcome:
+    def join(
+        self, eui64: t.EUI64, link_key: bytes, *, router: bool = True
+    ) -> JoinOutcome:
         """Decide whether a device asking to join with ``link_key`` is admitted.
 
-        It must be in range, the join window open, and the key the AES-MMO hash
-        of the install code registered for that EUI64; then it gets
-        :data:`CAD_NWK` and the hub stops admitting (a join period admits one
-        device).
+        It must be in range, the join window open, room for it as a router
+        when it asks to be one (:attr:`router_capacity`), and the key the
+        AES-MMO hash of the install code registered for that EUI64; then it
+        gets :data:`CAD_NWK` and the hub stops admitting (a join period admits
+        one device).
         """
         if not self.in_range:
             return "out_of_range"
         if not self.join_window_open:
             return "window_closed"
+        capacity = self.router_capacity
+        if router and capacity is not None and capacity <= 0:
+            return "no_router_capacity"
         code = self.install_codes.get(eui64)
         if code is None or cbke.install_code_key(code) != bytes(link_key):
             return "refused"
+        if router and capacity is not None:
+            self.router_capacity = capacity - 1
         self.joined[eui64] = CAD_NWK
         self.cad_ieee = eui64
         self.join_window_open = False
@@ -1198,8 +1229,10 @@ class HanSimulator:
             rssi=_t.int8s(-48),
         )
         loop = asyncio.get_running_loop()
-        if self.faults.response_delay > 0:
-            loop.call_later(self.faults.response_delay, self._deliver, app, packet)
+        delay = max(self.faults.response_delay, self._reply_delay)
+        self._reply_delay = 0.0
+        if delay > 0:
+            loop.call_later(delay, self._deliver, app, packet)
         else:
             loop.call_soon(self._deliver, app, packet)
 
@@ -1315,8 +1348,8 @@ class HanSimulator:
                             "initiate_key_establishment_response",
                             tsn=hdr.tsn,
                             key_establishment_suite=suite,
-                            ephemeral_data_generate_time=10,
-                            confirm_key_generate_time=10,
+                            ephemeral_data_generate_time=self.cbke_times[0],
+                            confirm_key_generate_time=self.cbke_times[1],
                             identity=c.RemainingBytes(own_cert),
                         )
                     ]
@@ -1338,6 +1371,9 @@ class HanSimulator:
                     own_eph = cbke.ephemeral_key(own_eui, self._ke_counter)
                     state["peer_eph"] = data
                     state["own_eph"] = own_eph
+                    if self.cbke_corrupt == "ephemeral":
+                        own_eph = own_eph[:-1]
+                    self._reply_delay = self.cbke_delays.get(name, 0.0)
                     return [
                         device.command_frame(
                             ep,
@@ -1371,6 +1407,9 @@ class HanSimulator:
                 self._ke.pop(device_name, None)
                 if device is self.hub:
                     self.cbke_completed.add(self.cad_ieee)
+                if self.cbke_corrupt == "confirm":
+                    responder = bytes(b ^ 0xFF for b in responder)
+                self._reply_delay = self.cbke_delays.get(name, 0.0)
                 return [
                     device.command_frame(
                         ep,
@@ -1387,6 +1426,9 @@ class HanSimulator:
             hdr: foundation.ZCLHeader, args: Any, now: int
         ) -> list[Reply]:
             self._ke.pop(device_name, None)
+            self.cbke_terminations.append(int(args.status_code))
+            if self._device_named(device_name) is self.hub:
+                self.cbke_completed.discard(self.cad_ieee)
             return []
 
         return ServerCluster(
@@ -1554,6 +1596,8 @@ class HanSimulator:
                 if gas
                 else self.electricity.first_available(now)
             )
+            if gas and self.gpf_since is not None:
+                oldest = max(oldest, self.gpf_since)
             if end_time:
                 newest = min(newest, unix_time(int(end_time)) // HALF_HOUR - 1)
             if gas and channel != c.IntervalChannel.Consumption_Delivered:

@@ -27,7 +27,8 @@ configuration (``setConfigurationValue``, ``setPolicy``, ``addEndpoint``), the
 joining device's network frames (``networkState``, ``startScan`` ->
 ``networkFoundHandler`` + ``scanCompleteHandler``, ``setInitialSecurityState``,
 ``joinNetwork`` and ``networkInit`` -> ``stackStatusHandler``,
-``getNetworkParameters``, ``getNodeId``, ``leaveNetwork``), messaging
+``getNetworkParameters``, ``getNodeId``, ``leaveNetwork``, ``pollForData``
+for an end device), messaging
 (``sendUnicast`` / ``sendBroadcast`` -> ``messageSentHandler``; what the
 meters send comes as ``incomingMessageHandler``) and the CBKE frames of crypto
 suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
@@ -63,15 +64,25 @@ Fault knobs (plain attributes; set them before or while the host talks):
   watchdog reset code, instead of answering the first command of that name),
   ``unplug_on = "joinNetwork"`` (the serial line goes away: the pty or the TCP
   connection is closed instead of answering), or ``await ncp.unplug()`` at any
-  moment;
+  moment; ``transient_statuses = (NETWORK_OPENED, NETWORK_CLOSED)`` (stack
+  statuses reported before the result of ``joinNetwork`` / ``networkInit``);
+  ``cbke_library_fails = "calculateSmacs283k1"`` (or
+  ``"generateCbkeKeys283k1"``: the radio's CBKE library fails that step);
 * on the HAN (the :class:`HanSimulator`): ``han.register_device(eui64, code)``
   (the supplier's UpdateHANDeviceLog; opens the join window),
   ``han.join_window_open = False`` (join window closed), ``han.in_range =
   False`` (no network found), a wrong install code (the join is refused),
   ``han.cbke_terminate = ("ephemeral", 0x03)`` (the hub terminates key
   establishment at that step with that status), ``han.cbke_mode =
-  "unsupported"`` or ``"absent"`` (a hub that does not run CBKE), and its
-  radio faults (``han.radio_loss(reported=True)``...).
+  "unsupported"`` or ``"absent"`` (a hub that does not run CBKE),
+  ``han.router_capacity = 0`` (no room for another router: a join as a router
+  gets CANNOT_JOIN_AS_ROUTER, one as an end device is admitted),
+  ``han.cbke_times = (30, 30)`` (the generate times the hub advertises) and
+  ``han.cbke_delays = {"ephemeral": 2.0}`` (the real seconds it takes),
+  ``han.cbke_corrupt = "ephemeral"`` or ``"confirm"`` (a 36-byte ephemeral key,
+  a wrong SMAC), and its radio faults (``han.radio_loss(reported=True)``...).
+  The hub notes the Terminate Key Establishment commands it receives in
+  ``han.cbke_terminations``.
 
 Example::
 
@@ -90,6 +101,7 @@ from collections import deque
 from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass
+import functools
 import logging
 import os
 import struct
@@ -189,6 +201,7 @@ _LEAVE_NETWORK: Final = 0x0020
 _GET_EUI64: Final = 0x0026
 _GET_NODE_ID: Final = 0x0027
 _GET_NETWORK_PARAMETERS: Final = 0x0028
+_POLL_FOR_DATA: Final = 0x0042
 _SEND_UNICAST: Final = 0x0034
 _SEND_BROADCAST: Final = 0x0036
 _MESSAGE_SENT_HANDLER: Final = 0x003F
@@ -222,6 +235,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _GET_EUI64: ("getEui64", 0),
     _GET_NODE_ID: ("getNodeId", 0),
     _GET_NETWORK_PARAMETERS: ("getNetworkParameters", 0),
+    _POLL_FOR_DATA: ("pollForData", 4),
     _SEND_UNICAST: ("sendUnicast", _VARIABLE),
     _SEND_BROADCAST: ("sendBroadcast", _VARIABLE),
     _CUSTOM_FRAME: ("customFrame", None),
@@ -250,13 +264,17 @@ ERROR_COMMAND_TOO_LONG: Final = 0x40
 
 # EmberStatus values
 SUCCESS: Final = 0x00
+_ERR_FATAL: Final = 0x01
 DELIVERY_FAILED: Final = 0x66
 INVALID_CALL: Final = 0x70
 NETWORK_UP: Final = 0x90
 NETWORK_DOWN: Final = 0x91
 NOT_JOINED: Final = 0x93
 JOIN_FAILED: Final = 0x94
-NO_NETWORK_KEY_RECEIVED: Final = 0xA6
+CANNOT_JOIN_AS_ROUTER: Final = 0x98
+NETWORK_OPENED: Final = 0x9C
+NETWORK_CLOSED: Final = 0x9D
+NO_NETWORK_KEY_RECEIVED: Final = 0xAD
 NO_BEACONS: Final = 0xAB
 LIBRARY_NOT_PRESENT: Final = 0xB5
 
@@ -270,6 +288,7 @@ _JOINED_NETWORK: Final = 0x02
 
 # EmberNodeType
 _ROUTER: Final = 0x02
+_END_DEVICE: Final = 0x03
 _JOINING_TYPES: Final = frozenset({0x02, 0x03, 0x04})  # router, end device, sleepy
 
 # EmberInitialSecurityBitmask: the preconfigured key field holds the link key
@@ -395,6 +414,14 @@ class EmulatedNcp:
         """Reset by itself instead of answering the next command of this name."""
         self.unplug_on: str | None = None
         """Go away (close the line) instead of answering the next command of this name."""
+        self.transient_statuses: tuple[int, ...] = ()
+        """Stack statuses (e.g. NETWORK_OPENED, NETWORK_CLOSED) reported before
+        the result of ``joinNetwork`` and ``networkInit``."""
+        self.cbke_library_fails: str | None = None
+        """``generateCbkeKeys283k1`` or ``calculateSmacs283k1``: the radio's CBKE
+        library reports a failure in that command's handler."""
+        self.polling: tuple[int, int, int] | None = None
+        """The host's ``pollForData``: (interval, units, failure limit)."""
         self.commands: list[str] = []
         """The EZSP commands received, by name, in order."""
         self.problems: list[str] = []
@@ -817,6 +844,8 @@ class EmulatedNcp:
             return self._network_init()
         if frame_id == _LEAVE_NETWORK:
             return self._leave()
+        if frame_id == _POLL_FOR_DATA:
+            return self._poll_for_data(params), none
         if frame_id in (_SEND_UNICAST, _SEND_BROADCAST):
             return self._send_message(params, broadcast=frame_id == _SEND_BROADCAST)
         if frame_id == _GENERATE_CBKE_KEYS_283K1:
@@ -929,7 +958,9 @@ class EmulatedNcp:
             and found[3:11] == ext_pan
             and int.from_bytes(found[1:3], "little") == pan_id
         ):
-            outcome = han.join(self.ieee, self.link_key or bytes(16))
+            outcome = han.join(
+                self.ieee, self.link_key or bytes(16), router=node_type == _ROUTER
+            )
         if outcome == "joined":
             from .app import CAD_NWK  # noqa: PLC0415
 
@@ -938,10 +969,17 @@ class EmulatedNcp:
             status = NETWORK_UP
         elif outcome == "refused":
             status = NO_NETWORK_KEY_RECEIVED  # the hub sent no key we could decrypt
+        elif outcome == "no_router_capacity":
+            status = CANNOT_JOIN_AS_ROUTER
         else:
             status = NO_BEACONS  # no beacon with association permitted
-        return bytes((SUCCESS,)), [
-            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((status,)))
+        return bytes((SUCCESS,)), self._stack_statuses(status)
+
+    def _stack_statuses(self, status: int) -> list[Callable[[], None]]:
+        """Return the stackStatusHandler callbacks ending a command: transient ones first."""
+        return [
+            functools.partial(self._callback, _STACK_STATUS_HANDLER, bytes((code,)))
+            for code in (*self.transient_statuses, status)
         ]
 
     def _network_init(self) -> tuple[bytes, list[Callable[[], None]]]:
@@ -956,9 +994,7 @@ class EmulatedNcp:
             status = NETWORK_UP
         else:
             status = NETWORK_DOWN
-        return bytes((SUCCESS,)), [
-            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((status,)))
-        ]
+        return bytes((SUCCESS,)), self._stack_statuses(status)
 
     def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
@@ -968,6 +1004,7 @@ class EmulatedNcp:
         self._disconnect_han()
         self.network = None
         self.link_key = None
+        self.polling = None
         return bytes((SUCCESS,)), [
             lambda: self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
         ]
@@ -981,6 +1018,16 @@ class EmulatedNcp:
         self.network_up = False
         if self.han is not None:
             self.han.detach(self._sink)
+
+    def _poll_for_data(self, params: bytes) -> bytes:
+        interval, units, failure_limit = struct.unpack("<HBB", params)
+        if not self.network_up or self.network is None:
+            return bytes((NOT_JOINED,))
+        if self.network.node_type == _ROUTER:
+            self._problem("pollForData on a router (it has no parent to poll)")
+            return bytes((INVALID_CALL,))
+        self.polling = (interval, units, failure_limit)
+        return bytes((SUCCESS,))
 
     # --- messages ------------------------------------------------------------
 
@@ -1083,6 +1130,13 @@ class EmulatedNcp:
             self._problem("generateCbkeKeys283k1 before getCertificate283k1")
         if not self.has_certificate:
             return bytes((LIBRARY_NOT_PRESENT,)), []
+        if self.cbke_library_fails == "generateCbkeKeys283k1":
+            return bytes((SUCCESS,)), [
+                lambda: self._callback(
+                    _GENERATE_CBKE_KEYS_HANDLER_283K1,
+                    bytes((_ERR_FATAL,)) + bytes(cbke.EPHEMERAL_LENGTH),
+                )
+            ]
         self._cbke_counter += 1
         ephemeral = cbke.ephemeral_key(self.eui64[::-1], 1000 + self._cbke_counter)
         self._cbke["ephemeral"] = ephemeral
@@ -1103,6 +1157,13 @@ class EmulatedNcp:
             return bytes((INVALID_CALL,)), []
         if cbke.certificate_subject(partner_cert) is None:
             self._problem("calculateSmacs283k1 with a malformed partner certificate")
+        if self.cbke_library_fails == "calculateSmacs283k1":
+            return bytes((SUCCESS,)), [
+                lambda: self._callback(
+                    _CALCULATE_SMACS_HANDLER_283K1,
+                    bytes((_ERR_FATAL,)) + bytes(2 * cbke.SMAC_LENGTH),
+                )
+            ]
         if initiator:
             smacs = cbke.smacs(self.certificate, own, partner_cert, partner_ephemeral)
         else:
