@@ -125,6 +125,14 @@ class Demo:
                 sys.exit(f"POST {path} failed: {resp.status} {await resp.text()}")
             return await resp.json()
 
+    async def delete(self, path: str) -> Any:
+        async with self.session.delete(
+            f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token}"}
+        ) as resp:
+            if resp.status >= 400:
+                sys.exit(f"DELETE {path} failed: {resp.status} {await resp.text()}")
+            return await resp.json()
+
     async def get(self, path: str) -> Any:
         async with self.session.get(
             f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token}"}
@@ -138,6 +146,7 @@ class Demo:
         *,
         missing_ok: bool = False,
         invalid_ok: bool = False,
+        unknown_ok: bool = False,
     ) -> Any:
         if self._ws is None:
             self._ws = await self.session.ws_connect(f"{self.url}/api/websocket")
@@ -155,6 +164,11 @@ class Demo:
                     if (
                         missing_ok
                         and (reply.get("error") or {}).get("code") == "not_found"
+                    ):
+                        return None
+                    if (
+                        unknown_ok
+                        and (reply.get("error") or {}).get("code") == "unknown_command"
                     ):
                         return None
                     sys.exit(f"{message['type']} failed: {reply.get('error')}")
@@ -196,7 +210,29 @@ async def onboard(demo: Demo) -> None:
     # Onboarding adds a weather forecast that needs the internet; the demo
     # is local, so it goes (its errors would only fill the log).
     for entry in await demo.ws({"type": "config_entries/get", "domain": "met"}) or []:
-        await demo.ws({"type": "config_entries/remove", "entry_id": entry["entry_id"]})
+        await demo.delete(f"/api/config/config_entries/entry/{entry['entry_id']}")
+
+
+async def confirm_http_config(demo: Demo) -> None:
+    """Keep configuration.yaml's http: settings (127.0.0.1 only) for good.
+
+    Home Assistant 2026.10 and later move them into its storage as a trial that
+    must be confirmed within five minutes; unconfirmed, Home Assistant restarts
+    (here: stops) and afterwards listens on every interface. Older releases
+    have no such trial (nor the command).
+    """
+    config = await demo.ws({"type": "http/config"}, unknown_ok=True)
+    pending = (config or {}).get("pending")
+    if not pending:
+        return
+    if pending.get("error"):
+        print(
+            "http: the 127.0.0.1-only settings were not confirmed in time earlier"
+            " and Home Assistant went back to its defaults; start with --fresh"
+        )
+        return
+    await demo.ws({"type": "http/config/promote"})
+    print("http: confirmed the 127.0.0.1-only settings")
 
 
 async def add_simulator(demo: Demo) -> None:
@@ -301,6 +337,7 @@ async def main() -> None:
         demo = Demo(session, args.url)
         try:
             await onboard(demo)
+            await confirm_http_config(demo)
             await add_simulator(demo)
             await set_up_energy(demo)
         finally:

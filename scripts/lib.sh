@@ -108,20 +108,25 @@ build_sid_root() {
 # that ship no wheel for this Python, and tshark to check packet captures.
 ROOT_PACKAGES="gcc g++ libc6-dev python3.14-dev tshark"
 ensure_root_packages() {
-	local marker="$SIDROOT/.packages"
-	[ -f "$marker" ] && [ "$(cat "$marker")" = "$ROOT_PACKAGES" ] && return
-	log "installing into the Debian root: $ROOT_PACKAGES"
+	install_in_root packages root-packages "$ROOT_PACKAGES"
+}
+
+# install_in_root NAME LOG PACKAGES: apt-get install PACKAGES inside the root,
+# once: $SIDROOT/.NAME remembers the list, $CACHE/LOG.log has apt's output.
+install_in_root() {
+	local marker="$SIDROOT/.$1" logfile="$CACHE/$2.log" packages="$3"
+	[ -f "$marker" ] && [ "$(cat "$marker")" = "$packages" ] && return
+	log "installing into the Debian root: $packages"
 	[ -f /etc/resolv.conf ] && cp -L /etc/resolv.conf "$SIDROOT/etc/resolv.conf" 2>/dev/null || true
-	# shellcheck disable=SC2086
 	unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		mount -t proc proc "$1/proc"
 		mount --rbind /dev "$1/dev"
 		chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
 			sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $2"
-	' _ "$SIDROOT" "$ROOT_PACKAGES" >"$CACHE/root-packages.log" 2>&1 ||
-		die "could not install $ROOT_PACKAGES in the Debian root, see $CACHE/root-packages.log"
-	echo "$ROOT_PACKAGES" >"$marker"
+	' _ "$SIDROOT" "$packages" >"$logfile" 2>&1 ||
+		die "could not install $packages in the Debian root, see $logfile"
+	echo "$packages" >"$marker"
 }
 
 ensure_python() {
@@ -248,5 +253,69 @@ setup_leg() { # leg
 	flock "$lockfd"
 	ensure_python
 	ensure_venv
+	flock -u "$lockfd"
+}
+
+# --- the browser test (tests/browser) -----------------------------------------
+# Playwright for Python drives Debian's Chromium: nothing is downloaded from
+# elsewhere. Only the browser step installs these, so the other steps never
+# wait for a browser. The Home Assistant it tests comes from the newest leg.
+
+BROWSER_PACKAGES="chromium fonts-dejavu-core"
+ensure_browser_packages() {
+	install_in_root browser-packages browser-packages "$BROWSER_PACKAGES"
+}
+
+# Sets CHROMIUM: Debian's inside the root, else the machine's own (or SMETS_CHROMIUM).
+find_chromium() {
+	if [ "$MODE" = root ]; then
+		ensure_browser_packages
+		CHROMIUM=/usr/bin/chromium
+		return
+	fi
+	local cand
+	for cand in "${SMETS_CHROMIUM:-}" chromium chromium-browser google-chrome-stable google-chrome; do
+		[ -n "$cand" ] || continue
+		if command -v "$cand" >/dev/null 2>&1; then
+			CHROMIUM="$(command -v "$cand")"
+			return
+		fi
+	done
+	die "the browser test needs Chromium: install your system's chromium package (or set SMETS_CHROMIUM)"
+}
+
+browser_stamp() {
+	{
+		echo "$SETUP_VERSION"
+		cat "$REPO/requirements_browser.txt"
+		echo "$MODE"
+	} | sha256sum | cut -d' ' -f1
+}
+
+# setup_browser: set up the newest leg (its hass runs the demo) and the browser
+# test's own venv. Sets HASS_VENV (the leg's), VENV (the browser's) and CHROMIUM.
+setup_browser() {
+	setup_leg newest
+	HASS_VENV="$VENV"
+	exec {lockfd}>"$CACHE/setup.lock"
+	flock "$lockfd"
+	find_chromium
+	if [ "$MODE" = root ]; then
+		VENV="$CACHE/venv-root-browser"
+	else
+		VENV="$CACHE/venv-browser"
+	fi
+	local stamp
+	stamp=$(browser_stamp)
+	if ! [ -f "$VENV/.stamp" ] || [ "$(cat "$VENV/.stamp")" != "$stamp" ]; then
+		log "setting up the browser test's environment (requirements_browser.txt)"
+		rm -rf "$VENV"
+		local py=python3.14
+		[ "$MODE" = native ] && py="$NATIVE_PY"
+		in_env "$py" -m venv --without-pip "$VENV"
+		# The leg's uv installs into this venv (UV_PYTHON points at it).
+		in_env "$HASS_VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r "$REPO/requirements_browser.txt"
+		echo "$stamp" >"$VENV/.stamp"
+	fi
 	flock -u "$lockfd"
 }

@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parent.parent
 INTEGRATION = REPO / "custom_components" / "smets"
 README = REPO / "README.md"
 ENTITIES = REPO / "docs" / "entities.md"
-SCREENSHOTS = REPO / "docs" / "images"
 DOCUMENTS = [README, REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
 
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -128,8 +127,6 @@ def _local_links() -> list[tuple[Path, str]]:
 def test_local_links_resolve(document: Path, target: str) -> None:
     path_text, _, anchor = target.partition("#")
     path = (document.parent / path_text).resolve() if path_text else document
-    if not path.exists() and path.parent == SCREENSHOTS:
-        pytest.skip(f"{target}: not taken yet (the browser test saves it)")
     assert path.exists(), f"{document.name}: {target}"
     if anchor:
         assert anchor in anchors(path), f"{document.name}: {target}"
