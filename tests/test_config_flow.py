@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USB, SOURCE_USER
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    SOURCE_USB,
+    SOURCE_USER,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
@@ -574,11 +579,13 @@ def by_id(tmp_path: Path) -> Generator[Path]:
         yield directory
 
 
-def _zha_entry(hass: HomeAssistant, path: str) -> None:
-    MockConfigEntry(
+def _zha_entry(hass: HomeAssistant, path: str) -> MockConfigEntry:
+    entry = MockConfigEntry(
         domain="zha",
         data={"device": {"path": path, "baudrate": 115200}, "radio_type": "ezsp"},
-    ).add_to_hass(hass)
+    )
+    entry.add_to_hass(hass)
+    return entry
 
 
 async def test_usb_discovery_asks_then_pairs(
@@ -674,12 +681,10 @@ async def test_usb_discovery_of_a_stick_zha_uses(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "in_use"
-    assert result["description_placeholders"]["path"] == str(stable)
-    # Only when the user says so does the flow open the stick.
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "pair"
+    # ZHA's stick is not offered: choosing its port by hand asks first
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "zha_uses_stick"
+    assert ncp.commands == []  # never opened
 
 
 async def test_radio_port_zha_uses_asks_first(
@@ -699,6 +704,28 @@ async def test_radio_port_zha_uses_asks_first(
     assert result["step_id"] == "in_use"
     assert result["errors"] == {"base": "cannot_connect"}
     _plug(port, ncp.path)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "pair"
+
+
+async def test_radio_port_zha_still_has_open(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path
+) -> None:
+    port = tmp_path / "ttyUSB0"
+    _plug(port, ncp.path)
+    zha = _zha_entry(hass, str(port))
+    zha.mock_state(hass, ConfigEntryState.LOADED)
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(str(port))
+    )
+    assert result["step_id"] == "in_use"
+    ncp.commands.clear()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "in_use"
+    assert result["errors"] == {"base": "zha_still_loaded"}
+    assert ncp.commands == []  # ZHA's port is left alone
+    zha.mock_state(hass, ConfigEntryState.NOT_LOADED)  # the user disabled ZHA
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == "pair"
 

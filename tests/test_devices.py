@@ -267,27 +267,40 @@ async def test_meter_exchange_replaces_the_device_keeps_the_entities(
     assert hass.states.get(IMPORT) is not None
 
 
-async def test_gas_meter_gone_is_removed_at_the_next_setup(
+async def test_gas_meter_gone_keeps_its_device_until_the_user_deletes_it(
     hass: HomeAssistant,
     entry: MockConfigEntry,
     lasting_han: LastingHan,
     device_registry: dr.DeviceRegistry,
-    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
+    """A meter that does not answer discovery may only be silent: kept.
+
+    Over the air one lost answer looks like a meter gone, and deleting the
+    device would lose the user's names, areas and automations on it. Nothing
+    took its place, so it stays until the user deletes it (allowed: it is not
+    on the HAN now), or until it answers again.
+    """
+    entity_registry = er.async_get(hass)
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
     han = _han(lasting_han)
     gsme = str(han.gsme.ieee)
-    assert gsme in _devices(device_registry, entry)
-    assert entity_registry.async_get(GAS) is not None
     han.unpair_gas()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    devices = _devices(device_registry, entry)
+    assert set(devices) == {str(han.hub.ieee), str(han.esme.ieee), gsme}
+    assert entity_registry.async_get(GAS) is not None
+    assert hass.states.get(IMPORT) is not None
+
+    assert await _remove(client, devices[gsme].id, entry.entry_id)
     assert set(_devices(device_registry, entry)) == {
         str(han.hub.ieee),
         str(han.esme.ieee),
     }
     assert entity_registry.async_get(GAS) is None
-    assert hass.states.get(IMPORT) is not None
     assert not any("_gpf_" in uid for uid in _entities(entity_registry, entry))
 
 

@@ -6,6 +6,7 @@ behind it; bellows, zigpy, the HAN library and Home Assistant run unmodified.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 import json
 import logging
@@ -119,6 +120,28 @@ async def test_radio_unplugged_then_back(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "radio_unavailable"
     assert str(port) in (entry.reason or "")
+    # Plugged in again: the retry picks it up.
+    _plug(port, ncp.open_pty())
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(IMPORT).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_radio_lost_while_loaded_reloads_until_it_is_back(
+    hass: HomeAssistant, radio: tuple[EmulatedNcp, Path]
+) -> None:
+    """zigpy never reopens a lost radio: the entry reloads, then retries."""
+    ncp, port = radio
+    entry = await _pair(hass, port)
+    assert entry.state is ConfigEntryState.LOADED
+    await ncp.unplug()  # the stick is pulled out while the entry runs
+    # the serial line reports the hang-up when the kernel says so: wait for it
+    async with asyncio.timeout(10):
+        while entry.state is not ConfigEntryState.SETUP_RETRY:
+            await asyncio.sleep(0.02)
+            await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.error_reason_translation_key == "radio_unavailable"
     # Plugged in again: the retry picks it up.
     _plug(port, ncp.open_pty())
     assert await hass.config_entries.async_reload(entry.entry_id)

@@ -6,11 +6,12 @@ import logging
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
+    entity_registry as er,
     issue_registry as ir,
 )
 from homeassistant.helpers.typing import ConfigType
@@ -149,6 +150,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         entry.runtime_data.history.async_start()
     watch = entry.runtime_data.watch = MeterWatch(hass, entry, link, simulator)
     entry.runtime_data.unsubscribe.append(watch.async_start())
+
+    @callback
+    def _radio_lost(error: BaseException | None) -> None:
+        # zigpy does not reopen a lost radio: a reload does, and retries
+        # (ConfigEntryNotReady) until the stick or the NCP is back
+        _LOGGER.warning("The HAN radio went away (%s): reloading", error)
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+    entry.runtime_data.unsubscribe.append(link.on_connection_lost(_radio_lost))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -180,26 +190,34 @@ def _our_ids(device: dr.DeviceEntry) -> set[str]:
 def _remove_stale_devices(
     hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
 ) -> None:
-    """Take this entry off the devices of meters no longer on the HAN.
+    """Take this entry off the devices of meters another meter replaced.
 
-    Called only once the HAN answered (discovery and the first reads worked,
-    the Comms Hub among those found): a HAN that cannot be reached never
-    removes anything. A device of no other entry goes, with its entities.
+    Called once the HAN answered and the platforms set up: an entity's unique
+    id depends on its meter's role, not on the meter, so a new electricity or
+    gas meter (an exchange, a new EUI64) has taken its predecessor's entities
+    by now, and the old device is left with none. A meter that merely did not
+    answer discovery keeps its device and entities: over the air one lost
+    answer looks the same as a meter gone. The user can delete such a device
+    (:func:`async_remove_config_entry_device`).
     """
     if ROLE_HUB not in meters:
         return  # the Comms Hub did not answer: too little is known of the HAN
     registry = dr.async_get(hass)
+    entities = er.async_get(hass)
     on_han = {meter.device_id for meter in meters.values()}
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         ids = _our_ids(device)
-        if ids and not ids & on_han:
-            _LOGGER.info(
-                "Removing the device %s: its meter is no longer on the HAN",
-                device.name_by_user or device.name or sorted(ids)[0],
-            )
-            registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+        if not ids or ids & on_han:
+            continue
+        if er.async_entries_for_device(
+            entities, device.id, include_disabled_entities=True
+        ):
+            continue  # not replaced: perhaps just silent this time
+        _LOGGER.info(
+            "Removing the device %s: another meter took its place on the HAN",
+            device.name_by_user or device.name or sorted(ids)[0],
+        )
+        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -10,6 +10,7 @@ from typing import Any, Final, Literal
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -265,20 +266,20 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
 
-    async def _zha_uses(self, path: str) -> bool:
-        """Whether a ZHA config entry is set up on this port."""
-        zha_paths = [
-            str(device["path"])
+    async def _zha_entries_on(self, path: str) -> list[ConfigEntry]:
+        """Return the ZHA config entries set up on this port."""
+        candidates = [
+            (entry, str(device["path"]))
             for entry in self.hass.config_entries.async_entries(
                 ZHA_DOMAIN, include_ignore=False
             )
             if isinstance(device := entry.data.get("device"), dict)
             and device.get("path")
         ]
-        if not zha_paths:
-            return False
+        if not candidates:
+            return []
         return await self.hass.async_add_executor_job(
-            lambda: any(same_port(path, other) for other in zha_paths)
+            lambda: [entry for entry, other in candidates if same_port(path, other)]
         )
 
     async def _probe(self, path: str) -> dict[str, str]:
@@ -332,7 +333,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             path = await self.hass.async_add_executor_job(
                 serial_by_id, str(user_input[CONF_DEVICE_PATH])
             )
-            if await self._zha_uses(path):
+            if await self._zha_entries_on(path):
                 self._device_path = path
                 return await self.async_step_in_use()
             errors = await self._probe(path)
@@ -349,10 +350,21 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """ZHA has this port: the stick can serve only one of the two."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return await self._probe_then_pair("in_use")
+            assert self._device_path is not None
+            if any(
+                entry.state is ConfigEntryState.LOADED
+                for entry in await self._zha_entries_on(self._device_path)
+            ):
+                # ZHA holds the port open: no probe could get through
+                errors["base"] = "zha_still_loaded"
+            else:
+                return await self._probe_then_pair("in_use")
         return self.async_show_form(
-            step_id="in_use", description_placeholders=self._port_placeholders()
+            step_id="in_use",
+            description_placeholders=self._port_placeholders(),
+            errors=errors,
         )
 
     # --- USB discovery -------------------------------------------------------
@@ -388,8 +400,10 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         self.context["title_placeholders"] = {
             "name": discovery_info.description or path
         }
-        if await self._zha_uses(path):
-            return await self.async_step_in_use()
+        if await self._zha_entries_on(path):
+            # ZHA's stick: not offered (a Smart Energy radio is a stick of its
+            # own); choosing the port by hand still asks before taking it
+            return self.async_abort(reason="zha_uses_stick")
         return await self.async_step_usb_confirm()
 
     async def async_step_usb_confirm(

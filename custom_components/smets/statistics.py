@@ -98,6 +98,10 @@ IMPORT_HISTORY_SCHEMA = vol.Schema(
 )
 
 
+COMMIT_WAIT: Final = dt.timedelta(minutes=1)
+"""How long a run waits for the recorder to commit a compile before it reads."""
+
+
 class _NotCompiledError(Exception):
     """The recorder has yet to compile what a run needs; run on the next compile."""
 
@@ -280,7 +284,12 @@ class HistoryImporter:
         """
         future: asyncio.Future[None] = self.hass.loop.create_future()
         get_instance(self.hass).queue_task(SynchronizeTask(future))
-        await future
+        try:
+            async with asyncio.timeout(COMMIT_WAIT.total_seconds()):
+                await future
+        except TimeoutError:
+            # a stuck recorder: read anyway; at worst the run waits a compile
+            _LOGGER.debug("The recorder did not get to our task in %s", COMMIT_WAIT)
 
     async def _async_run(self) -> None:
         if self._after_compile:

@@ -25,7 +25,14 @@ KEYS = [
     "backfill_seconds",
     "backfill_requests",
     "backfill_min_requests",
+    "radio_join_seconds",
+    "radio_open_seconds",
+    "radio_esme_requests_per_cycle",
+    "radio_ezsp_frames_per_cycle",
+    "radio_cpu_ms_per_cycle",
 ]
+RADIO_CYCLES = 10
+"""Radio cycles in these tests (the radio run is kept per seed, tiers and cycles)."""
 
 
 async def test_one_request_per_cluster_per_cycle() -> None:
@@ -66,8 +73,39 @@ async def test_four_tiers_split_the_esme_read() -> None:
     assert "NOT MET" in "\n".join(bench.report(run))
 
 
+async def test_the_radio_path_over_the_emulated_ncp() -> None:
+    """join_han, open_radio and HanLink over bellows and the emulated EZSP NCP,
+    then the simulator's own ESME cycle: counted on the HAN, by the library and
+    at the NCP."""
+    run = await bench.radio(20, seed=5)
+    assert run.problems == []
+    esme = run.esme
+    assert esme.cycles == 20
+    assert esme.requests == esme.clusters == esme.library_requests == 20
+    assert esme.max_requests == 1
+    # One sendUnicast per request: the answer comes back as callbacks
+    assert run.ezsp_frames == 20
+    # Machine-dependent figures: present and positive, never compared
+    assert run.join_seconds > 0
+    assert run.open_seconds > 0
+    assert esme.cpu_seconds > 0
+
+
+def test_radio_figures() -> None:
+    figures = bench.figures(
+        bench.BenchRun(hours=0, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
+    )
+    assert list(figures) == KEYS
+    assert figures["radio_esme_requests_per_cycle"] == 1.0
+    assert figures["radio_ezsp_frames_per_cycle"] == 1.0
+    for key in ("radio_join_seconds", "radio_open_seconds", "radio_cpu_ms_per_cycle"):
+        assert isinstance(figures[key], float)
+        assert figures[key] > 0
+
+
 def test_json_is_the_last_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "--hours", "0.5", "--json"]) == 0
+    argv = ["bench", "--hours", "0.5", "--radio-cycles", str(RADIO_CYCLES), "--json"]
+    assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     figures = json.loads(lines[-1])
     assert list(figures) == KEYS
@@ -78,10 +116,19 @@ def test_json_is_the_last_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "gas cycle (GPF mirror), every 30 min (1 cycles)" in text
     assert "GSME wake-ups: 0 (must be 0)" in text
     assert "ru_maxrss" in text
+    assert "radio path (emulated EZSP NCP on a pty, bellows " in text
+    assert "the emulator answers at once" in text
+    assert (
+        f"radio ESME cycle ({RADIO_CYCLES} cycles): 1.0 ZCL requests per cycle"
+        " (goal 1.0;" in text
+    )
+    assert "radio problem" not in text
 
 
 def test_without_json_no_json(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(hours=0.1, seed=0, tiers=2, json=False)
+    args = argparse.Namespace(
+        hours=0.1, seed=0, tiers=2, radio_cycles=RADIO_CYCLES, json=False
+    )
     assert bench.run(args) == 0
     out = capsys.readouterr().out
     assert "{" not in out
@@ -89,14 +136,19 @@ def test_without_json_no_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_missed_goal_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(hours=0.1, seed=0, tiers=4, json=True)
+    args = argparse.Namespace(
+        hours=0.1, seed=0, tiers=4, radio_cycles=RADIO_CYCLES, json=True
+    )
     assert bench.run(args) == 1
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert figures["esme_requests_per_cycle"] == 2.0
+    # Over the radio too: two reads of the same cluster, two EZSP sends
+    assert figures["radio_esme_requests_per_cycle"] == 2.0
+    assert figures["radio_ezsp_frames_per_cycle"] == 2.0
 
 
 def test_sections_extend_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    run = bench.BenchRun(hours=1, seed=0, tiers=2)
+    run = bench.BenchRun(hours=1, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
     run.esme.add([0x0702], 1, 0.001)
     run.esme.add([0x0702, 0x0700], 2, 0.003)
     monkeypatch.setattr(
@@ -110,9 +162,9 @@ def test_sections_extend_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     assert figures["cpu_ms_per_cycle"] == pytest.approx(2.0)
     # No cycles at all: zeros, not a division by zero
     assert (
-        bench.figures(bench.BenchRun(hours=0, seed=0, tiers=2))[
-            "gas_requests_per_cycle"
-        ]
+        bench.figures(
+            bench.BenchRun(hours=0, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
+        )["gas_requests_per_cycle"]
         == 0.0
     )
 

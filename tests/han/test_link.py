@@ -194,17 +194,20 @@ async def test_rediscover_finds_a_gas_meter_paired_later() -> None:
         await link.close()
 
 
-async def test_rediscover_notices_a_meter_exchange_and_a_meter_gone(
+async def test_rediscover_notices_a_new_meter_not_a_silent_one(
     link: HanLink, sim: HanSimulator
 ) -> None:
     assert not await link.rediscover()
     sim.meter_exchange("electricity", new_eui64=True)
-    assert await link.rediscover()
+    assert await link.rediscover()  # a new EUI64 answered
     sim2 = HanSimulator(seed=7)
     link2 = await _open(sim2)
     try:
         sim2.unpair_gas()
-        assert await link2.rediscover()
+        # gone, or one lost answer: over the air they look the same
+        assert not await link2.rediscover()
+        sim2.pair_gas()
+        assert not await link2.rediscover()  # back as it was: nothing new
     finally:
         await link2.close()
 
@@ -226,7 +229,11 @@ async def test_rediscover_without_a_surveying_application(
     link.app = _PlainApp(link.app)
     assert not await link.rediscover()
     hub = next(d for d in link.app.devices.values() if d.nwk == 0x0000)
-    del link.app.devices[hub.ieee]  # the hub and its GPF gas mirror went
+    gone = link.app.devices.pop(hub.ieee)  # the hub and its GPF gas mirror
+    assert not await link.rediscover()  # a missing answer is not a change
+    link.app.devices[hub.ieee] = gone
+    sim.meter_exchange("electricity", new_eui64=True)
+    sim.populate(link.app.app, sim.esme)  # zigpy learns the new meter
     assert await link.rediscover()
     link.app = link.app.app
 

@@ -191,6 +191,7 @@ class HanLink:
         self.discovered: list[DiscoveredEndpoint] = []
         self._open = False
         self._join_callbacks: list[Callable[[], None]] = []
+        self._lost_callbacks: list[Callable[[BaseException | None], None]] = []
         self._listening = False
 
     @classmethod
@@ -384,46 +385,84 @@ class HanLink:
         )
 
     async def rediscover(self) -> bool:
-        """Whether the HAN's meters now differ from what :meth:`start` found.
+        """Whether a meter joined the HAN since :meth:`start` found its meters.
 
         True when a Metering endpoint appeared (a gas meter paired, a new
-        meter after an exchange) or went; this link keeps serving what it
-        found, so open a new one to take the change in. HanError when the HAN
-        could not be asked.
+        meter after an exchange); this link keeps serving what it found, so
+        open a new one to take the change in. An endpoint that did not answer
+        this time is not taken as gone: over the air one lost answer looks the
+        same, and a meter that really left stops answering its reads anyway.
+        HanError when the HAN could not be asked.
         """
         now = await self.survey()
         before = self.footprint
-        if now != before:
-            _LOGGER.info(
-                "The meters on the HAN changed: %d Metering endpoint(s) joined, "
-                "%d left",
-                len(now - before),
-                len(before - now),
+        joined, missing = now - before, before - now
+        if missing:
+            _LOGGER.debug(
+                "%d known Metering endpoint(s) did not answer the survey",
+                len(missing),
             )
-        return now != before
+        if joined:
+            _LOGGER.info(
+                "A meter joined the HAN: %d new Metering endpoint(s)", len(joined)
+            )
+        return bool(joined)
 
     def on_join(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback()`` when the HAN says a device joined or left.
 
         That is the "device joined" alert (GBCS 0x8183 or 0x8F49) or "device
-        unjoining succeeded" (0x8F4B) from the hub or a meter, or zigpy's ``device_joined`` / ``device_left`` (a device
-        announcing itself). A hint only: :meth:`rediscover` says whether the
-        meters changed. Returns an unsubscribe.
+        unjoining succeeded" (0x8F4B) from the hub or a meter, or zigpy's
+        ``device_joined`` / ``device_left`` (a device announcing itself). A
+        hint only: :meth:`rediscover` says whether the meters changed. Returns
+        an unsubscribe.
         """
         self._check()
         self._join_callbacks.append(callback)
-        if not self._listening:
-            self._listening = True
-            self.app.add_listener(self)
-            for meter in (self._esme, self._gas, self._hub):
-                if meter is not None:
-                    meter.subscribe(self._on_meter_event)
+        self._listen()
 
         def unsubscribe() -> None:
             if callback in self._join_callbacks:
                 self._join_callbacks.remove(callback)
 
         return unsubscribe
+
+    def on_connection_lost(
+        self, callback: Callable[[BaseException | None], None]
+    ) -> Callable[[], None]:
+        """Call ``callback(error)`` when the radio goes away while the link is open.
+
+        zigpy only tells its listeners (the serial line closed, the NCP reset
+        by itself); nothing reopens the radio. Returns an unsubscribe.
+        """
+        self._check()
+        self._lost_callbacks.append(callback)
+        self._listen()
+
+        def unsubscribe() -> None:
+            if callback in self._lost_callbacks:
+                self._lost_callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _listen(self) -> None:
+        if self._listening:
+            return
+        self._listening = True
+        self.app.add_listener(self)
+        for meter in (self._esme, self._gas, self._hub):
+            if meter is not None:
+                meter.subscribe(self._on_meter_event)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """zigpy: the connection to the radio was lost."""
+        if not self._open:
+            return  # closing: the radio goes away on purpose
+        for callback in list(self._lost_callbacks):
+            try:
+                callback(exc)
+            except Exception:
+                _LOGGER.exception("Error in a radio-lost callback")
 
     def _joined(self) -> None:
         for callback in list(self._join_callbacks):
@@ -455,6 +494,7 @@ class HanLink:
         """Stop listening and shut the application down."""
         self._open = False
         self._join_callbacks.clear()
+        self._lost_callbacks.clear()
         if self._listening:
             self._listening = False
             self.app.remove_listener(self)

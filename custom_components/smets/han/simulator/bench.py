@@ -32,6 +32,20 @@ later benchmark adds a section and its keys without touching the others):
   (MaxNumberOfPeriodsDelivered) allows (goal: equal). The recorder's own
   writing is not included.
 
+* ``radio_join_seconds`` / ``radio_open_seconds`` /
+  ``radio_esme_requests_per_cycle`` / ``radio_ezsp_frames_per_cycle`` /
+  ``radio_cpu_ms_per_cycle``: the real radio path, bellows unmodified over
+  the emulated EZSP NCP (:mod:`.ncp`, on a pseudo-terminal) with a simulated
+  HAN behind it. ``join_han`` (scan, join, CBKE) and ``open_radio``
+  (``networkInit``, ZDO discovery) + ``HanLink.open``, wall time: the
+  emulator answers at once, so these are the host side's cost (the library,
+  bellows, ASH over the pty), not a real hub's air time. Then
+  :data:`RADIO_CYCLES` ESME cycles (after one uncounted warm-up cycle, see
+  :func:`radio`), the very cycle of the simulator run: ZCL
+  requests per cycle (counted on the HAN, goal 1 per cluster), EZSP commands
+  the NCP received per cycle (:attr:`.ncp.EmulatedNcp.commands`) and process
+  CPU time per cycle (library + bellows + emulator, all in this process).
+
 The CPU, memory and time figures depend on the machine; the counts do not.
 """
 
@@ -39,7 +53,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,22 +62,29 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
+from custom_components.smets.han.ezsp import join_han, open_radio
 from custom_components.smets.han.link import HanLink
-from custom_components.smets.han.meter import BaseMeter
+from custom_components.smets.han.meter import BaseMeter, ElectricityMeter, GasMirror
 
 from .app import CAD_NWK, HanSimulator, RadioFrame
+from .ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp
 
 __all__ = [
     "ESME_CYCLE",
     "GAS_CYCLE",
+    "RADIO_CYCLES",
     "SECTIONS",
     "BenchRun",
     "CycleStats",
+    "RadioRun",
     "add_arguments",
     "backfill",
     "figures",
     "peak_rss_mb",
+    "radio",
+    "radio_run",
     "run",
     "simulate",
 ]
@@ -72,6 +93,8 @@ ESME_CYCLE = 10
 """Seconds between ESME cycles."""
 GAS_CYCLE = 1800
 """Seconds between gas cycles."""
+RADIO_CYCLES = 60
+"""ESME cycles run over the emulated radio (each a real round trip through bellows)."""
 
 type Figures = dict[str, float | int]
 
@@ -113,6 +136,21 @@ class BenchRun:
     gas: CycleStats = field(default_factory=CycleStats)
     gsme_wakeups: int = 0
     peak_rss_mb: float = 0.0
+    radio_cycles: int = RADIO_CYCLES
+    """ESME cycles for the radio section (:func:`radio`)."""
+
+
+@dataclass(slots=True)
+class RadioRun:
+    """What the run over the emulated EZSP radio measured."""
+
+    join_seconds: float = 0.0
+    open_seconds: float = 0.0
+    esme: CycleStats = field(default_factory=CycleStats)
+    ezsp_frames: int = 0
+    """EZSP commands the NCP received during the ESME cycles."""
+    problems: list[str] = field(default_factory=list)
+    """What the NCP or the HAN found wrong (must be empty)."""
 
 
 def peak_rss_mb() -> float:
@@ -122,43 +160,112 @@ def peak_rss_mb() -> float:
     return round(kib * scale / 1_000_000, 1)
 
 
-async def simulate(hours: float = 24, *, seed: int = 0, tiers: int = 2) -> BenchRun:
-    """Run ESME and gas cycles for ``hours`` simulated hours; return the counts."""
-    bench = BenchRun(hours=hours, seed=seed, tiers=tiers)
-    sent: list[int] = []
+class _Sent(list[int]):
+    """The cluster of every frame the CAD sends on the HAN (a ``frame_observer``)."""
 
-    def observe(frame: RadioFrame) -> None:
+    def __call__(self, frame: RadioFrame) -> None:
         if frame.src_nwk == CAD_NWK:
-            sent.append(frame.cluster)
+            self.append(frame.cluster)
 
-    sim = HanSimulator(seed=seed, tiers=tiers, frame_observer=observe)
+
+async def _read_prices(link: HanLink, *, gas: bool) -> None:
+    """Read once before the cycles, as the integration's tariff update does.
+
+    The ESME's tier count (each cycle reads every tier's register) and, with
+    ``gas``, the gas calorific value and conversion factor.
+    """
+    await link.esme.poll_price()
+    if gas:
+        await link.gas.poll_price()
+
+
+async def _poll(
+    meter: ElectricityMeter | GasMirror, stats: CycleStats, sent: _Sent
+) -> None:
+    """Run one cycle of ``meter``; count what it sent and its CPU time."""
+    sent.clear()
+    cpu = time.process_time()
+    await meter.poll()
+    stats.add(sent, meter.last_requests, time.process_time() - cpu)
+
+
+async def _cycles(
+    sim: HanSimulator,
+    link: HanLink,
+    steps: int,
+    sent: _Sent,
+    *,
+    esme: CycleStats,
+    gas: CycleStats | None,
+) -> None:
+    """Poll the ESME every ESME_CYCLE and, with ``gas``, the gas every GAS_CYCLE."""
+    for step in range(steps):
+        await _poll(link.esme, esme, sent)
+        if gas is not None and step * ESME_CYCLE % GAS_CYCLE == 0:
+            await _poll(link.gas, gas, sent)
+        await sim.advance(ESME_CYCLE)
+
+
+async def simulate(
+    hours: float = 24,
+    *,
+    seed: int = 0,
+    tiers: int = 2,
+    radio_cycles: int = RADIO_CYCLES,
+) -> BenchRun:
+    """Run ESME and gas cycles for ``hours`` simulated hours; return the counts.
+
+    ``radio_cycles`` is kept for the radio section (:func:`radio_run`).
+    """
+    bench = BenchRun(hours=hours, seed=seed, tiers=tiers, radio_cycles=radio_cycles)
+    sent = _Sent()
+    sim = HanSimulator(seed=seed, tiers=tiers, frame_observer=sent)
     link = await HanLink.open(await sim.start(), clock=sim.clock.time)
     try:
-        esme = link.esme
-        gas = link.gas if link.has_gas else None
-        # Read once before the cycles, as the integration's tariff update does:
-        # the ESME's tier count (each cycle reads every tier's register) and
-        # the gas calorific value and conversion factor
-        await esme.poll_price()
-        if gas is not None:
-            await gas.poll_price()
+        await _read_prices(link, gas=link.has_gas)
         steps = round(hours * 3600 / ESME_CYCLE)
-        for step in range(steps):
-            sent.clear()
-            cpu = time.process_time()
-            await esme.poll()
-            bench.esme.add(sent, esme.last_requests, time.process_time() - cpu)
-            if gas is not None and step * ESME_CYCLE % GAS_CYCLE == 0:
-                sent.clear()
-                cpu = time.process_time()
-                await gas.poll()
-                bench.gas.add(sent, gas.last_requests, time.process_time() - cpu)
-            await sim.advance(ESME_CYCLE)
+        gas = bench.gas if link.has_gas else None
+        await _cycles(sim, link, steps, sent, esme=bench.esme, gas=gas)
         bench.gsme_wakeups = sim.gsme_wakeups
     finally:
         await link.close()
     bench.peak_rss_mb = peak_rss_mb()
     return bench
+
+
+async def radio(
+    cycles: int = RADIO_CYCLES, *, seed: int = 0, tiers: int = 2
+) -> RadioRun:
+    """Join, open and run ``cycles`` ESME cycles over the emulated EZSP radio."""
+    result = RadioRun()
+    sent = _Sent()
+    sim = HanSimulator(seed=seed, tiers=tiers, frame_observer=sent)
+    sim.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    async with EmulatedNcp(han=sim) as ncp:
+        started = time.perf_counter()
+        network = await join_han(ncp.path)
+        result.join_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        app = await open_radio(ncp.path, network)
+        try:
+            link = await HanLink.open(app, clock=sim.clock.time)
+        except BaseException:
+            await app.shutdown()
+            raise
+        result.open_seconds = time.perf_counter() - started
+        try:
+            await _read_prices(link, gas=False)
+            # One uncounted cycle first: the simulated meters work out their
+            # months of history on the first register read (~0.1 s of CPU),
+            # which the simulator run spreads over 8640 cycles, this one over few
+            await _cycles(sim, link, 1, sent, esme=CycleStats(), gas=None)
+            before = len(ncp.commands)
+            await _cycles(sim, link, cycles, sent, esme=result.esme, gas=None)
+            result.ezsp_frames = len(ncp.commands) - before
+        finally:
+            await link.close()
+        result.problems = [*ncp.problems, *sim.problems]
+    return result
 
 
 # --- the figures, by section -------------------------------------------------------
@@ -239,18 +346,47 @@ async def backfill(seed: int = 0, tiers: int = 2) -> Figures:
     }
 
 
+def _run_apart[T](coro: Coroutine[Any, Any, T]) -> T:
+    """Run a section's own simulation to completion, on its own event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # called from a running loop (a test): run it on a thread
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _backfill_section(bench: BenchRun) -> Figures:
     key = (bench.seed, bench.tiers)
     if key not in _BACKFILL:
-        coro = backfill(bench.seed, bench.tiers)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            _BACKFILL[key] = asyncio.run(coro)
-        else:  # called from a running loop (a test): run it on a thread
-            with ThreadPoolExecutor(1) as pool:
-                _BACKFILL[key] = pool.submit(asyncio.run, coro).result()
+        _BACKFILL[key] = _run_apart(backfill(bench.seed, bench.tiers))
     return _BACKFILL[key]
+
+
+_RADIO: dict[tuple[int, int, int], RadioRun] = {}
+
+
+def radio_run(bench: BenchRun) -> RadioRun:
+    """Return the radio run for ``bench``'s seed, tiers and radio cycles (run once)."""
+    key = (bench.seed, bench.tiers, bench.radio_cycles)
+    if key not in _RADIO:
+        _RADIO[key] = _run_apart(
+            radio(bench.radio_cycles, seed=bench.seed, tiers=bench.tiers)
+        )
+    return _RADIO[key]
+
+
+def _radio_section(bench: BenchRun) -> Figures:
+    result = radio_run(bench)
+    esme = result.esme
+    return {
+        "radio_join_seconds": round(result.join_seconds, 3),
+        "radio_open_seconds": round(result.open_seconds, 3),
+        "radio_esme_requests_per_cycle": esme.per_cycle(esme.requests),
+        "radio_ezsp_frames_per_cycle": esme.per_cycle(result.ezsp_frames),
+        "radio_cpu_ms_per_cycle": round(esme.per_cycle(esme.cpu_seconds * 1000), 3),
+    }
 
 
 SECTIONS: list[Callable[[BenchRun], Figures]] = [
@@ -258,6 +394,7 @@ SECTIONS: list[Callable[[BenchRun], Figures]] = [
     _gas_section,
     _cost_section,
     _backfill_section,
+    _radio_section,
 ]
 """Each section turns a run into some of the figures; later benchmarks append theirs."""
 
@@ -312,16 +449,48 @@ def report(bench: BenchRun) -> list[str]:
             f"(fewest possible {values['backfill_min_requests']}; HAN-side paging"
             " and hourly aggregation, not the recorder's writes)"
         ),
+        *_radio_lines(bench, values),
     ]
+
+
+def _radio_lines(bench: BenchRun, values: Figures) -> list[str]:
+    result = radio_run(bench)
+    esme = result.esme
+    lines = [
+        (
+            f"radio path (emulated EZSP NCP on a pty, bellows {version('bellows')}): "
+            f"join {values['radio_join_seconds']} s (scan, join, CBKE), "
+            f"open {values['radio_open_seconds']} s (networkInit, ZDO discovery,"
+            " HanLink.open); the emulator answers at once, so this is the host"
+            " side's cost (library + bellows + ASH), not a hub's air time"
+        ),
+        (
+            f"radio ESME cycle ({esme.cycles} cycles): "
+            f"{values['radio_esme_requests_per_cycle']} ZCL requests per cycle "
+            f"(goal 1.0; {esme.per_cycle(esme.clusters)} clusters, at most "
+            f"{esme.max_requests} in one cycle), "
+            f"{values['radio_ezsp_frames_per_cycle']} EZSP commands to the NCP"
+            " per cycle"
+        ),
+        (
+            f"radio CPU time per ESME cycle: {values['radio_cpu_ms_per_cycle']} ms"
+            " (process time: library + bellows + emulator, after one warm-up cycle)"
+        ),
+    ]
+    lines.extend(f"radio problem: {problem}" for problem in result.problems)
+    return lines
 
 
 def _goal_met(bench: BenchRun) -> bool:
     backfill = _backfill_section(bench)
     if backfill["backfill_requests"] != backfill["backfill_min_requests"]:
         return False
+    over_radio = radio_run(bench)
+    if over_radio.problems:
+        return False
     return all(
         stats.requests == stats.clusters == stats.library_requests
-        for stats in (bench.esme, bench.gas)
+        for stats in (bench.esme, bench.gas, over_radio.esme)
     )
 
 
@@ -333,6 +502,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiers", type=int, choices=(1, 2, 4), default=2)
     parser.add_argument(
+        "--radio-cycles",
+        type=int,
+        default=RADIO_CYCLES,
+        help=f"ESME cycles over the emulated EZSP radio (default {RADIO_CYCLES})",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="end with the figures as one JSON object on the last line",
@@ -341,7 +516,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print it; 1 when a request goal is missed."""
-    bench = asyncio.run(simulate(args.hours, seed=args.seed, tiers=args.tiers))
+    bench = asyncio.run(
+        simulate(
+            args.hours,
+            seed=args.seed,
+            tiers=args.tiers,
+            radio_cycles=args.radio_cycles,
+        )
+    )
     lines = report(bench)
     if args.json:
         lines.append(json.dumps(figures(bench), sort_keys=False))
