@@ -323,6 +323,37 @@ async def test_radio_joins_and_creates_the_entry(
     assert radio.problems == []
 
 
+async def test_closed_after_the_join_leaves_the_han(
+    hass: HomeAssistant, radio: EmulatedNcp, han: HanSimulator, port: Path
+) -> None:
+    """Closed between the join and the entry: the radio does not stay on the HAN."""
+    result = await _to_pairing(hass, port)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()  # joined; the entry is not made yet
+    assert radio.ieee in han.joined
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "leaveNetwork" in radio.commands
+    assert radio.ieee not in han.joined
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_closed_after_the_join_with_the_radio_gone(
+    hass: HomeAssistant,
+    radio: EmulatedNcp,
+    port: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    result = await _to_pairing(hass, port)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    await radio.unplug()
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "could not leave it again" in caplog.text
+
+
 async def test_radio_without_install_code_takes_the_printed_one(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:

@@ -512,6 +512,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         ):
             # Another entry reads this hub already: do not leave this radio
             # registered on the network for nothing.
+            self._network = None  # it leaves now, not again when the flow goes
             try:
                 await leave_han(path, baudrate=DEFAULT_BAUDRATE)
             except HanError:
@@ -527,7 +528,30 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         if self._usb_id is not None:
             data[CONF_USB_ID] = self._usb_id
+        self._network = None  # the entry keeps it: the radio stays on the HAN
         return self.async_create_entry(title="Smart meter HAN", data=data)
+
+    @callback
+    def async_remove(self) -> None:
+        """Take a radio this flow joined off the HAN when no entry kept it."""
+        if self._network is None or self._device_path is None:
+            return
+        path, self._network = self._device_path, None
+        self.hass.async_create_background_task(
+            self._async_leave_unkept(path), f"{DOMAIN} leave {path}"
+        )
+
+    @staticmethod
+    async def _async_leave_unkept(path: str) -> None:
+        try:
+            await leave_han(path, baudrate=DEFAULT_BAUDRATE)
+        except HanError as err:
+            _LOGGER.warning(
+                "The radio on %s joined the HAN for a set-up that was closed and"
+                " could not leave it again: %s",
+                path,
+                err,
+            )
 
     # --- reconfigure -------------------------------------------------------------
 
