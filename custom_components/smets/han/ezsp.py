@@ -1487,40 +1487,11 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         endpoint.device_type = cast("Any", _CAD_DEVICE_ID)
         endpoint.status = zigpy.endpoint.Status.ZDO_INIT
 
-        hub = await self._zdo(
-            HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 1, 0
-        )
-        if str(hub[1]) != self.network.hub_ieee:
-            msg = f"the coordinator is {hub[1]}, not the Comms Hub {self.network.hub_ieee}"
+        hub_ieee, children = await self._hub_children()
+        if hub_ieee != self.network.hub_ieee:
+            msg = f"the coordinator is {hub_ieee}, not the Comms Hub {self.network.hub_ieee}"
             raise RadioError(msg)
-        expected = {HUB_NWK} | {int(n) for n in (hub[5] or [])}
-        expected.discard(self._nwk)
-
-        # Who has Smart Energy metering or key establishment (the hub answers for
-        # its sleeping GSME): collect until all the hub's children answered
-        tsn, queue = await self._zdo_send(
-            _RX_ON_WHEN_IDLE,
-            zdo_t.ZDOCmd.Match_Desc_req,
-            _t.NWK(_RX_ON_WHEN_IDLE),
-            SE_PROFILE,
-            [METERING, KEY_ESTABLISHMENT],
-            [],
-        )
-        found: dict[int, tuple[int, list[int]]] = {}  # nwk -> (answered by, endpoints)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DISCOVERY_WINDOW
-        try:
-            while not expected <= set(found) and loop.time() < deadline:
-                try:
-                    responder, values = await self._zdo_answer(
-                        queue, deadline - loop.time()
-                    )
-                except TimeoutError:
-                    break
-                if int(values[0]) == 0 and values[2]:
-                    found[int(values[1])] = (responder, [int(ep) for ep in values[2]])
-        finally:
-            self._zdo_pending.pop((int(zdo_t.ZDOCmd.Match_Desc_rsp), tsn), None)
+        found = await self._match_desc([METERING, KEY_ESTABLISHMENT], children)
         if not found:
             msg = "no Smart Energy device answered on the HAN"
             raise RadioError(msg)
@@ -1535,16 +1506,44 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         :data:`DISCOVERY_WINDOW` passed, then each answer's EUI64. ``devices``
         is left alone: this only says whether a meter joined or left.
         """
+        _, children = await self._hub_children()
+        found = await self._match_desc([METERING], children)
+        survey: dict[str, list[int]] = {}
+        for nwk, (responder, endpoints) in sorted(found.items()):
+            ieee = await self._zdo(
+                responder, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0
+            )
+            survey[str(ieee[1])] = sorted(endpoints)
+        return survey
+
+    async def _hub_children(self) -> tuple[str, set[int]]:
+        """Return the hub's EUI64 and who should answer a broadcast (its children).
+
+        IEEE_addr (extended) of the hub lists its children; the hub itself is
+        one, this radio is not.
+        """
         hub = await self._zdo(
             HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 1, 0
         )
-        expected = ({HUB_NWK} | {int(n) for n in (hub[5] or [])}) - {self._nwk}
+        expected = {HUB_NWK} | {int(n) for n in (hub[5] or [])}
+        expected.discard(self._nwk)
+        return str(hub[1]), expected
+
+    async def _match_desc(
+        self, clusters: list[int], expected: set[int]
+    ) -> dict[int, tuple[int, list[int]]]:
+        """Broadcast a Smart Energy Match_Desc for ``clusters``.
+
+        Who has them answers (the hub for its sleeping GSME); the answers are
+        collected until every one of ``expected`` answered or
+        :data:`DISCOVERY_WINDOW` passed: {nwk: (answered by, endpoint ids)}.
+        """
         tsn, queue = await self._zdo_send(
             _RX_ON_WHEN_IDLE,
             zdo_t.ZDOCmd.Match_Desc_req,
             _t.NWK(_RX_ON_WHEN_IDLE),
             SE_PROFILE,
-            [METERING],
+            clusters,
             [],
         )
         found: dict[int, tuple[int, list[int]]] = {}
@@ -1562,13 +1561,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                     found[int(values[1])] = (responder, [int(ep) for ep in values[2]])
         finally:
             self._zdo_pending.pop((int(zdo_t.ZDOCmd.Match_Desc_rsp), tsn), None)
-        survey: dict[str, list[int]] = {}
-        for nwk, (responder, endpoints) in sorted(found.items()):
-            ieee = await self._zdo(
-                responder, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0
-            )
-            survey[str(ieee[1])] = sorted(endpoints)
-        return survey
+        return found
 
     async def _describe(self, nwk: int, responder: int, endpoints: list[int]) -> None:
         """Ask ``responder`` (the device, or the hub for its GSME) about ``nwk``."""
