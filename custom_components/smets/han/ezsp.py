@@ -102,7 +102,7 @@ This module must never import Home Assistant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import copy
 from dataclasses import dataclass
@@ -345,6 +345,23 @@ def _link_key(code: bytes) -> bytes:
     return bytes(zigpy.util.aes_mmo_hash(code))
 
 
+async def _unless_lost[T](
+    awaitable: Awaitable[T] | asyncio.Future[T], lost: asyncio.Future[Any]
+) -> T:
+    """Await ``awaitable``, unless ``lost`` ends first: then raise its RadioError."""
+    getter = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait(
+            (getter, lost), return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        if not getter.done():
+            getter.cancel()
+    if lost in done:
+        lost.result()  # raises the RadioError
+    return getter.result()
+
+
 # --- the radio: bellows' EZSP object, callbacks awaited by name ---------------------
 
 
@@ -516,17 +533,7 @@ class _Radio:
                 return int(status)
             async with asyncio.timeout(seconds):
                 while True:
-                    getter = asyncio.ensure_future(statuses.get())
-                    try:
-                        done, _ = await asyncio.wait(
-                            (getter, lost), return_when=asyncio.FIRST_COMPLETED
-                        )
-                    finally:
-                        if not getter.done():
-                            getter.cancel()
-                    if lost in done:
-                        lost.result()  # raises the RadioError
-                    result = getter.result()
+                    result = await _unless_lost(statuses.get(), lost)
                     if result not in _TRANSIENT_STATUSES:
                         return result
                     _LOGGER.debug(
@@ -596,12 +603,7 @@ class _Radio:
                 msg = f"the radio could not send to 0x{nwk:04X}: status 0x{int(status):02X}"
                 raise zigpy.exceptions.DeliveryError(msg, status=int(status))
             async with asyncio.timeout(REQUEST_TIMEOUT):
-                done, _pending = await asyncio.wait(
-                    (sent, lost), return_when=asyncio.FIRST_COMPLETED
-                )
-            if lost in done:
-                lost.result()  # raises the RadioError
-            _, args = sent.result()
+                _, args = await _unless_lost(sent, lost)
         except TimeoutError as err:
             msg = f"no confirmation of the send to 0x{nwk:04X}"
             raise zigpy.exceptions.DeliveryError(msg) from err
@@ -681,20 +683,8 @@ class _Requests:
             await self.send(
                 nwk, profile, cluster, src_ep, dst_ep, payload, options=options
             )
-            getter = asyncio.ensure_future(queue.get())
-            try:
-                async with asyncio.timeout(
-                    REQUEST_TIMEOUT if timeout is None else timeout
-                ):
-                    done, _ = await asyncio.wait(
-                        (getter, lost), return_when=asyncio.FIRST_COMPLETED
-                    )
-            finally:
-                if not getter.done():
-                    getter.cancel()
-            if lost in done:
-                lost.result()
-            return getter.result()
+            async with asyncio.timeout(REQUEST_TIMEOUT if timeout is None else timeout):
+                return await _unless_lost(queue.get(), lost)
         finally:
             self.radio.forget(lost)
             self._pending.pop(key, None)
