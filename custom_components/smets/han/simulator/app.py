@@ -1309,6 +1309,13 @@ class HanSimulator:
             def handler(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
                 device = self._device_named(device_name)
                 ep = next(iter(device.endpoints))
+
+                def bad_message(why: str) -> list[Reply]:
+                    self.problems.append(why)
+                    return terminate(
+                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
+                    )
+
                 if device is self.hub and self.cbke_mode != "required":
                     return unsupported(device, hdr)
                 if self.cbke_terminate is not None and self.cbke_terminate[0] == name:
@@ -1323,11 +1330,8 @@ class HanSimulator:
                             device, hdr.tsn, c.KeyEstablishmentStatus.Unsupported_Suite
                         )
                     if len(identity) != cbke.CERTIFICATE_LENGTH:
-                        self.problems.append(
+                        return bad_message(
                             f"Initiate Key Establishment with a {len(identity)}-byte certificate"
-                        )
-                        return terminate(
-                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
                         )
                     subject = cbke.certificate_subject(identity)
                     if subject is None:
@@ -1356,16 +1360,10 @@ class HanSimulator:
                 if name == "ephemeral":
                     data = bytes(args.ephemeral_data)
                     if state is None or "peer_eph" in state:
-                        self.problems.append("Ephemeral Data Request out of order")
-                        return terminate(
-                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
-                        )
+                        return bad_message("Ephemeral Data Request out of order")
                     if len(data) != cbke.EPHEMERAL_LENGTH:
-                        self.problems.append(
+                        return bad_message(
                             f"Ephemeral Data Request with {len(data)} bytes, not 37"
-                        )
-                        return terminate(
-                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
                         )
                     self._ke_counter += 1
                     own_eph = cbke.ephemeral_key(own_eui, self._ke_counter)
@@ -1386,16 +1384,10 @@ class HanSimulator:
                 # confirm
                 mac = bytes(args.secure_message_authentication_code)
                 if state is None or "own_eph" not in state:
-                    self.problems.append("Confirm Key Data Request out of order")
-                    return terminate(
-                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
-                    )
+                    return bad_message("Confirm Key Data Request out of order")
                 if len(mac) != cbke.SMAC_LENGTH:
-                    self.problems.append(
+                    return bad_message(
                         f"Confirm Key Data Request with {len(mac)} bytes, not 16"
-                    )
-                    return terminate(
-                        device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
                     )
                 initiator, responder = cbke.smacs(
                     state["cert"], state["peer_eph"], own_cert, state["own_eph"]
