@@ -369,8 +369,8 @@ async def test_link_lost_before_the_import(
     await settle(hass)
     assert history.progress.state == "failed"
     sim.radio_return()
-    # One step, without advance()'s ticks of the frozen clock: they would time
-    # out (0.05 s) a request of the 13-month import in flight.
+    # One step on, with the clock still while the 13-month import runs: a
+    # request in flight would time out (0.05 s) if time moved under it.
     now = START + FIVE_MINUTES + dt.timedelta(seconds=10)
     freezer.move_to(now)
     async_fire_time_changed(hass, now)  # the live sensors poll: the link is back
