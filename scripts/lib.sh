@@ -11,7 +11,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="$REPO/.cache"
+# SMETS_CACHE: keep the cache elsewhere (several clones or worktrees can share one).
+CACHE="${SMETS_CACHE:-$REPO/.cache}"
 SIDROOT="$CACHE/sid-root"
 MIN_PY="3.14.2"
 
@@ -160,18 +161,24 @@ in_env() {
 		[ -n "${!v:-}" ] && envs+=("$v=${!v}")
 	done
 	[ -f /etc/resolv.conf ] && cp -L /etc/resolv.conf "$SIDROOT/etc/resolv.conf" 2>/dev/null || true
-	mkdir -p "$SIDROOT$REPO"
-	# A private mount namespace: the mounts vanish with the command.
+	# A private mount namespace: the mounts vanish with the command. The root's
+	# own /tmp (a tmpfs) is mounted first and the repository (and a cache kept
+	# outside it) bound after, so a clone under /tmp is not hidden by it.
 	unshare --mount --propagation private -- /bin/bash -c '
 		set -e
-		root="$1" repo="$2" cwd="$3"; shift 3
-		mount --bind "$repo" "$root$repo"
+		root="$1" repo="$2" cache="$3"; shift 3
+		mount -t tmpfs tmpfs "$root/tmp"
 		mount -t proc proc "$root/proc"
 		mount --rbind /dev "$root/dev"
 		mount --rbind /sys "$root/sys" 2>/dev/null || true
-		mount -t tmpfs tmpfs "$root/tmp"
+		mkdir -p "$root$repo"
+		mount --bind "$repo" "$root$repo"
+		case "$cache/" in
+		"$repo"/*) ;;
+		*) mkdir -p "$root$cache" && mount --bind "$cache" "$root$cache" ;;
+		esac
 		exec chroot "$root" /usr/bin/env -i "$@"
-	' _ "$SIDROOT" "$REPO" "$PWD" "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"
+	' _ "$SIDROOT" "$REPO" "$CACHE" "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"
 }
 
 # --- the leg's virtual environment -------------------------------------------
@@ -183,7 +190,7 @@ setup_stamp() {
 		echo "$SETUP_VERSION"
 		grep -E "^$LEG\s" "$REPO/scripts/legs.conf"
 		cat "$REPO/requirements_test.txt"
-		grep -A3 '"requirements"' "$REPO/custom_components/smets/manifest.json"
+		grep -o '"requirements": *\[[^]]*\]' "$REPO/custom_components/smets/manifest.json"
 		echo "$MODE"
 	} | sha256sum | cut -d' ' -f1
 }
