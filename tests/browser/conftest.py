@@ -13,6 +13,10 @@ port, made a demo by scripts/demo.py. It is stopped at the end, also when a
 test fails; a failed test leaves a screenshot and the tail of Home Assistant's
 log in artifacts/browser/.
 
+Like every test, it writes only under artifacts/: the screenshots it takes for
+the README go to artifacts/browser/screenshots/, and ``scripts/screenshots``
+copies them over docs/images/ when the pictures are to change on purpose.
+
 Where Playwright is not installed (the test legs' venvs, which collect tests/
 as a whole), this folder collects nothing.
 """
@@ -40,7 +44,9 @@ else:
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
-SCREENSHOTS = REPO / "docs" / "images"
+# The README's pictures, as this run took them (scripts/screenshots copies them
+# to docs/images/).
+SCREENSHOTS = ARTIFACTS / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 # The demo user scripts/demo.py creates (a local account on 127.0.0.1 only).
 USERNAME = "demo"
@@ -166,6 +172,8 @@ def demo_hass(hass_venv: Path) -> Iterator[DemoHass]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("failure-*"):
         old.unlink()
+    # Only this run's pictures: scripts/screenshots copies whatever is here.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     hass = DemoHass(config=ARTIFACTS / "config", port=_free_port())
     try:
         hass.start(hass_venv)

@@ -3,8 +3,9 @@
 Chromium logs in through Home Assistant's login page, adds a second meter
 through the integration's config flow as a user would (the simulated SMETS1
 meter), opens its device page, and opens the Energy dashboard on yesterday,
-which the history import filled. The screenshots it takes are the README's
-(docs/images/).
+which the history import filled. The screenshots it takes are the README's:
+they are saved under artifacts/browser/screenshots/, and scripts/screenshots
+copies them to docs/images/.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ HASS = "document.querySelector('home-assistant').hass"
 
 
 def shot(page: Page, name: str, *, full_page: bool = False) -> None:
-    """Save a screenshot for the README (docs/images/NAME.png)."""
+    """Save a screenshot for the README (artifacts/browser/screenshots/NAME.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     if full_page:
