@@ -2,9 +2,12 @@
 
 Run: scripts/run python scripts/make_brand.py
 Writes custom_components/smets/brand/{icon,logo}.png (256 px) and their @2x
-(512 px) versions. Pure standard library: each shape is a signed distance
-function and every pixel's coverage comes from its distance to the edge, so
-the edges are anti-aliased without supersampling.
+(512 px) versions, and the dark_ variants of all four that Home Assistant shows
+on a dark theme (Home Assistant 2026.3+ reads a custom integration's own
+brand/ folder: icon, logo, their @2x and their dark_ versions). Pure standard
+library: each shape is a signed distance function and every pixel's coverage
+comes from its distance to the edge, so the edges are anti-aliased without
+supersampling.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ BODY: Colour = (0x03, 0xA9, 0xF4)  # Home Assistant blue
 SCREEN: Colour = (0x10, 0x2A, 0x43)
 BOLT: Colour = (0xFF, 0xC1, 0x07)
 BUTTON: Colour = (0xFF, 0xFF, 0xFF)
+
+# On a dark theme (Home Assistant's dark background is near black) the body is
+# a lighter blue, so the meter's outline stands out as much as the light one
+# does on white, and the display darker still, so the bolt keeps its contrast.
+DARK_BODY: Colour = (0x4F, 0xC3, 0xF7)
+DARK_SCREEN: Colour = (0x07, 0x14, 0x22)
 
 
 def rounded_rect(cx: float, cy: float, hw: float, hh: float, r: float) -> Sdf:
@@ -64,31 +73,36 @@ def polygon(points: list[tuple[float, float]]) -> Sdf:
     return sdf
 
 
-# The glyph, in a unit square: a meter body, its display, a bolt on the
-# display, and three buttons under it.
-LAYERS: list[tuple[Sdf, Colour]] = [
-    (rounded_rect(0.5, 0.5, 0.36, 0.44, 0.09), BODY),
-    (rounded_rect(0.5, 0.36, 0.26, 0.19, 0.04), SCREEN),
-    (
-        polygon(
-            [
-                (0.53, 0.20),
-                (0.40, 0.39),
-                (0.49, 0.39),
-                (0.46, 0.52),
-                (0.60, 0.32),
-                (0.51, 0.32),
-            ]
+def layers(body: Colour, screen: Colour) -> list[tuple[Sdf, Colour]]:
+    """Return the glyph, in a unit square: a meter body, its display, a bolt on
+    the display, and three buttons under it."""
+    return [
+        (rounded_rect(0.5, 0.5, 0.36, 0.44, 0.09), body),
+        (rounded_rect(0.5, 0.36, 0.26, 0.19, 0.04), screen),
+        (
+            polygon(
+                [
+                    (0.53, 0.20),
+                    (0.40, 0.39),
+                    (0.49, 0.39),
+                    (0.46, 0.52),
+                    (0.60, 0.32),
+                    (0.51, 0.32),
+                ]
+            ),
+            BOLT,
         ),
-        BOLT,
-    ),
-    (circle(0.36, 0.74, 0.055), BUTTON),
-    (circle(0.50, 0.74, 0.055), BUTTON),
-    (circle(0.64, 0.74, 0.055), BUTTON),
-]
+        (circle(0.36, 0.74, 0.055), BUTTON),
+        (circle(0.50, 0.74, 0.055), BUTTON),
+        (circle(0.64, 0.74, 0.055), BUTTON),
+    ]
 
 
-def render(size: int) -> bytes:
+LAYERS = layers(BODY, SCREEN)
+DARK_LAYERS = layers(DARK_BODY, DARK_SCREEN)
+
+
+def render(size: int, glyph: list[tuple[Sdf, Colour]]) -> bytes:
     """Render the glyph as RGBA rows (PNG filter byte first on each row)."""
     rows = bytearray()
     px = 1.0 / size
@@ -98,7 +112,7 @@ def render(size: int) -> bytes:
         for i in range(size):
             x = (i + 0.5) * px
             r = g = b = a = 0.0
-            for sdf, colour in LAYERS:
+            for sdf, colour in glyph:
                 cover = min(1.0, max(0.0, 0.5 - sdf(x, y) / px))
                 if cover <= 0.0:
                     continue
@@ -116,7 +130,7 @@ def render(size: int) -> bytes:
     return bytes(rows)
 
 
-def png(size: int) -> bytes:
+def png(size: int, glyph: list[tuple[Sdf, Colour]]) -> bytes:
     """Encode the glyph at size x size pixels as a PNG file."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -127,7 +141,7 @@ def png(size: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(render(size), 9))
+        + chunk(b"IDAT", zlib.compress(render(size, glyph), 9))
         + chunk(b"IEND", b"")
     )
 
@@ -135,11 +149,15 @@ def png(size: int) -> bytes:
 def main() -> None:
     """Write every brand image."""
     BRAND.mkdir(parents=True, exist_ok=True)
-    for size, suffix in ((256, ""), (512, "@2x")):
-        data = png(size)
-        for name in ("icon", "logo"):
-            (BRAND / f"{name}{suffix}.png").write_bytes(data)
-            print(f"wrote brand/{name}{suffix}.png ({size}x{size})")
+    for prefix, glyph in (("", LAYERS), ("dark_", DARK_LAYERS)):
+        for size, suffix in ((256, ""), (512, "@2x")):
+            data = png(size, glyph)
+            # The logo is the glyph alone: square, which the brand rules allow
+            # (its shortest side is 256 px, 512 px for the @2x).
+            for name in ("icon", "logo"):
+                path = BRAND / f"{prefix}{name}{suffix}.png"
+                path.write_bytes(data)
+                print(f"wrote brand/{path.name} ({size}x{size})")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ CHECKS: dict[str, Callable[[Path], list[str]]] = {
     "parallel_updates": validators.check_parallel_updates,
     "quality_scale": validators.check_quality_scale,
     "flow_strings": validators.check_flow_strings,
+    "typed_entries": validators.check_typed_entries,
 }
 
 
@@ -44,18 +45,37 @@ def test_hacs_json_is_valid() -> None:
     assert validators.check_hacs(REPO, minimum_leg_ha()) == []
 
 
-def test_brand_images() -> None:
-    for name, size in (
-        ("icon.png", 256),
-        ("icon@2x.png", 512),
-        ("logo.png", 256),
-        ("logo@2x.png", 512),
-    ):
-        data = (INTEGRATION / "brand" / name).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        width = int.from_bytes(data[16:20], "big")
-        height = int.from_bytes(data[20:24], "big")
-        assert (width, height) == (size, size), name
+BRAND_IMAGES = {
+    # Home Assistant's brand rules: icons square, 256 px (512 px for @2x);
+    # a logo's shortest side 128-256 px (256-512 px for @2x). Ours are square.
+    f"{dark}{kind}{suffix}.png": size
+    for dark in ("", "dark_")
+    for kind in ("icon", "logo")
+    for suffix, size in (("", 256), ("@2x", 512))
+}
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("name", BRAND_IMAGES)
+def test_brand_images(name: str) -> None:
+    data = (INTEGRATION / "brand" / name).read_bytes()
+    size = BRAND_IMAGES[name]
+    assert _png_size(data) == (size, size)
+    # RGBA, 8 bits a channel: transparency, as the brand rules prefer
+    assert data[24:26] == b"\x08\x06"
+    if name.startswith("dark_"):
+        # a variant drawn for dark themes, not a copy of the light image
+        assert data != (INTEGRATION / "brand" / name.removeprefix("dark_")).read_bytes()
+
+
+def test_no_unknown_brand_images() -> None:
+    """Home Assistant reads only these names from brand/: anything else is a typo."""
+    assert {p.name for p in (INTEGRATION / "brand").iterdir()} == set(BRAND_IMAGES)
 
 
 @pytest.fixture
@@ -135,6 +155,17 @@ BREAKAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
         "quality_scale",
         lambda d: (d / "quality_scale.yaml").write_text("rules:\n  brands: done\n"),
     ),
+    "options flow on a plain ConfigEntry": (
+        "typed_entries",
+        lambda d: (d / "config_flow.py").write_text(
+            (d / "config_flow.py")
+            .read_text()
+            .replace(
+                "async_get_options_flow(config_entry: SmetsConfigEntry)",
+                "async_get_options_flow(config_entry: ConfigEntry)",
+            )
+        ),
+    ),
     "flow abort without string": (
         "flow_strings",
         lambda d: (d / "config_flow.py").write_text(
@@ -153,6 +184,59 @@ def test_broken_files_are_caught(broken: Path, breakage: str) -> None:
     assert CHECKS[check](broken) != []
 
 
+def test_github_workflows_are_valid() -> None:
+    assert validators.check_workflows(REPO) == []
+
+
+def _workflow_edit(old: str, new: str) -> Callable[[Path], None]:
+    def edit(repo: Path) -> None:
+        for path in (repo / ".github" / "workflows").iterdir():
+            path.write_text(path.read_text().replace(old, new))
+
+    return edit
+
+
+WORKFLOW_BREAKAGES: dict[str, Callable[[Path], None]] = {
+    "no workflows": lambda repo: shutil.rmtree(repo / ".github"),
+    "not YAML": _workflow_edit("jobs:", "jobs: [\n"),
+    "HACS category": _workflow_edit("category: integration", "category: plugin"),
+    "HACS action": _workflow_edit("hacs/action@main", "hacs/actions@main"),
+    "hassfest action": _workflow_edit(
+        "home-assistant/actions/hassfest@master", "home-assistant/hassfest@v1"
+    ),
+    "hassfest without checkout": _workflow_edit(
+        "      - uses: actions/checkout@v4\n      - name: Home Assistant's hassfest",
+        "      - name: Home Assistant's hassfest",
+    ),
+    "CI does not run .ci/run": _workflow_edit("run: .ci/run", "run: scripts/lint"),
+    "not on pull requests": _workflow_edit("  pull_request:\n", ""),
+}
+
+
+@pytest.mark.parametrize("breakage", WORKFLOW_BREAKAGES)
+def test_broken_workflows_are_caught(tmp_path: Path, breakage: str) -> None:
+    shutil.copytree(REPO / ".github", tmp_path / ".github")
+    assert validators.check_workflows(tmp_path) == []
+    WORKFLOW_BREAKAGES[breakage](tmp_path)
+    assert validators.check_workflows(tmp_path) != []
+
+
+def test_licence_is_apache_2() -> None:
+    """HACS rejects a repository without a licence; the README says Apache-2.0."""
+    text = (REPO / "LICENSE").read_text()
+    assert text.split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    # the whole text: its nine sections and the appendix
+    for heading in (
+        "1. Definitions.",
+        "4. Redistribution.",
+        "9. Accepting Warranty or Additional Liability.",
+        "END OF TERMS AND CONDITIONS",
+        "APPENDIX: How to apply the Apache License to your work.",
+    ):
+        assert heading in text, heading
+    assert "Apache-2.0" in (REPO / "README.md").read_text()
+
+
 @pytest.mark.parametrize(
     ("hacs", "tested"),
     [
@@ -163,6 +247,19 @@ def test_broken_files_are_caught(broken: Path, breakage: str) -> None:
         ({"name": "SMETS HAN", "homeassistant": "2026.10.0"}, "2026.3.4"),
         ({"name": "SMETS HAN", "homeassistant": "2025.12.0"}, "2026.3.4"),
         ({"homeassistant": "2026.3.0"}, "2026.3.4"),
+        ({"name": "SMETS HAN"}, "2026.3.4"),
+        (
+            {
+                "name": "SMETS HAN",
+                "homeassistant": "2026.3.0",
+                "country": "United Kingdom",
+            },
+            "2026.3.4",
+        ),
+        (
+            {"name": "SMETS HAN", "homeassistant": "2026.3.0", "domains": ["sensor"]},
+            "2026.3.4",
+        ),
     ],
 )
 def test_broken_hacs_json_is_caught(tmp_path: Path, hacs: dict, tested: str) -> None:

@@ -74,13 +74,29 @@ INTEGRATION_TYPES = {
     "system",
     "virtual",
 }
-HACS_KEYS = {"name", "homeassistant"}
+# hacs.json: the keys HACS documents for a repository (its schema rejects any
+# other). "render_readme" is still accepted by that schema but no longer
+# documented and read by nothing, so it counts as unknown here.
+HACS_KEYS = {
+    "content_in_root",
+    "country",
+    "filename",
+    "hacs",
+    "hide_default_branch",
+    "homeassistant",
+    "name",
+    "persistent_directory",
+    "zip_release",
+}
+# What this repository needs: its name, and the oldest Home Assistant it runs on.
+HACS_KEYS_REQUIRED = {"name", "homeassistant"}
 
 QUALITY_SCALE_RULES = (
     # Bronze
     "action-setup appropriate-polling brands common-modules config-flow-test-coverage "
-    "config-flow dependency-transparency docs-actions docs-high-level-description "
-    "docs-installation-instructions docs-removal-instructions entity-event-setup "
+    "config-flow dependency-transparency docs-actions docs-conditions "
+    "docs-high-level-description docs-installation-instructions "
+    "docs-removal-instructions docs-triggers entity-event-setup "
     "entity-unique-id has-entity-name runtime-data test-before-configure "
     "test-before-setup unique-config-entry "
     # Silver
@@ -167,10 +183,16 @@ def check_hacs(repo: Path, minimum_tested: str) -> list[str]:
     """Check hacs.json: only name and homeassistant, a version the tests cover."""
     problems: list[str] = []
     hacs = _load_json(repo / "hacs.json")
-    if set(hacs) != HACS_KEYS:
-        problems.append(
-            f"hacs.json: keys must be exactly {sorted(HACS_KEYS)}, got {sorted(hacs)}"
-        )
+    if unknown := set(hacs) - HACS_KEYS:
+        problems.append(f"hacs.json: unknown keys {sorted(unknown)}")
+    if missing := HACS_KEYS_REQUIRED - set(hacs):
+        problems.append(f"hacs.json: missing {sorted(missing)}")
+    country = hacs.get("country", [])
+    countries = [country] if isinstance(country, str) else country
+    if not isinstance(countries, list) or not all(
+        isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code) for code in countries
+    ):
+        problems.append("hacs.json: country must be ISO 3166-1 alpha-2 codes")
     if not isinstance(hacs.get("name"), str) or not hacs.get("name"):
         problems.append("hacs.json: name must be a non-empty string")
     declared = AwesomeVersion(str(hacs.get("homeassistant", "")))
@@ -184,6 +206,89 @@ def check_hacs(repo: Path, minimum_tested: str) -> list[str]:
             f"hacs.json: homeassistant {declared} must be the release the minimum "
             f"test leg covers ({tested}: same year.month, not newer)"
         )
+    return problems
+
+
+# The GitHub workflows a HACS integration is expected to have (they run only
+# on GitHub): the HACS action for the integration category, hassfest, and CI
+# running the project's own checks.
+HACS_ACTION = "hacs/action@main"
+HASSFEST_ACTION = "home-assistant/actions/hassfest@master"
+CHECKOUT_ACTION = re.compile(r"^actions/checkout@v\d+$")
+
+
+def _workflow_steps(workflow: dict[Any, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """Return (job, index, step) for every step of every job."""
+    steps: list[tuple[str, int, dict[str, Any]]] = []
+    for job_name, job in (workflow.get("jobs") or {}).items():
+        for index, step in enumerate((job or {}).get("steps") or []):
+            steps.append((str(job_name), index, step if isinstance(step, dict) else {}))
+    return steps
+
+
+def check_workflows(repo: Path) -> list[str]:
+    """Check .github/workflows: well-formed YAML with the HACS, hassfest and CI jobs."""
+    problems: list[str] = []
+    folder = repo / ".github" / "workflows"
+    workflows: dict[str, dict[Any, Any]] = {}
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as err:
+            problems.append(f"{path.name}: not valid YAML ({err})")
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"{path.name}: not a workflow")
+            continue
+        # YAML 1.1 (PyYAML) reads the key "on" as True
+        triggers = data.get("on", data.get(True))
+        if not triggers:
+            problems.append(f"{path.name}: no 'on' triggers")
+        elif not {"push", "pull_request"} <= set(
+            triggers if isinstance(triggers, (dict, list)) else [triggers]
+        ):
+            problems.append(f"{path.name}: must run on push and pull_request")
+        if not data.get("jobs"):
+            problems.append(f"{path.name}: no jobs")
+        for job, index, step in _workflow_steps(data):
+            if "uses" not in step and "run" not in step:
+                problems.append(
+                    f"{path.name}: {job} step {index} neither uses nor runs"
+                )
+        workflows[path.name] = data
+    steps = [
+        (name, job, index, step)
+        for name, workflow in workflows.items()
+        for job, index, step in _workflow_steps(workflow)
+    ]
+
+    def checked_out_before(name: str, job: str, index: int) -> bool:
+        return any(
+            n == name
+            and j == job
+            and i < index
+            and CHECKOUT_ACTION.match(str(s.get("uses", "")))
+            for n, j, i, s in steps
+        )
+
+    hacs = [entry for entry in steps if entry[3].get("uses") == HACS_ACTION]
+    if not hacs:
+        problems.append(f"workflows: no step uses {HACS_ACTION}")
+    for name, _job, _index, step in hacs:
+        if (step.get("with") or {}).get("category") != "integration":
+            problems.append(f"{name}: {HACS_ACTION} needs with: category: integration")
+    hassfest = [entry for entry in steps if entry[3].get("uses") == HASSFEST_ACTION]
+    if not hassfest:
+        problems.append(f"workflows: no step uses {HASSFEST_ACTION}")
+    for name, job, index, _step in hassfest:
+        if not checked_out_before(name, job, index):
+            problems.append(f"{name}: hassfest runs on a checkout: check out first")
+    ci = [entry for entry in steps if ".ci/run" in str(entry[3].get("run", ""))]
+    if not ci:
+        problems.append("workflows: no step runs .ci/run")
+    for name, job, index, _step in ci:
+        if not checked_out_before(name, job, index):
+            problems.append(f"{name}: .ci/run needs the repository checked out first")
     return problems
 
 
@@ -304,6 +409,68 @@ def check_quality_scale(integration: Path) -> list[str]:
             problems.append(
                 f"quality_scale: exempt rule {rule} needs a comment saying why"
             )
+    return problems
+
+
+# Where Home Assistant's strict-typing and runtime-data rules want the typed
+# entry alias (``type XConfigEntry = ConfigEntry[XData]``): module -> function
+# -> which positional argument is the entry (1-based). hassfest checks these
+# names only for core integrations; this is the same rule, offline.
+TYPED_ENTRY_FUNCTIONS: dict[str, dict[str, int]] = {
+    "__init__": {
+        "async_migrate_entry": 2,
+        "async_remove_config_entry_device": 2,
+        "async_remove_entry": 2,
+        "async_setup_entry": 2,
+        "async_unload_entry": 2,
+    },
+    "diagnostics": {
+        "async_get_config_entry_diagnostics": 2,
+        "async_get_device_diagnostics": 2,
+    },
+    **{platform.value: {"async_setup_entry": 2} for platform in Platform},
+}
+_TYPED_ENTRY = re.compile(r"^[A-Za-z]+ConfigEntry$")
+
+
+def _entry_argument_typed(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, position: int
+) -> bool:
+    if len(function.args.args) < position:
+        return False
+    annotation = function.args.args[position - 1].annotation
+    return isinstance(annotation, ast.Name) and bool(_TYPED_ENTRY.match(annotation.id))
+
+
+def check_typed_entries(integration: Path) -> list[str]:
+    """Check the entry points take the typed entry alias, not a plain ConfigEntry."""
+    problems: list[str] = []
+    for module_name, functions in TYPED_ENTRY_FUNCTIONS.items():
+        path = integration / f"{module_name}.py"
+        if not path.exists():
+            continue
+        module = ast.parse(path.read_text(encoding="utf-8"))
+        for node in module.body:
+            if (
+                isinstance(node, ast.AsyncFunctionDef)
+                and node.name in functions
+                and not _entry_argument_typed(node, functions[node.name])
+            ):
+                problems.append(
+                    f"{path.name}: {node.name} does not take the typed entry"
+                )
+    flow = ast.parse((integration / "config_flow.py").read_text(encoding="utf-8"))
+    for cls in (node for node in flow.body if isinstance(node, ast.ClassDef)):
+        for node in cls.body:
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name == "async_get_options_flow"
+                and not _entry_argument_typed(node, 1)
+            ):
+                problems.append(
+                    f"config_flow.py: {cls.name}.async_get_options_flow does not take"
+                    " the typed entry"
+                )
     return problems
 
 

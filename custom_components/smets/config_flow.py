@@ -72,6 +72,7 @@ from .const import (
     PROFILE_SMETS2,
     RADIO_EZSP,
 )
+from .coordinator import SmetsConfigEntry
 from .han.errors import HanError, HanTimeout
 from .han.ezsp import (
     JOIN_TIMEOUT,
@@ -173,7 +174,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> SmetsOptionsFlow:
+    def async_get_options_flow(config_entry: SmetsConfigEntry) -> SmetsOptionsFlow:
         """Return the options flow."""
         return SmetsOptionsFlow()
 
