@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 import contextlib
+import termios
 from typing import Any
 from unittest.mock import patch
 
@@ -33,13 +34,36 @@ PRINTED_CODE = printed(DEFAULT_INSTALL_CODE)
 
 
 @contextlib.contextmanager
-def ports(*radios: EmulatedNcp) -> Generator[None]:
-    """Let the config flow's port list show these radios (as USB enumeration would)."""
+def ports(
+    *radios: EmulatedNcp, usb_id: tuple[str, str] | None = None
+) -> Generator[None]:
+    """Let the config flow's port list show these radios (as USB enumeration would).
+
+    ``usb_id`` (vid, pid) makes them USB sticks of that identity.
+    """
+    vid, pid = usb_id or (None, None)
     with patch(
         "custom_components.smets.config_flow.list_serial_ports",
-        return_value=[SerialPort(radio.path, "Emulated EZSP NCP") for radio in radios],
+        return_value=[
+            SerialPort(radio.path, "Emulated EZSP NCP", vid, pid) for radio in radios
+        ],
     ):
         yield
+
+
+def line_settings(radio: EmulatedNcp) -> tuple[int, bool, bool]:
+    """How the host last set up the radio's serial line (its pty keeps it).
+
+    Returns the speed (a termios B constant), RTS/CTS and XON/XOFF flow control.
+    """
+    attrs = termios.tcgetattr(radio._slave)
+    return attrs[5], bool(attrs[2] & termios.CRTSCTS), bool(attrs[0] & termios.IXON)
+
+
+ZBT2_LINE = (termios.B460800, True, False)
+"""A Connect ZBT-2's line: 460800 baud, hardware flow control, no XON/XOFF."""
+DEFAULT_LINE = (termios.B115200, False, True)
+"""Every other stick's: 115200 baud and XON/XOFF, bellows' default."""
 
 
 def radio_entry_data(path: str, **network: Any) -> dict[str, Any]:

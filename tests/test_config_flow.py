@@ -52,7 +52,15 @@ from custom_components.smets.han.simulator.ncp import (
 )
 
 from .conftest import hub_ieee, simulator_data
-from .emulated_radio import PRINTED_CODE, ports, printed, radio_entry_data
+from .emulated_radio import (
+    DEFAULT_LINE,
+    PRINTED_CODE,
+    ZBT2_LINE,
+    line_settings,
+    ports,
+    printed,
+    radio_entry_data,
+)
 
 SIMULATOR_INPUT = {
     CONF_PROFILE: "smets1",
@@ -311,6 +319,7 @@ async def test_radio_joins_and_creates_the_entry(
         CONF_RADIO_TYPE: "ezsp",
         CONF_DEVICE_PATH: str(port),
         "baudrate": 115200,
+        "flow_control": None,  # bellows' default (XON/XOFF)
         "radio_eui64": DEFAULT_EUI64,
     }
     assert network["eui64"] == DEFAULT_EUI64
@@ -682,8 +691,138 @@ async def test_usb_discovery_of_a_stick_that_does_not_answer(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb(str(port))
     )
+    # Not an EZSP radio that answers: nothing is offered
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert hass.config_entries.flow.async_progress() == []
+    # By hand, once it answers, it pairs.
+    _plug(port, ncp.path)
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(str(port))
+    )
+    assert result["step_id"] == "pair"
+
+
+async def test_usb_discovery_of_a_stick_with_a_firmware_it_cannot_speak(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with EmulatedNcp(protocol_version=14) as newer:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb(newer.path)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unsupported_firmware"
+    assert "firmware speaks EZSP v14" in caplog.text
+
+
+@pytest.mark.parametrize("has_certificate", [False, None])
+async def test_usb_discovery_of_a_stick_without_a_certificate(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture, has_certificate: bool | None
+) -> None:
+    """Most sticks: an EZSP radio, but no Smart Energy certificate. Not offered."""
+    # False: the certificate frame answers an error; None: no CBKE library at all
+    async with EmulatedNcp(has_certificate=has_certificate) as plain:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USB}, data=_usb(plain.path)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_smart_energy_radio"
+    assert hass.config_entries.flow.async_progress() == []
+    # Only read: identity, install code, certificate; never a join
+    assert "getCertificate283k1" in plain.commands
+    assert "joinNetwork" not in plain.commands
+    assert plain.problems == []
+    # Why, where the user can read it (a discovery that aborts shows no dialog)
+    assert "has no ZigBee Smart Energy certificate" in caplog.text
+    assert "Home Assistant Connect ZBT-1" in caplog.text
+    strings = json.loads(
+        (
+            Path(__file__).parent.parent / "custom_components/smets/strings.json"
+        ).read_text()
+    )
+    assert "certificate" in strings["config"]["abort"]["not_smart_energy_radio"]
+
+
+def _zbt2(device: str, pid: str = "4001") -> UsbServiceInfo:
+    """A Home Assistant Connect ZBT-2 as Home Assistant's USB discovery reports it."""
+    return UsbServiceInfo(
+        device=device,
+        vid="303A",
+        pid=pid,
+        serial_number="80B54EEFAE18",
+        manufacturer="Nabu Casa",
+        description="ZBT-2",
+    )
+
+
+@pytest.mark.parametrize("pid", ["4001", "831A"])
+async def test_usb_discovery_of_a_zbt2_speaks_460800_with_hardware_flow_control(
+    hass: HomeAssistant, radio: EmulatedNcp, by_id: Path, pid: str
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_ZBT-2_80B54EEFAE18-if01-port0"
+    _plug(stable, radio.path)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_zbt2(radio.path, pid)
+    )
+    # Probed at its own speed before it was offered
+    assert line_settings(radio) == ZBT2_LINE
+    assert result["step_id"] == "usb_confirm"
+    assert result["description_placeholders"] == {"name": "ZBT-2", "path": str(stable)}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pair"
+    radio.commands.clear()
+    result = await _join(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "joinNetwork" in radio.commands
+    assert line_settings(radio) == ZBT2_LINE  # the join too
+    assert result["data"]["baudrate"] == 460800
+    assert result["data"]["flow_control"] == "hardware"
+    assert result["data"]["usb_id"] == f"303A:{pid}_80B54EEFAE18_Nabu Casa_ZBT-2"
+    assert radio.problems == []
+
+
+async def test_a_zbt2_chosen_by_hand_speaks_460800_with_hardware_flow_control(
+    hass: HomeAssistant, radio: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_ZBT-2_80B54EEFAE18-if01-port0"
+    _plug(stable, radio.path)
+    # The port list knows the stick on /dev/pts/N by its USB identity.
+    with ports(radio, usb_id=("303A", "831A")):
+        result = await _start(hass, "radio")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _port(str(stable))
+        )
+    assert result["step_id"] == "pair"
+    assert line_settings(radio) == ZBT2_LINE
+    result = await _join(hass, result["flow_id"])
+    assert result["data"]["baudrate"] == 460800
+    assert result["data"]["flow_control"] == "hardware"
+
+
+async def test_other_sticks_speak_115200_with_bellows_defaults(
+    hass: HomeAssistant, radio: EmulatedNcp
+) -> None:
+    with ports(radio, usb_id=("10C4", "EA60")):
+        result = await _start(hass, "radio")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _port(radio.path)
+        )
+    assert result["step_id"] == "pair"
+    assert line_settings(radio) == DEFAULT_LINE
+
+
+async def test_usb_discovery_of_a_stick_unplugged_before_the_confirmation(
+    hass: HomeAssistant, ncp: EmulatedNcp, tmp_path: Path, by_id: Path
+) -> None:
+    port = tmp_path / "ttyACM0"
+    _plug(port, ncp.path)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb(str(port))
+    )
+    assert result["step_id"] == "usb_confirm"
+    _plug(port, tmp_path / "nothing")  # pulled out while the card was shown
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == "usb_confirm"
     assert result["errors"] == {"base": "cannot_connect"}
     _plug(port, ncp.path)
@@ -716,6 +855,45 @@ async def test_usb_discovery_of_a_stick_zha_uses(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "zha_uses_stick"
     assert ncp.commands == []  # never opened
+
+
+@pytest.mark.parametrize(
+    "domain", ["homeassistant_connect_zbt2", "homeassistant_sky_connect"]
+)
+async def test_usb_discovery_of_a_stick_with_thread_firmware(
+    hass: HomeAssistant, ncp: EmulatedNcp, by_id: Path, domain: str
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_ZBT-2_80B54EEFAE18-if01-port0"
+    _plug(stable, ncp.path)
+    # Home Assistant's hardware integration found OpenThread's RCP on it (an
+    # add-on uses it), and Zigbee firmware on another stick
+    MockConfigEntry(
+        domain=domain, data={"device": str(stable), "firmware": "spinel"}
+    ).add_to_hass(hass)
+    MockConfigEntry(
+        domain=domain, data={"device": "/dev/ttyACM9", "firmware": "ezsp"}
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_zbt2(ncp.path)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_zigbee_firmware"
+    assert ncp.commands == []  # never opened: the add-on is not disturbed
+
+
+async def test_usb_discovery_of_a_zbt2_with_zigbee_firmware(
+    hass: HomeAssistant, ncp: EmulatedNcp, by_id: Path
+) -> None:
+    stable = by_id / "usb-Nabu_Casa_ZBT-2_80B54EEFAE18-if01-port0"
+    _plug(stable, ncp.path)
+    MockConfigEntry(
+        domain="homeassistant_connect_zbt2",
+        data={"device": str(stable), "firmware": "ezsp"},
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_zbt2(ncp.path)
+    )
+    assert result["step_id"] == "usb_confirm"
 
 
 async def test_radio_port_zha_uses_asks_first(
@@ -826,9 +1004,21 @@ async def test_a_radio_already_paired_aborts(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "radio_already_configured"
+    # Discovered: the probe finds the paired radio, so it is not offered.
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=_usb(ncp.path)
     )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "radio_already_configured"
+    # On a port ZHA was set up on: asked first, then found to be the same radio.
+    port = tmp_path / "ttyACM3"
+    _plug(port, ncp.path)
+    _zha_entry(hass, str(port))
+    result = await _start(hass, "radio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _port(str(port))
+    )
+    assert result["step_id"] == "in_use"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "radio_already_configured"

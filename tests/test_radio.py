@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 import re
+import termios
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -27,6 +28,8 @@ from custom_components.smets.han.simulator.ncp import (
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,
 )
+
+from .emulated_radio import ZBT2_LINE, line_settings, ports
 
 IMPORT = "sensor.electricity_meter_import"
 GAS = "sensor.gas_meter_volume"
@@ -167,6 +170,44 @@ async def test_remove_leaves_the_han(
     assert ncp.ieee not in han.joined
     assert "left the HAN" in caplog.text
     assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+def _reset_line(ncp: EmulatedNcp) -> None:
+    """Put the radio's line back to 115200 baud, no flow control (as unplugged)."""
+    attrs = termios.tcgetattr(ncp._slave)
+    attrs[2] &= ~termios.CRTSCTS
+    attrs[0] &= ~termios.IXON
+    attrs[4] = attrs[5] = termios.B115200
+    termios.tcsetattr(ncp._slave, termios.TCSANOW, attrs)
+
+
+async def test_a_zbt2_runs_at_460800_with_hardware_flow_control(
+    hass: HomeAssistant, radio: tuple[EmulatedNcp, Path], han: HanSimulator
+) -> None:
+    """What the flow chose for a Connect ZBT-2 is what every later open uses."""
+    ncp, port = radio
+    with ports(ncp, usb_id=("303A", "4001")):
+        entry = await _pair(hass, port)
+    assert entry.data["baudrate"] == 460800
+    assert entry.data["flow_control"] == "hardware"
+    assert entry.state is ConfigEntryState.LOADED
+    assert float(hass.states.get(IMPORT).state) > 0
+    # A restart resumes the network on the same line settings
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    _reset_line(ncp)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert line_settings(ncp) == ZBT2_LINE
+    # and so does leaving the HAN when the entry is removed
+    _reset_line(ncp)
+    ncp.commands.clear()
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert "leaveNetwork" in ncp.commands
+    assert line_settings(ncp) == ZBT2_LINE
+    assert ncp.ieee not in han.joined
+    assert ncp.problems == []
 
 
 async def test_remove_with_the_radio_gone(

@@ -17,7 +17,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .compat import via_device
-from .connection import open_link, radio_baudrate
+from .connection import open_link, radio_serial_settings
 from .const import (
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
@@ -294,8 +294,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> No
     # The entry is unloaded by now, so the port is free. A radio that is
     # unplugged or already gone must not keep the entry: say so and go on.
     path = str(entry.data.get(CONF_DEVICE_PATH))
+    serial = radio_serial_settings(dict(entry.data))
     try:
-        await leave_han(path, baudrate=radio_baudrate(dict(entry.data)))
+        await leave_han(
+            path, baudrate=serial.baudrate, flow_control=serial.flow_control
+        )
     except HanError as err:
         _LOGGER.warning(
             "The radio on %s could not leave the HAN (%s); the Comms Hub keeps "

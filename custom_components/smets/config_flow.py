@@ -30,7 +30,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .compat import vol
-from .connection import open_link
+from .connection import open_link, radio_serial_settings
 from .const import (
     CONF_BAUDRATE,
     CONF_BILLING_DAY,
@@ -38,6 +38,7 @@ from .const import (
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
     CONF_ESME_INTERVAL,
+    CONF_FLOW_CONTROL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_INSTALL_CODE,
@@ -83,11 +84,12 @@ from .han.ezsp import (
     parse_install_code,
 )
 from .han.radio import (
-    DEFAULT_BAUDRATE,
     RadioInfo,
+    SerialSettings,
     UnsupportedFirmwareError,
     list_serial_ports,
     probe_ezsp,
+    usb_serial_settings,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,6 +100,11 @@ SERIAL_BY_ID: Final = "/dev/serial/by-id"
 
 # ZHA's config entries keep their radio's port here.
 ZHA_DOMAIN: Final = "zha"
+
+# Home Assistant's hardware integrations for its own sticks keep, per stick,
+# its port ("device") and the firmware they found on it ("firmware": "ezsp"
+# for Zigbee, "spinel" for Thread ...).
+HARDWARE_DOMAINS: Final = ("homeassistant_connect_zbt2", "homeassistant_sky_connect")
 
 HOUSEHOLD_FIELDS = (CONF_TIERS, CONF_PREPAYMENT, CONF_SOLAR)
 
@@ -143,6 +150,19 @@ def serial_by_id(path: str) -> str:
     return path
 
 
+def port_serial_settings(path: str) -> SerialSettings:
+    """Return the serial settings of the USB stick on ``path`` (blocking).
+
+    The port list says which USB stick a port is (vid:pid), so a Connect ZBT-2
+    chosen by hand is opened at the speed and flow control its firmware
+    expects; any other port gets bellows' defaults.
+    """
+    for port in list_serial_ports():
+        if port.vid and port.pid and same_port(port.path, path):
+            return usb_serial_settings(port.vid, port.pid)
+    return SerialSettings()
+
+
 def same_port(first: str, second: str) -> bool:
     """Whether two names are the same port, through any symlinks (blocking)."""
     return first == second or os.path.realpath(first) == os.path.realpath(second)
@@ -166,6 +186,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no radio probed."""
         self._radio: RadioInfo | None = None
         self._device_path: str | None = None
+        self._serial = SerialSettings()
         self._usb_id: str | None = None
         self._install_code: str | None = None
         self._join_task: asyncio.Task[HanNetwork] | None = None
@@ -283,10 +304,36 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             lambda: [entry for entry, other in candidates if same_port(path, other)]
         )
 
+    async def _other_firmware_on(self, path: str) -> str | None:
+        """Return the stick's firmware when it is known and not Zigbee (EZSP).
+
+        Home Assistant's hardware integration for the stick at ``path`` says
+        what it found there; None when it is EZSP or unknown.
+        """
+        candidates = [
+            (str(entry.data["device"]), str(entry.data["firmware"]))
+            for domain in HARDWARE_DOMAINS
+            for entry in self.hass.config_entries.async_entries(
+                domain, include_ignore=False
+            )
+            if entry.data.get("device")
+            and entry.data.get("firmware") not in (None, "ezsp")
+        ]
+        if not candidates:
+            return None
+        return await self.hass.async_add_executor_job(
+            lambda: next(
+                (firmware for other, firmware in candidates if same_port(path, other)),
+                None,
+            )
+        )
+
     async def _probe(self, path: str) -> dict[str, str]:
         """Probe the radio on ``path``; return the form's errors (none: it answered)."""
         try:
-            self._radio = await probe_ezsp(path)
+            self._radio = await probe_ezsp(
+                path, self._serial.baudrate, self._serial.flow_control
+            )
         except UnsupportedFirmwareError as err:
             _LOGGER.warning("The radio on %s cannot be used: %s", path, err)
             return {"base": "unsupported_firmware"}
@@ -334,6 +381,9 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             path = await self.hass.async_add_executor_job(
                 serial_by_id, str(user_input[CONF_DEVICE_PATH])
             )
+            self._serial = await self.hass.async_add_executor_job(
+                port_serial_settings, path
+            )
             if await self._zha_entries_on(path):
                 self._device_path = path
                 return await self.async_step_in_use()
@@ -371,7 +421,13 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- USB discovery -------------------------------------------------------
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
-        """Offer a plugged-in USB stick that may be an EZSP radio."""
+        """Offer a plugged-in USB stick, if it is an EZSP radio that can join a HAN.
+
+        The manifest's matchers find every stick of a model; most carry no
+        ZigBee Smart Energy certificate and could never join a GB meter's HAN.
+        So a stick no one uses is probed first (identity and certificate only,
+        nothing changes on it) and offered only when it has a certificate.
+        """
         path = await self.hass.async_add_executor_job(
             serial_by_id, discovery_info.device
         )
@@ -398,13 +454,37 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason="already_configured")
         self._device_path = path
         self._usb_id = usb_id
-        self.context["title_placeholders"] = {
-            "name": discovery_info.description or path
-        }
+        self._serial = usb_serial_settings(discovery_info.vid, discovery_info.pid)
+        name = discovery_info.description or path
+        self.context["title_placeholders"] = {"name": name}
         if await self._zha_entries_on(path):
             # ZHA's stick: not offered (a Smart Energy radio is a stick of its
-            # own); choosing the port by hand still asks before taking it
+            # own) and never opened; choosing the port by hand still asks
+            # before taking it
             return self.async_abort(reason="zha_uses_stick")
+        if firmware := await self._other_firmware_on(path):
+            # Thread (OpenThread's RCP) or another firmware, which an add-on may
+            # be using: opening it would disturb that, and it cannot join a HAN
+            _LOGGER.debug("Not probing %s: it runs %s firmware", path, firmware)
+            return self.async_abort(reason="not_zigbee_firmware")
+        if errors := await self._probe(path):
+            # Not an EZSP radio this integration speaks (or another program
+            # holds the port): nothing to offer. By hand it can be retried.
+            return self.async_abort(reason=errors["base"])
+        assert self._radio is not None
+        if self._radio_configured():
+            return self.async_abort(reason="radio_already_configured")
+        if not self._radio.has_certificate:
+            _LOGGER.warning(
+                "The Zigbee stick %s on %s is not offered for a smart meter: it has"
+                " no ZigBee Smart Energy certificate, and a GB meter's Comms Hub runs"
+                " key establishment with that certificate before it lets a device"
+                " read the meters. Use a radio sold with one (docs/hardware.md,"
+                " 'Which radios can join'), or the built-in simulated meter",
+                name,
+                path,
+            )
+            return self.async_abort(reason="not_smart_energy_radio")
         return await self.async_step_usb_confirm()
 
     async def async_step_usb_confirm(
@@ -462,7 +542,8 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         assert self._device_path is not None
         return await join_han(
             self._device_path,
-            baudrate=DEFAULT_BAUDRATE,
+            baudrate=self._serial.baudrate,
+            flow_control=self._serial.flow_control,
             install_code=self._install_code,
             timeout=JOIN_TIMEOUT,
         )
@@ -515,7 +596,11 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             # registered on the network for nothing.
             self._network = None  # it leaves now, not again when the flow goes
             try:
-                await leave_han(path, baudrate=DEFAULT_BAUDRATE)
+                await leave_han(
+                    path,
+                    baudrate=self._serial.baudrate,
+                    flow_control=self._serial.flow_control,
+                )
             except HanError:
                 _LOGGER.warning("The radio on %s could not leave the HAN again", path)
             return self.async_abort(reason="already_configured")
@@ -523,7 +608,8 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_CONNECTION: CONNECTION_RADIO,
             CONF_RADIO_TYPE: RADIO_EZSP,
             CONF_DEVICE_PATH: path,
-            CONF_BAUDRATE: DEFAULT_BAUDRATE,
+            CONF_BAUDRATE: self._serial.baudrate,
+            CONF_FLOW_CONTROL: self._serial.flow_control,
             CONF_RADIO_EUI64: radio.eui64,
             CONF_NETWORK: network.as_dict(),
         }
@@ -539,13 +625,15 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             return
         path, self._network = self._device_path, None
         self.hass.async_create_background_task(
-            self._async_leave_unkept(path), f"{DOMAIN} leave {path}"
+            self._async_leave_unkept(path, self._serial), f"{DOMAIN} leave {path}"
         )
 
     @staticmethod
-    async def _async_leave_unkept(path: str) -> None:
+    async def _async_leave_unkept(path: str, serial: SerialSettings) -> None:
         try:
-            await leave_han(path, baudrate=DEFAULT_BAUDRATE)
+            await leave_han(
+                path, baudrate=serial.baudrate, flow_control=serial.flow_control
+            )
         except HanError as err:
             _LOGGER.warning(
                 "The radio on %s joined the HAN for a set-up that was closed and"
@@ -582,8 +670,9 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             path = await self.hass.async_add_executor_job(
                 serial_by_id, str(user_input[CONF_DEVICE_PATH])
             )
+            serial = radio_serial_settings(dict(entry.data))
             try:
-                radio = await probe_ezsp(path)
+                radio = await probe_ezsp(path, serial.baudrate, serial.flow_control)
             except HanError:
                 errors["base"] = "cannot_connect"
             else:

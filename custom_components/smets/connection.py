@@ -11,6 +11,7 @@ from .const import (
     CONF_BAUDRATE,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
+    CONF_FLOW_CONTROL,
     CONF_NETWORK,
     CONF_PREPAYMENT,
     CONF_PROFILE,
@@ -22,7 +23,7 @@ from .const import (
 )
 from .han.ezsp import HanNetwork, open_radio
 from .han.link import HanLink
-from .han.radio import DEFAULT_BAUDRATE
+from .han.radio import DEFAULT_BAUDRATE, SerialSettings
 from .han.simulator import HanSimulator, SimClock
 
 # Seconds a meter has to answer one request. A real ESME answers within a
@@ -42,9 +43,18 @@ def make_simulator(data: dict[str, Any]) -> HanSimulator:
     )
 
 
-def radio_baudrate(data: dict[str, Any]) -> int:
-    """Return the serial speed of a radio entry (entries store the default)."""
-    return int(data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+def radio_serial_settings(data: dict[str, Any]) -> SerialSettings:
+    """Return the serial line of a radio entry: speed and flow control.
+
+    Entries store what the config flow chose (460800 baud with hardware flow
+    control for a Connect ZBT-2); entries from before flow control was stored
+    have bellows' default.
+    """
+    flow_control = data.get(CONF_FLOW_CONTROL)
+    return SerialSettings(
+        int(data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)),
+        "hardware" if flow_control == "hardware" else None,
+    )
 
 
 async def open_link(data: dict[str, Any]) -> tuple[HanLink, HanSimulator | None]:
@@ -55,10 +65,12 @@ async def open_link(data: dict[str, Any]) -> tuple[HanLink, HanSimulator | None]
     it back.
     """
     if data.get(CONF_CONNECTION) != CONNECTION_SIMULATOR:
+        serial = radio_serial_settings(data)
         app = await open_radio(
             str(data[CONF_DEVICE_PATH]),
             HanNetwork.from_dict(data[CONF_NETWORK]),
-            baudrate=radio_baudrate(data),
+            baudrate=serial.baudrate,
+            flow_control=serial.flow_control,
         )
         # HanLink.open shuts the radio down again when discovery fails.
         link = await HanLink.open(app, request_timeout=REQUEST_TIMEOUT, clock=time.time)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import logging
 from pathlib import Path
 import sys
+import termios
 import types
 from typing import Any
 
@@ -24,9 +25,11 @@ from custom_components.smets.han.radio import (
     RadioError,
     RadioInfo,
     SerialPort,
+    SerialSettings,
     decode_install_code,
     list_serial_ports,
     probe_ezsp,
+    usb_serial_settings,
 )
 from custom_components.smets.han.simulator.ncp import EmulatedNcp
 
@@ -88,6 +91,23 @@ async def test_probe_reads_identity_code_and_certificate(
         firmware="13",
     )
     assert ncp.commands[-3:] == ["getEui64", "getMfgToken", "getCertificate283k1"]
+    assert ncp.problems == []
+
+
+async def test_probe_opens_the_line_as_told() -> None:
+    """The speed and flow control asked for reach the serial port (a pty here)."""
+    async with EmulatedNcp() as ncp:
+        info = await probe_ezsp(ncp.path, 460800, "hardware")
+        attrs = termios.tcgetattr(ncp._slave)
+        assert attrs[5] == termios.B460800  # output speed
+        assert attrs[2] & termios.CRTSCTS  # RTS/CTS
+        assert not attrs[0] & termios.IXON  # no XON/XOFF
+        await probe_ezsp(ncp.path)
+        attrs = termios.tcgetattr(ncp._slave)
+        assert attrs[5] == termios.B115200
+        assert not attrs[2] & termios.CRTSCTS
+        assert attrs[0] & termios.IXON  # bellows' default: XON/XOFF
+    assert info.has_certificate
     assert ncp.problems == []
 
 
@@ -187,23 +207,27 @@ class _SerialxPort:
     device: str
     manufacturer: str | None
     product: str | None
+    vid: int | None = None
+    pid: int | None = None
 
 
 @dataclass
 class _PyserialPort:
     device: str
     description: str | None
+    vid: int | None = None
+    pid: int | None = None
 
 
 def test_serial_ports_through_serialx(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType("serialx")
     fake.list_serial_ports = lambda: [  # type: ignore[attr-defined]
-        _SerialxPort("/dev/ttyUSB0", "Silicon Labs", "CP2102N"),
+        _SerialxPort("/dev/ttyUSB0", "Silicon Labs", "CP2102N", 0x10C4, 0xEA60),
         _SerialxPort("/dev/ttyS0", None, None),
     ]
     monkeypatch.setitem(sys.modules, "serialx", fake)
     assert list_serial_ports() == [
-        SerialPort("/dev/ttyUSB0", "Silicon Labs - CP2102N"),
+        SerialPort("/dev/ttyUSB0", "Silicon Labs - CP2102N", "10C4", "EA60"),
         SerialPort("/dev/ttyS0", "/dev/ttyS0"),
     ]
 
@@ -214,7 +238,7 @@ def test_serial_ports_through_pyserial(monkeypatch: pytest.MonkeyPatch) -> None:
     tools = types.ModuleType("serial.tools")
     list_ports = types.ModuleType("serial.tools.list_ports")
     list_ports.comports = lambda: [  # type: ignore[attr-defined]
-        _PyserialPort("/dev/ttyACM0", "Sonoff Zigbee 3.0 USB Dongle Plus"),
+        _PyserialPort("/dev/ttyACM0", "ZBT-2", 0x303A, 0x831A),
         _PyserialPort("/dev/ttyAMA0", None),
     ]
     tools.list_ports = list_ports  # type: ignore[attr-defined]
@@ -224,6 +248,14 @@ def test_serial_ports_through_pyserial(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(modules, "serial.tools", tools)
     monkeypatch.setitem(modules, "serial.tools.list_ports", list_ports)
     assert list_serial_ports() == [
-        SerialPort("/dev/ttyACM0", "Sonoff Zigbee 3.0 USB Dongle Plus"),
+        SerialPort("/dev/ttyACM0", "ZBT-2", "303A", "831A"),
         SerialPort("/dev/ttyAMA0", "/dev/ttyAMA0"),
     ]
+
+
+def test_serial_settings_of_usb_sticks() -> None:
+    # The Connect ZBT-2, under either USB identity, in any case
+    for vid, pid in (("303A", "4001"), ("303a", "831a")):
+        assert usb_serial_settings(vid, pid) == SerialSettings(460800, "hardware")
+    # Every other stick: 115200 baud, bellows' default flow control
+    assert usb_serial_settings("10C4", "EA60") == SerialSettings(115200, None)

@@ -122,6 +122,7 @@ import zigpy.zdo.types as zdo_t
 from .errors import HanError, HanTimeout
 from .radio import (
     DEFAULT_BAUDRATE,
+    FlowControl,
     RadioError,
     check_ezsp_version,
     serial_log_muted,
@@ -177,6 +178,7 @@ JOIN_REASONS: Final = (
 CONF_HAN_NETWORK: Final = "smets_han_network"
 CONF_CAPTURE: Final = "smets_capture"
 CONF_BAUDRATE: Final = "smets_baudrate"
+CONF_FLOW_CONTROL: Final = "smets_flow_control"
 
 SE_PROFILE: Final = 0x0109
 METERING: Final = 0x0702
@@ -373,6 +375,7 @@ class _Radio:
         path: str,
         baudrate: int,
         on_lost: Callable[[Exception], None] | None = None,
+        flow_control: FlowControl = None,
     ) -> None:
         try:
             from bellows.ezsp import EZSP  # noqa: PLC0415 - only the radio path needs it
@@ -381,7 +384,7 @@ class _Radio:
             raise RadioError(msg) from err
         self.path = path
         self.ezsp: Any = EZSP(
-            {"path": path, "baudrate": baudrate, "flow_control": None},
+            {"path": path, "baudrate": baudrate, "flow_control": flow_control},
             application=self,
         )
         self.ezsp.add_callback(self._callback)
@@ -742,6 +745,7 @@ async def join_han(
     path: str,
     *,
     baudrate: int = DEFAULT_BAUDRATE,
+    flow_control: FlowControl = None,
     install_code: str | None = None,
     timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
 ) -> HanNetwork:
@@ -754,7 +758,7 @@ async def join_han(
     vanishes, ``HanTimeout`` when it all takes longer than ``timeout`` seconds.
     """
     code = parse_install_code(install_code) if install_code is not None else None
-    radio = _Radio(path, baudrate)
+    radio = _Radio(path, baudrate, flow_control=flow_control)
     try:
         async with asyncio.timeout(timeout):
             await radio.open()
@@ -1121,13 +1125,15 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
     return True
 
 
-async def leave_han(path: str, *, baudrate: int = DEFAULT_BAUDRATE) -> None:
+async def leave_han(
+    path: str, *, baudrate: int = DEFAULT_BAUDRATE, flow_control: FlowControl = None
+) -> None:
     """Leave the network cleanly (leaveNetwork, wait NETWORK_DOWN) so the radio forgets it.
 
     A radio on no network has nothing to leave. Raises ``RadioError`` when the
     radio cannot be opened, ``HanTimeout`` when it does not confirm.
     """
-    radio = _Radio(path, baudrate)
+    radio = _Radio(path, baudrate, flow_control=flow_control)
     try:
         async with asyncio.timeout(LEAVE_TIMEOUT):
             await radio.open()
@@ -1195,6 +1201,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self.network: HanNetwork = network
         self.capture: PcapWriter | None = config.get(CONF_CAPTURE)
         self._baudrate = int(config.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+        self._flow_control: FlowControl = config.get(CONF_FLOW_CONTROL)
         self._radio: _Radio | None = None
         self._nwk = 0xFFFE
         self._tag = 0
@@ -1215,7 +1222,12 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
     async def connect(self) -> None:
         """Open the radio and resume the stored network (networkInit, no pairing)."""
         path = self.config[zconf.CONF_DEVICE][zconf.CONF_DEVICE_PATH]
-        radio = _Radio(path, self._baudrate, on_lost=self.connection_lost)
+        radio = _Radio(
+            path,
+            self._baudrate,
+            on_lost=self.connection_lost,
+            flow_control=self._flow_control,
+        )
         radio.listeners.append(self._ezsp_callback)
         self._radio = radio
         await radio.open()
@@ -1585,6 +1597,7 @@ async def open_radio(
     network: HanNetwork,
     *,
     baudrate: int = DEFAULT_BAUDRATE,
+    flow_control: FlowControl = None,
     capture: PcapWriter | None = None,
 ) -> zigpy.application.ControllerApplication:
     """Open the radio, resume ``network`` and discover the meters; return the started app.
@@ -1606,6 +1619,7 @@ async def open_radio(
         CONF_HAN_NETWORK: network,
         CONF_CAPTURE: capture,
         CONF_BAUDRATE: baudrate,
+        CONF_FLOW_CONTROL: flow_control,
     }
     app = EzspHanApplication(config)
     try:

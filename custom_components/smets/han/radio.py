@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 import logging
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from .errors import HanError, HanTimeout
 
@@ -23,6 +23,38 @@ _LOGGER = logging.getLogger(__name__)
 
 PROBE_TIMEOUT: Final = 15.0
 DEFAULT_BAUDRATE: Final = 115200
+
+type FlowControl = Literal["hardware", "software"] | None
+"""How the serial line is paced, as zigpy's device config says it: bellows
+opens the port with RTS/CTS for "hardware", XON/XOFF for "software" and for
+None (bellows' default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SerialSettings:
+    """The serial line an EZSP radio's firmware expects."""
+
+    baudrate: int = DEFAULT_BAUDRATE
+    flow_control: FlowControl = None
+
+
+# The Home Assistant Connect ZBT-2's Zigbee (EZSP) firmware runs its UART at
+# 460800 baud with hardware flow control, on either of its two USB identities
+# (Home Assistant core: the homeassistant_connect_zbt2 manifest's usb matchers,
+# and the ZHA discovery its config flow starts with that baud rate and
+# flow_control "hardware"). Every other stick listed in the manifest speaks
+# 115200 baud with XON/XOFF, bellows' default.
+_ZBT2: Final = SerialSettings(460800, "hardware")
+USB_SERIAL_SETTINGS: Final[dict[tuple[str, str], SerialSettings]] = {
+    ("303A", "4001"): _ZBT2,
+    ("303A", "831A"): _ZBT2,
+}
+
+
+def usb_serial_settings(vid: str, pid: str) -> SerialSettings:
+    """Return the serial settings of a USB stick by its USB ids (hex, any case)."""
+    return USB_SERIAL_SETTINGS.get((vid.upper(), pid.upper()), SerialSettings())
+
 
 # EmberInstallationCode token: 2 bytes of flags, 16 bytes of code, 2 of CRC.
 # Flags bit 0 says the token holds a code; bits 1-3 give its length
@@ -115,7 +147,9 @@ def decode_install_code(token: bytes) -> str | None:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
-async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
+async def probe_ezsp(
+    path: str, baudrate: int = DEFAULT_BAUDRATE, flow_control: FlowControl = None
+) -> RadioInfo:
     """Open an EZSP radio at ``path``, read its identity, close it again."""
     try:
         # Only the radio path needs bellows.
@@ -125,7 +159,7 @@ async def probe_ezsp(path: str, baudrate: int = DEFAULT_BAUDRATE) -> RadioInfo:
         msg = "bellows is not installed"
         raise RadioError(msg) from err
 
-    ezsp: Any = EZSP({"path": path, "baudrate": baudrate, "flow_control": None})
+    ezsp: Any = EZSP({"path": path, "baudrate": baudrate, "flow_control": flow_control})
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
             await ezsp.connect(use_thread=False)
@@ -169,6 +203,13 @@ class SerialPort:
 
     path: str
     description: str
+    vid: str | None = None
+    """The USB vendor id (4 hex digits, upper case) of a USB adapter, else None."""
+    pid: str | None = None
+
+
+def _usb_id(value: int | None) -> str | None:
+    return None if value is None else f"{value:04X}"
 
 
 def list_serial_ports() -> list[SerialPort]:
@@ -185,14 +226,26 @@ def list_serial_ports() -> list[SerialPort]:
             label = " - ".join(
                 str(part) for part in (info.manufacturer, info.product) if part
             )
-            ports.append(SerialPort(str(info.device), label or str(info.device)))
+            ports.append(
+                SerialPort(
+                    str(info.device),
+                    label or str(info.device),
+                    _usb_id(info.vid),
+                    _usb_id(info.pid),
+                )
+            )
     except ImportError:
         try:
             from serial.tools import list_ports  # noqa: PLC0415
         except ImportError:  # pragma: no cover - one of the two is always there
             return ports
         ports.extend(
-            SerialPort(str(port.device), str(port.description or port.device))
+            SerialPort(
+                str(port.device),
+                str(port.description or port.device),
+                _usb_id(port.vid),
+                _usb_id(port.pid),
+            )
             for port in list_ports.comports()
         )
     return ports
