@@ -48,6 +48,9 @@ def test_blueprint_is_valid(name: str) -> None:
 async def _use(
     hass: HomeAssistant, tmp_dir: Path, name: str, inputs: dict[str, Any]
 ) -> None:
+    # The blueprint goes in a configuration folder of the test's own: the
+    # default one lies in the shared test environment, outside the repository.
+    hass.config.config_dir = str(tmp_dir)
     target = Path(hass.config.path("blueprints", "automation", "smets"))
 
     def copy() -> None:
