@@ -596,17 +596,14 @@ class BaseMeter:
         """Like :meth:`get_profile_raw`, scaled by the meter's Multiplier/Divisor."""
         raw = await self.get_profile_raw(start, end, channel=channel)
         static = self._static.get(METERING, {})
-        formatting = model.decode_formatting(static.get(0x0305))
+        # HistoricalConsumptionFormatting (0x0305) is a display hint: every
+        # digit Multiplier / Divisor gives is kept.
         return [
             (
                 when,
                 None
                 if value is None
-                else float(
-                    model.scale(
-                        value, static.get(0x0301), static.get(0x0302), formatting
-                    )
-                ),
+                else float(model.scale(value, static.get(0x0301), static.get(0x0302))),
             )
             for when, value in raw
         ]
