@@ -65,7 +65,7 @@ def _decode(data: dict[str, Any]) -> m.ElectricityReading | m.GasReading:
 
 def test_the_corpus_is_there() -> None:
     names = [path.name for path in FILES]
-    assert len(names) >= 4, names
+    assert len(names) >= 5, names
     devices = {_load(path)["device"] for path in FILES}
     assert devices == {"esme", "gpf"}
 
@@ -75,11 +75,16 @@ def test_every_file_names_its_source(path: Path) -> None:
     data = _load(path)
     source = data["source"]
     assert source["repository"].count("/") == 1
-    assert source["path"]
-    assert len(source["commit"]) == 40
-    assert source["url"].startswith(
-        f"https://github.com/{source['repository']}/blob/{source['commit']}/"
-    )
+    if "issue" in source:  # a value quoted in an issue thread
+        assert source["url"] == (
+            f"https://github.com/{source['repository']}/issues/{source['issue']}"
+        )
+    else:  # a file of a repository, at a commit
+        assert source["path"]
+        assert len(source["commit"]) == 40
+        assert source["url"].startswith(
+            f"https://github.com/{source['repository']}/blob/{source['commit']}/"
+        )
     assert source["captured"]
     assert data["source_says"], "say what the source says the meter showed"
     for said in data["source_says"]:
@@ -95,12 +100,23 @@ def test_decodes_to_what_the_source_says(path: Path) -> None:
     reading = _decode(data)
     for said in data["source_says"]:
         value = getattr(reading, said["field"])
+        if said["value"] is None:  # the source says: not a reading
+            assert value is None, said
+            continue
         assert isinstance(value, Decimal), said
         # every digit: the Decimal equals the source's figure exactly
         assert value == Decimal(said["value"]), said
 
 
-@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+#: The files whose register is a valid number (not the invalid sentinel).
+COUNTED = [
+    path
+    for path in FILES
+    if m.valid_uint(_attributes(_load(path))[METERING].get(0x0000), 48) is not None
+]
+
+
+@pytest.mark.parametrize("path", COUNTED, ids=[path.stem for path in COUNTED])
 def test_formatting_is_kept_as_a_hint_never_applied(path: Path) -> None:
     data = _load(path)
     metering = _attributes(data)[METERING]
@@ -160,6 +176,14 @@ def test_glow_mqtt_esme_credit_meter_and_signed_credit() -> None:
     assert clusters[PREPAYMENT][0x0001] == -1_664_300
     assert prepayment.credit_remaining == Decimal("-16643.00")
     assert m.trailing_digits(clusters[PRICE][0x0617]) == 5  # low nibble
+
+
+def test_an_invalid_register_is_unknown_never_a_number() -> None:
+    data = _load(DATA / "hildebrandglow-issue-54-esme.json")
+    reading = _decode(data)
+    assert isinstance(reading, m.ElectricityReading)
+    assert reading.import_kwh is None
+    assert reading.tier_import_kwh == ()
 
 
 def test_glow_mqtt_gpf_counts_energy() -> None:
