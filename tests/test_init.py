@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import logging
 from unittest.mock import patch
 
@@ -174,12 +175,12 @@ async def test_register_keeps_rising_and_a_meter_exchange_resets(
 
 def test_register_guard_holds_a_glitch() -> None:
     guard = RegisterGuard()
-    assert guard("import", 1000.0) == 1000.0
+    assert guard("import", Decimal("1000.0")) == Decimal("1000.0")
     assert guard("import", None) is None
-    assert guard("import", 999.5) == 1000.0  # a stale value: held
-    assert guard("import", 1000.2) == 1000.2
-    assert guard("import", 3.0) == 3.0  # a new meter: accepted as a reset
-    assert guard("import", 4.0) == 4.0
+    assert guard("import", Decimal("999.5")) == 1000  # a stale value: held
+    assert guard("import", Decimal("1000.2")) == Decimal("1000.2")
+    assert guard("import", Decimal(3)) == 3  # a new meter: accepted as a reset
+    assert guard("import", Decimal(4)) == 4
 
 
 async def test_gas_reads_the_mirror_never_the_gsme(

@@ -99,7 +99,7 @@ class GasSnapshot:
     """What the GPF gas mirror said in one cycle (registers already guarded)."""
 
     reading: model.GasReading
-    energy_kwh: float | None
+    energy_kwh: Decimal | None
     calorific_value_mj_m3: Decimal | None
     calorific_value_source: str | None
     last_update: dt.datetime | None
@@ -120,9 +120,9 @@ class RegisterGuard:
 
     def __init__(self) -> None:
         """Start with no register seen."""
-        self._last: dict[str, float] = {}
+        self._last: dict[str, Decimal] = {}
 
-    def __call__(self, key: str, value: float | None) -> float | None:
+    def __call__(self, key: str, value: Decimal | None) -> Decimal | None:
         """Return the value to publish for register ``key``."""
         if value is None:
             return None
@@ -130,7 +130,7 @@ class RegisterGuard:
         if last is None or value >= last:
             self._last[key] = value
             return value
-        if value <= last * RESET_FRACTION:
+        if value <= last * Decimal(str(RESET_FRACTION)):
             _LOGGER.warning(
                 "The %s register went from %s to %s: treating it as a meter reset",
                 key,
@@ -263,7 +263,7 @@ def build_coordinators(
             reading = guard_electricity(guard, await esme.poll())
             co2 = None
             if reading.import_kwh is not None:
-                co2 = round(reading.import_kwh * co2_factor, 3)
+                co2 = round(float(reading.import_kwh) * co2_factor, 3)
             return ElectricitySnapshot(
                 reading=reading,
                 co2_kg=co2,
@@ -281,7 +281,7 @@ def build_coordinators(
 
     if link.has_gas:
         mirror = link.gas
-        last_volume: list[tuple[float, dt.datetime]] = []
+        last_volume: list[tuple[Decimal, dt.datetime]] = []
 
         async def update_gas() -> GasSnapshot:
             if not mirror.price_attributes:
@@ -295,7 +295,8 @@ def build_coordinators(
                 cv = Decimal(str(cv_override))
                 source = "override"
                 factor = reading.conversion_factor or Decimal("1.02264")
-                energy = model.gas_m3_to_kwh(volume, factor, cv)
+                kwh = model.gas_m3_to_kwh(volume, factor, cv)
+                energy = None if kwh is None else Decimal(str(kwh))
             if volume is not None and (not last_volume or last_volume[-1][0] != volume):
                 last_volume[:] = [(volume, dt_util.utcnow())]
             return GasSnapshot(

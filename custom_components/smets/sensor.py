@@ -211,10 +211,10 @@ ELECTRICITY_SENSORS: tuple[SmetsSensorEntityDescription[ElectricitySnapshot], ..
 
 def _tier_value(
     direction: str, index: int
-) -> Callable[[ElectricitySnapshot], float | None]:
+) -> Callable[[ElectricitySnapshot], Decimal | None]:
     """Read one tier register of one direction from a snapshot."""
 
-    def value(data: ElectricitySnapshot) -> float | None:
+    def value(data: ElectricitySnapshot) -> Decimal | None:
         registers = (
             data.reading.tier_import_kwh
             if direction == "import"
@@ -649,10 +649,14 @@ class CostManager:
         ):
             return  # the meter's tier count is not known yet: wait for it
         if reading.tier_import_kwh:
-            registers = dict(enumerate(reading.tier_import_kwh, 1))
+            registers = {
+                n: None if v is None else float(v)
+                for n, v in enumerate(reading.tier_import_kwh, 1)
+            }
             prices = dict(price.tier_prices)
         else:
-            registers = {0: reading.import_kwh}
+            kwh = reading.import_kwh
+            registers = {0: None if kwh is None else float(kwh)}
             prices = {0: price.current_price} if price.current_price is not None else {}
         self.tracker.update(
             dt_util.now(), registers, prices, price.standing_charge_per_day

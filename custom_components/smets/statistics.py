@@ -359,11 +359,11 @@ class HistoryImporter:
     ) -> Callable[[int], float | None]:
         """Raw register -> the sensor's value, decoded exactly as the live one is."""
         if key == "import_energy":
-            return lambda raw: (
+            return lambda raw: _float(
                 model.decode_electricity({**static, 0x0000: raw}).import_kwh
             )
         if key == "export_energy":
-            return lambda raw: (
+            return lambda raw: _float(
                 model.decode_electricity({**static, 0x0001: raw}).export_kwh
             )
         link = self.entry.runtime_data.link
@@ -374,7 +374,7 @@ class HistoryImporter:
                 {**static, 0x0000: raw}, link.gas.price_attributes
             )
             if key == "volume":
-                return reading.volume_m3
+                return _float(reading.volume_m3)
             if (
                 reading.energy_kwh is None
                 and override
@@ -385,7 +385,7 @@ class HistoryImporter:
                     reading.conversion_factor or _CV_DEFAULT_FACTOR,
                     Decimal(str(override)),
                 )
-            return reading.energy_kwh
+            return _float(reading.energy_kwh)
 
         return gas
 
@@ -753,3 +753,8 @@ def async_setup_history_service(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA
     )
+
+
+def _float(value: Decimal | None) -> float | None:
+    """Return a decoded value as the recorder's statistics take it (a float)."""
+    return None if value is None else float(value)

@@ -180,6 +180,56 @@ def test_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "GSME wake-ups 0" in out
 
 
+def test_demo_command_with_a_prepayment_gas_meter(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--seconds", "10", "--gas-prepayment"]) == 0
+    out = capsys.readouterr().out
+    # 10 s of the gas standing charge (31.43p a day) have been taken
+    assert "gas credit 14.99997 GBP, emergency credit 10.00000" in out
+    assert "GSME wake-ups 0" in out
+
+
+async def test_capture_with_a_prepayment_gas_meter() -> None:
+    result = await run_capture(120, seed=4, gas_prepayment=True)
+    assert result.top_up is None  # the electricity meter is on credit
+    assert result.gas_top_up is not None
+    assert result.gas_top_up.accepted
+    assert result.gas_top_up.value == 10
+    assert result.gsme_wakeups == 0
+    to_gpf = [
+        f
+        for f in result.frames
+        if f.src_nwk == CAD_NWK and f.dst_nwk == HUB_NWK and f.cluster == PREPAYMENT
+    ]
+    # the limits and formatting once at the link's opening, one credit read,
+    # then the ConsumerTopUp: all to the hub's GPF, none to the ESME
+    assert [(f.dst_ep, f.zcl[0] & 0x03, f.zcl[2]) for f in to_gpf] == [
+        (2, 0x00, 0x00),
+        (2, 0x00, 0x00),
+        (2, 0x01, 0x04),
+    ]
+    assert _cluster_commands(result.frames, PREPAYMENT) == [0x04]
+
+
+@needs_tshark
+def test_tshark_reads_a_gas_prepayment_capture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gas.pcap"
+    assert (
+        main(["capture", "--seconds", "30", "--out", str(out), "--gas-prepayment"]) == 0
+    )
+    assert "gas top-up accepted" in capsys.readouterr().out
+    config = tmp_path / "wireshark-config"
+    assert tshark(out, config, "-Y", "_ws.malformed or _ws.expert") == ""
+    lines = tshark(out, config).splitlines()
+    top_up = [line for line in lines if "ZCL Prepayment: Consumer Top Up" in line]
+    assert len(top_up) == 2  # the command and the response
+    assert "0x6e5f → 0x0000" in top_up[0]
+    assert "0x0000 → 0x6e5f" in top_up[1]
+
+
 # --- what Wireshark makes of it ---------------------------------------------------
 
 

@@ -12,7 +12,12 @@ import pytest
 from zigpy.zcl import foundation
 
 from custom_components.smets.han import clusters as c, model
-from custom_components.smets.han.errors import HanProtocolError, HanTimeout
+from custom_components.smets.han.errors import (
+    HanCommandError,
+    HanError,
+    HanProtocolError,
+    HanTimeout,
+)
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.meter import (
     MAX_ZCL_PAYLOAD,
@@ -73,17 +78,12 @@ async def test_esme_cycle_is_one_request(
     assert len(request.zcl) - 3 <= MAX_ZCL_PAYLOAD
     assert len(frames[1].zcl) - 3 <= MAX_ZCL_PAYLOAD
     now = sim.clock.time()
-    assert reading.import_kwh == pytest.approx(
-        sim.electricity.import_register(now) / 1000
-    )
-    assert reading.export_kwh == pytest.approx(
-        sim.electricity.export_register(now) / 1000
-    )
-    assert reading.tier_import_kwh == pytest.approx(
-        (
-            sim.electricity.tier_register(1, now) / 1000,
-            sim.electricity.tier_register(2, now) / 1000,
-        )
+    # every digit the simulated meter sends (Wh registers, divisor 1000)
+    assert reading.import_kwh == Decimal(sim.electricity.import_register(now)) / 1000
+    assert reading.export_kwh == Decimal(sim.electricity.export_register(now)) / 1000
+    assert reading.tier_import_kwh == (
+        Decimal(sim.electricity.tier_register(1, now)) / 1000,
+        Decimal(sim.electricity.tier_register(2, now)) / 1000,
     )
     assert reading.demand_w == sim.electricity.demand_w(now)
     assert reading.active_tier == 1
@@ -122,13 +122,15 @@ async def test_gas_cycle_reads_gpf_only(
     assert {f.dst_nwk for f in frames if f.src_nwk == 0x6E5F} == {0x0000}
     assert sim.gsme_wakeups == 0
     now = sim.clock.time()
-    assert reading.volume_m3 == pytest.approx(sim.gas.register(now) / 1000)
+    assert reading.volume_m3 == Decimal(sim.gas.register(now)) / 1000
     assert reading.device_type is model.MeteringDeviceType.MIRRORED_GAS
     assert reading.conversion_factor == Decimal("1.022640")
-    assert reading.energy_kwh == pytest.approx(
+    assert reading.energy_kwh is not None
+    assert float(reading.energy_kwh) == pytest.approx(
         sim.gas.register(now) / 1000 * 1.02264 * 39.5 / 3.6, rel=1e-6
     )
     before = reading.volume_m3
+    assert before is not None
     await sim.advance(60)
     assert (await gas.poll()).volume_m3 == before  # the GPF moves per half hour
     await sim.advance(1800)
@@ -531,3 +533,162 @@ async def test_event_log(link: HanLink, sim: HanSimulator) -> None:
     events = link.esme.cluster(0x0709)
     response = await events.get_event_log(0x06, 0, 0, 0, 5, 0, timeout=FAST_TIMEOUT)
     assert response.log_payload[0].event_id == 0x8F74
+
+
+# --- gas Pay-As-You-Go through the GPF -------------------------------------------
+
+
+def _gas_credit(sim: HanSimulator) -> Decimal:
+    """The simulated gas meter's own credit, in pounds."""
+    return Decimal(sim.gas_account.credit(sim.clock.time())) / 100_000
+
+
+async def test_gas_prepayment_is_read_on_the_gpf(frames: list[RadioFrame]) -> None:
+    sim = HanSimulator(seed=5, gas_prepayment=True, frame_observer=frames.append)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        gas = link.gas
+        assert gas.has_cluster(c.Prepayment.cluster_id)
+        frames.clear()
+        info = await gas.poll_prepayment()
+        # one Read Attributes to the hub's GPF (the limits came with the link's
+        # opening); the sleeping GSME is never asked
+        assert gas.last_requests == 1
+        sent = [f for f in frames if f.src_nwk == 0x6E5F]
+        assert [(f.dst_nwk, f.cluster) for f in sent] == [(0x0000, 0x0705)]
+        assert sim.gsme_wakeups == 0
+        assert info.prepayment_mode is True
+        assert info.currency_code == "GBP"
+        assert info.credit_remaining == Decimal(15) == _gas_credit(sim)
+        assert info.emergency_credit_remaining == Decimal(10)
+        assert info.emergency_credit_limit == Decimal(10)
+        assert info.low_credit_warning_level == Decimal(5)
+        assert info.accumulated_debt == Decimal(0)
+        assert info.credit_status is not None
+        assert info.credit_status.credit_ok
+        # the electricity meter stays on credit
+        assert (await link.esme.poll_prepayment()).prepayment_mode is False
+        # gas used and the standing charge draw the credit down
+        await sim.advance(6 * 3600)
+        later = (await gas.poll_prepayment()).credit_remaining
+        assert later is not None
+        assert later < Decimal(15)
+        assert later == _gas_credit(sim)
+        # a pushed snapshot from the GPF is scaled like the attributes
+        events: list[object] = []
+        gas.subscribe(events.append)
+        await sim.send_prepay_snapshot(fuel="gas")
+        (snapshot,) = events
+        assert isinstance(snapshot, model.PrepaySnapshotEvent)
+        assert snapshot.credit_remaining == later
+    finally:
+        await link.close()
+
+
+async def test_gas_top_up_by_utrn() -> None:
+    sim = HanSimulator(seed=5, gas_prepayment=True, prepayment=True)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        gas = link.gas
+        before = (await gas.poll_prepayment()).credit_remaining
+        assert before is not None
+        result = await gas.top_up(sim.issue_utrn(1000, fuel="gas"))
+        assert (result.accepted, result.reason) == (True, model.TopUpReason.ACCEPTED)
+        assert result.value == Decimal(10)
+        assert result.credit_remaining == before + 10 == _gas_credit(sim)
+        assert gas.last_requests == 1
+        after = await gas.poll_prepayment()
+        assert after.total_credit_added == Decimal(10)
+        duplicate = await gas.top_up(sim.issue_utrn(1000, fuel="gas"))
+        assert duplicate.accepted  # a new UTRN
+        again = await gas.top_up(sim.gas_account.top_up_log[0][3])
+        assert (again.accepted, again.reason) == (False, model.TopUpReason.DUPLICATE)
+        # an electricity UTRN is not the gas meter's
+        electric = sim.issue_utrn(500)
+        wrong = await gas.top_up(electric)
+        assert (wrong.accepted, wrong.reason) == (
+            False,
+            model.TopUpReason.NOT_AUTHENTIC,
+        )
+        # and each meter's credit moved only with its own top-ups
+        esme_before = (await link.esme.poll_prepayment()).credit_remaining
+        assert (await link.esme.top_up(electric)).accepted
+        assert (await link.esme.poll_prepayment()).credit_remaining == (
+            (esme_before or 0) + 5
+        )
+        assert (await gas.poll_prepayment()).credit_remaining == _gas_credit(sim)
+    finally:
+        await link.close()
+
+
+async def test_gas_meter_without_utrn_over_the_han() -> None:
+    sim = HanSimulator(seed=5, gas_prepayment=True, gas_utrn=False)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        with pytest.raises(HanCommandError) as refused:
+            await link.gas.top_up(sim.issue_utrn(1000, fuel="gas"))
+        assert refused.value.status == foundation.Status.UNSUP_CLUSTER_COMMAND
+        assert _gas_credit(sim) == Decimal(15)
+        # credit and emergency credit are still read
+        assert (await link.gas.poll_prepayment()).credit_remaining == Decimal(15)
+    finally:
+        await link.close()
+
+
+async def test_gas_emergency_credit_and_low_credit_alarm() -> None:
+    sim = HanSimulator(seed=3, gas_prepayment=True)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    events: list[object] = []
+    link.gas.subscribe(events.append)
+    esme_events: list[object] = []
+    link.esme.subscribe(esme_events.append)
+    try:
+        gas = link.gas
+        assert await gas.select_emergency_credit() is False  # plenty of credit
+        for _ in range(60):
+            await sim.advance(3 * 3600)
+            info = await gas.poll_prepayment()
+            if (
+                info.credit_status is not None
+                and info.credit_status.emergency_credit_available
+            ):
+                break
+        assert info.credit_status is not None
+        assert info.credit_status.emergency_credit_available
+        codes = [e.code for e in events if isinstance(e, model.AlertEvent)]
+        assert 0x810D in codes  # low credit, raised by the gas meter
+        assert 0x8119 in codes  # emergency credit available
+        assert all(e.source == "gpf" for e in events if isinstance(e, model.AlertEvent))
+        # the electricity meter (credit mode) raised none of them
+        assert not [e for e in esme_events if isinstance(e, model.AlertEvent)]
+        assert await gas.select_emergency_credit() is True
+        info = await gas.poll_prepayment()
+        assert info.credit_status is not None
+        assert info.credit_status.emergency_credit_selected
+        assert 0x81AB in [e.code for e in events if isinstance(e, model.AlertEvent)]
+        # used up: the mirrored supply is armed (the GSME's valve closes)
+        for _ in range(60):
+            await sim.advance(6 * 3600)
+            info = await gas.poll_prepayment()
+            if info.credit_status is not None and info.credit_status.raw & 0x40:
+                break
+        assert info.emergency_credit_remaining == Decimal(0)
+        reading = await gas.poll()
+        assert reading.supply_status is model.SupplyStatus.ARMED
+        assert 0x81AA in [e.code for e in events if isinstance(e, model.AlertEvent)]
+    finally:
+        await link.close()
+
+
+async def test_credit_mode_gas_has_no_prepayment(link: HanLink) -> None:
+    assert not link.gas.has_cluster(c.Prepayment.cluster_id)
+    with pytest.raises(HanError):
+        await link.gas.poll_prepayment()

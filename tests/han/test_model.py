@@ -290,22 +290,15 @@ def test_scale_not_set_means_one(
     assert m.scale(12345, multiplier, divisor) == value
 
 
-def test_scale_rounds_half_up_to_the_formatting() -> None:
-    three = m.decode_formatting(0x2B)
-    one = m.decode_formatting(0x29)
-    unset = m.decode_formatting(0x00)
-    assert m.scale(12345, 1, 10000, three) == Decimal("1.235")
-    assert str(m.scale(12345, 1, 10000, three)) == "1.235"
-    assert m.scale(12345, 1, 1000, one) == Decimal("12.3")
-    assert m.scale(12355, 1, 1000, one) == Decimal("12.4")
-    assert m.scale(-12355, 1, 1000, one) == Decimal("-12.4")
-    assert m.scale(12345, 1, 10000, unset) == Decimal("1.2345")
-    assert m.scale(12345, 1, 10000, None) == Decimal("1.2345")
+def test_scale_keeps_every_digit() -> None:
+    assert m.scale(12345, 1, 10000) == Decimal("1.2345")
+    assert str(m.scale(12345, 1, 10000)) == "1.2345"
+    assert m.scale(-12355, 1, 1000) == Decimal("-12.355")
+    assert m.scale(12345, 3, 7) == Decimal(12345) * 3 / 7
 
 
 def test_scale_handles_the_largest_values() -> None:
-    seven = m.decode_formatting(0x07)
-    big = m.scale(0xFFFFFFFFFFFE, 0xFFFFFE, 1, seven)
+    big = m.scale(0xFFFFFFFFFFFE, 0xFFFFFE, 1)
     assert big == Decimal(0xFFFFFFFFFFFE * 0xFFFFFE)
 
 
@@ -468,13 +461,13 @@ def test_status_clear_and_invalid() -> None:
 
 def test_decode_electricity_full() -> None:
     reading = m.decode_electricity(ESME)
-    assert reading.import_kwh == 12345.678
-    assert reading.export_kwh == 1.234
-    assert reading.tier_import_kwh == (8000.0, 4345.678)
+    assert reading.import_kwh == Decimal("12345.678")
+    assert reading.export_kwh == Decimal("1.234")
+    assert reading.tier_import_kwh == (8000, Decimal("4345.678"))
     assert reading.tier_export_kwh == ()
-    assert reading.demand_w == -1500.0
-    assert reading.today_import_kwh == 7.25
-    assert reading.yesterday_import_kwh == 9.1
+    assert reading.demand_w == -1500
+    assert reading.today_import_kwh == Decimal("7.25")
+    assert reading.yesterday_import_kwh == Decimal("9.1")
     assert reading.today_export_kwh is None
     assert reading.yesterday_export_kwh is None
     assert reading.reactive_import_kvarh is None
@@ -542,18 +535,69 @@ def test_electricity_multiplier_divisor_not_set() -> None:
     assert reading.import_kwh == 1234.0
 
 
-def test_electricity_rounds_to_the_summation_formatting() -> None:
+def test_electricity_formatting_is_a_display_hint_never_rounding() -> None:
+    # SummationFormatting 0x29 says one decimal: the meter still sends 3
+    # (issue #14: the Energy dashboard moved in 100 Wh steps, a small export
+    # read 0.0).
     attrs = {
-        0x0000: 123456789,
-        0x0302: 100000,
+        0x0000: 1234567,
+        0x0001: 42,
+        0x0302: 1000,
         0x0303: 0x29,
         0x0400: 1234,
         0x0304: 0x29,
+        0x0401: 7251,
+        0x0305: 0x29,
+        0x0100: 1000567,
     }
-    reading = m.decode_electricity({**attrs, 0x0302: 100000})
-    assert reading.import_kwh == 1234.6
-    # demand: 1234 / 100000 kW = 0.01234 kW -> 1 decimal: 0.0 kW
-    assert reading.demand_w == 0.0
+    reading = m.decode_electricity(attrs)
+    assert reading.import_kwh == Decimal("1234.567")
+    assert str(reading.import_kwh) == "1234.567"
+    assert reading.export_kwh == Decimal("0.042")
+    assert reading.tier_import_kwh == (Decimal("1000.567"),)
+    assert reading.today_import_kwh == Decimal("7.251")
+    # demand: 1234 / 1000 kW = 1.234 kW (one decimal would say 1200 W)
+    assert reading.demand_w == Decimal(1234)
+    # the formatting stays available as what it is: how many digits to show
+    assert reading.summation_formatting == m.decode_formatting(0x29)
+    assert reading.demand_formatting == m.decode_formatting(0x29)
+    assert reading.history_formatting == m.decode_formatting(0x29)
+    assert reading.summation_digits == 1
+    assert reading.demand_digits == 1
+
+
+def test_electricity_values_are_decimal_with_every_digit() -> None:
+    # 0.1 kWh steps of a uint48 register near its top, divisor 10**7: a float
+    # would lose the last digits.
+    reading = m.decode_electricity({0x0000: 0xFFFFFFFFFFFE, 0x0302: 10_000_000})
+    assert reading.import_kwh == Decimal("28147497.6710654")
+    assert isinstance(reading.import_kwh, Decimal)
+    unset = m.decode_electricity({0x0000: 5, 0x0303: 0x00})
+    assert unset.summation_formatting is not None
+    assert unset.summation_digits is None  # 0x00: no formatting published
+    assert m.decode_electricity({0x0000: 5}).summation_digits is None
+
+
+def test_gas_formatting_is_a_display_hint_never_rounding() -> None:
+    attrs = {
+        **GPF,
+        0x0303: 0x1A,  # 3 left, 2 right
+        0x0304: 0x1A,
+        0x0305: 0x1A,
+        0x0313: 0x09,  # alternative demand: 1 right
+        0x0314: 0x09,
+        0x0000: 1234567,
+        0x0401: 2105,
+        0x0C01: 23456,
+    }
+    reading = m.decode_gas(attrs, GAS_PRICE)
+    assert reading.volume_m3 == Decimal("1234.567")
+    assert reading.flow_m3_per_h == Decimal("0.25")
+    assert reading.today_m3 == Decimal("2.105")
+    assert reading.today_kwh == Decimal("23.456")
+    assert reading.power_w == Decimal(1234)
+    assert reading.summation_digits == 2
+    assert reading.demand_digits == 2
 
 
 def test_electricity_reactive_registers() -> None:
@@ -605,16 +649,17 @@ def test_electricity_status_uses_device_type() -> None:
 
 def test_decode_gas_from_the_gpf() -> None:
     reading = m.decode_gas(GPF, GAS_PRICE)
-    assert reading.volume_m3 == 1234.567
+    assert reading.volume_m3 == Decimal("1234.567")
     expected = round(1234.567 * 1.02264 * 39.5 / 3.6, 3)
-    assert reading.energy_kwh == pytest.approx(expected, abs=0.001)
-    assert reading.energy_kwh == 13852.624
-    assert reading.flow_m3_per_h == 0.25
-    assert reading.power_w == 1234.0
-    assert reading.today_m3 == 2.1
-    assert reading.yesterday_m3 == 3.3
-    assert reading.today_kwh == 23.456
-    assert reading.yesterday_kwh == 34.567
+    assert reading.energy_kwh is not None
+    assert float(reading.energy_kwh) == pytest.approx(expected, abs=0.001)
+    assert reading.energy_kwh == Decimal("13852.624")
+    assert reading.flow_m3_per_h == Decimal("0.25")
+    assert reading.power_w == 1234
+    assert reading.today_m3 == Decimal("2.1")
+    assert reading.yesterday_m3 == Decimal("3.3")
+    assert reading.today_kwh == Decimal("23.456")
+    assert reading.yesterday_kwh == Decimal("34.567")
     assert reading.calorific_value_mj_m3 == Decimal("39.5")
     assert reading.conversion_factor == Decimal("1.02264")
     assert reading.device_type is DevType.MIRRORED_GAS
@@ -623,7 +668,7 @@ def test_decode_gas_from_the_gpf() -> None:
 
 def test_gas_without_price_has_volume_but_no_energy() -> None:
     reading = m.decode_gas(GPF)
-    assert reading.volume_m3 == 1234.567
+    assert reading.volume_m3 == Decimal("1234.567")
     assert reading.energy_kwh is None
     assert reading.calorific_value_mj_m3 is None
     assert reading.conversion_factor is None
@@ -639,7 +684,7 @@ def test_gas_cv_in_mj_per_kg_gives_no_energy() -> None:
 
 def test_gas_cv_unit_missing_counts_as_mj_per_m3() -> None:
     prices = {k: v for k, v in GAS_PRICE.items() if k != 0x0305}
-    assert m.decode_gas(GPF, prices).energy_kwh == 13852.624
+    assert m.decode_gas(GPF, prices).energy_kwh == Decimal("13852.624")
 
 
 @pytest.mark.parametrize(
@@ -654,14 +699,16 @@ def test_gas_cv_unit_missing_counts_as_mj_per_m3() -> None:
 )
 def test_gas_volume_units(unit: int, raw: int, volume: float) -> None:
     reading = m.decode_gas({0x0000: raw, 0x0300: unit})
-    assert reading.volume_m3 == pytest.approx(volume)
+    assert reading.volume_m3 is not None
+    assert float(reading.volume_m3) == pytest.approx(volume)
 
 
 @pytest.mark.parametrize(("unit", "kwh"), [(0x00, 1000.0), (0x0C, 277.778)])
 def test_gas_meter_counting_energy(unit: int, kwh: float) -> None:
     reading = m.decode_gas({0x0000: 1000, 0x0300: unit, 0x0400: 2}, GAS_PRICE)
     assert reading.volume_m3 is None
-    assert reading.energy_kwh == pytest.approx(kwh, abs=0.001)
+    assert reading.energy_kwh is not None
+    assert float(reading.energy_kwh) == pytest.approx(kwh, abs=0.001)
     assert reading.flow_m3_per_h is None
     assert reading.power_w == (2000.0 if unit == 0 else 2000000.0)
 
@@ -674,7 +721,7 @@ def test_gas_alternative_unit_other_than_energy() -> None:
 
 def test_gas_alternative_unit_missing_counts_as_kwh() -> None:
     attrs = {k: v for k, v in GPF.items() if k != 0x0312}
-    assert m.decode_gas(attrs).today_kwh == 23.456
+    assert m.decode_gas(attrs).today_kwh == Decimal("23.456")
 
 
 def test_gas_sentinels() -> None:
@@ -703,7 +750,7 @@ def test_gas_without_unit_of_measure_is_not_guessed() -> None:
     assert reading.volume_m3 is None
     assert reading.energy_kwh is None
     assert reading.flow_m3_per_h is None
-    assert reading.today_kwh == 23.456  # alternative unit is separate
+    assert reading.today_kwh == Decimal("23.456")  # alternative unit is separate
 
 
 def test_gas_status_defaults_to_gas_meaning() -> None:
@@ -1501,15 +1548,14 @@ def test_profile_series_is_chronological_and_scaled() -> None:
     assert len(with_gaps) == 4
 
 
-def test_profile_series_formatting_and_daily() -> None:
+def test_profile_series_formatting_never_rounds() -> None:
     response = m.parse_profile_response(
         {"end_time": END, "status": 0, "period": 0, "intervals": [12345]}
     )
     assert response is not None
-    series = m.profile_series(
-        response, divisor=1000, formatting=m.decode_formatting(0x29)
-    )
-    assert series == [(dt.datetime(2023, 12, 31, 12, tzinfo=UTC), 12.3)]
+    # HistoricalConsumptionFormatting is no argument: nothing rounds a profile
+    series = m.profile_series(response, divisor=1000)
+    assert series == [(dt.datetime(2023, 12, 31, 12, tzinfo=UTC), 12.345)]
 
 
 def test_profile_intervals_from_bytes() -> None:

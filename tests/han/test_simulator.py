@@ -251,3 +251,67 @@ async def test_hub_alerts_come_from_its_own_endpoint(
     assert isinstance(seen[0], model.AlertEvent)
     assert seen[0].code == 0x8183
     assert "device_joined" in seen[0].trigger_types
+
+
+def test_gas_prepayment_account_charges_the_gas_tariff() -> None:
+    sim = HanSimulator(seed=4, gas_prepayment=True)
+    account, gas = sim.gas_account, sim.gas
+    assert account.meter is gas
+    assert account is sim.prepayment_account("gas")
+    assert sim.account is sim.prepayment_account("electricity")
+    start = sim.clock.time()
+    assert account.credit(start) == 1_500_000  # £15
+    # six hours on: each kWh the mirrored register moved at the gas unit
+    # price, and the standing charge by the second
+    later = start + 6 * 3600
+    energy = gas.kwh_x1000(gas.register(later)) - gas.kwh_x1000(gas.register(start))
+    assert energy > 0
+    spent = energy * gas.unit_price // 1000 + gas.standing_charge * 6 * 3600 // 86_400
+    assert account.credit(later) == 1_500_000 - spent
+    # the GPF publishes the same tariff the account charges
+    assert (sim.gas_price, sim.gas_standing_charge) == (6_240, 31_430)
+    # the electricity account is separate (and on credit)
+    assert not sim.account.prepayment
+    assert sim.account.utrns.key != account.utrns.key
+
+
+def test_gas_prepayment_cluster_on_the_gpf_only_in_prepayment() -> None:
+    credit = HanSimulator(seed=4)
+    assert 0x0705 not in credit.hub.endpoints[2].clusters
+    assert not credit.gas_account.prepayment
+    paygo = HanSimulator(seed=4, gas_prepayment=True)
+    cluster = paygo.hub.endpoints[2].clusters[0x0705]
+    assert set(cluster.commands) == {0x00, 0x04, 0x07}
+    assert cluster.attributes[0x0000](0) == 0x0003  # prepayment enabled
+    keypad_only = HanSimulator(seed=4, gas_prepayment=True, gas_utrn=False)
+    assert set(keypad_only.hub.endpoints[2].clusters[0x0705].commands) == {0x00, 0x07}
+    # the ESME's cluster is the same code for electricity
+    esme = paygo.esme.endpoints[1].clusters[0x0705]
+    assert set(esme.commands) == {0x00, 0x04, 0x07}
+    assert esme.attributes[0x0000](0) == 0x0000  # electricity on credit
+
+
+def test_gas_meter_exchange_restarts_its_account() -> None:
+    sim = HanSimulator(seed=4, gas_prepayment=True, gas_utrn=False)
+    now = sim.clock.time()
+    sim.gas_account._reanchor(now, 123_000)
+    sim.meter_exchange("gas")
+    account = sim.gas_account
+    assert account.credit(now) == 1_500_000
+    assert (account.prepayment, account.accepts_utrn) == (True, False)
+    assert account.meter is sim.gas
+    assert sim.gas.register(now) == 0
+
+
+def test_gas_supply_is_armed_when_its_credit_is_exhausted() -> None:
+    sim = HanSimulator(seed=4, gas_prepayment=True)
+    supply = sim.hub.endpoints[2].clusters[0x0702].attributes[0x0014]
+    esme_supply = sim.esme.endpoints[1].clusters[0x0702].attributes[0x0014]
+    now = sim.clock.time()
+    assert supply(now) == 0x02
+    sim.gas_account._reanchor(now, 100_000)  # £1: emergency credit available
+    assert sim.gas_account.select_emergency_credit(now)
+    sim.gas_account._reanchor(now, -1_000_000)  # emergency credit used up
+    assert sim.gas_account.status(now) & 0x40
+    assert supply(now) == 0x01  # armed
+    assert esme_supply(now) == 0x02  # the electricity meter is not affected

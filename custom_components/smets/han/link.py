@@ -269,6 +269,7 @@ class HanLink:
             elif device_type == _MIRRORED_GAS and self._gas is None:
                 self._gas = GasMirror(endpoint, **options)
                 self._gas.prime(METERING, static)
+                await self._gas.prepare()  # a prepayment gas meter's money formatting
                 is_hub = True  # the GPF lives in the Comms Hub
             elif device_type == _GAS:
                 self.gsme = found

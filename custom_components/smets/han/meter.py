@@ -596,23 +596,108 @@ class BaseMeter:
         """Like :meth:`get_profile_raw`, scaled by the meter's Multiplier/Divisor."""
         raw = await self.get_profile_raw(start, end, channel=channel)
         static = self._static.get(METERING, {})
-        formatting = model.decode_formatting(static.get(0x0305))
+        # HistoricalConsumptionFormatting (0x0305) is a display hint: every
+        # digit Multiplier / Divisor gives is kept.
         return [
             (
                 when,
                 None
                 if value is None
-                else float(
-                    model.scale(
-                        value, static.get(0x0301), static.get(0x0302), formatting
-                    )
-                ),
+                else float(model.scale(value, static.get(0x0301), static.get(0x0302))),
             )
             for when, value in raw
         ]
 
 
-class ElectricityMeter(BaseMeter):
+class _PrepaymentMeter(BaseMeter):
+    """A meter that may run in prepayment: credit, top-ups, emergency credit.
+
+    The ESME, and the GPF mirroring a prepayment gas meter, expose the same
+    Prepayment cluster (0x0705); both read and command it the same way.
+    """
+
+    async def prepare(self) -> None:
+        """Read the prepayment formatting and limits once (pushed snapshots need them)."""
+        if self.has_cluster(PREPAYMENT):
+            await self._static_read(PREPAYMENT, _STATIC_PREPAYMENT)
+
+    def _money_digits(self) -> int | None:
+        formatting = model.decode_formatting(
+            self._static.get(PREPAYMENT, {}).get(0x0500)
+        )
+        return None if formatting is None else formatting.digits_right
+
+    async def poll_prepayment(self) -> model.PrepaymentInfo:
+        """Credit, emergency credit and debt (limits once), decoded."""
+        before = self.requests.total
+        static = await self._static_read(PREPAYMENT, _STATIC_PREPAYMENT)
+        values = await self.read(
+            PREPAYMENT, [0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0020, 0x0400]
+        )
+        self.last_requests = self.requests.total - before
+        return model.decode_prepayment({**static, **values})
+
+    async def top_up(self, utrn: str) -> model.TopUpResult:
+        """Send a UTRN (ConsumerTopUp) and decode what the meter did with it.
+
+        The UTRN is validated first (InvalidUTRN, a HanError, when it is not
+        20 digits). A refusal's reason is refined by the GBCS alert the meter
+        raises with it (duplicate, not authentic, not for this meter).
+        """
+        code = normalise_utrn(utrn)
+        before = self.requests.total
+        await self.prepare()
+        self._recent_alerts.clear()
+        try:
+            response = await self._command(
+                PREPAYMENT,
+                "consumer_top_up",
+                zc.OriginatingDevice.In_Home_Display,
+                code.encode("ascii"),
+            )
+        finally:
+            self.last_requests = self.requests.total - before
+        fields = _fields(response)
+        if "result_type" not in fields:
+            status = fields.get("status")
+            raise HanCommandError(
+                f"ConsumerTopUp refused: {status!r}",
+                status if isinstance(status, int) else None,
+            )
+        await asyncio.sleep(0)  # an alert sent with the answer arrives with it
+        alert = next(
+            (
+                a
+                for a in reversed(self._recent_alerts)
+                if model.top_up_reason_from_alert(a)
+            ),
+            None,
+        )
+        result = model.parse_top_up_response(
+            fields, trailing=self._money_digits() or 0, currency=826, alert_code=alert
+        )
+        if result is None:
+            raise HanProtocolError("ConsumerTopUpResponse without a result")
+        return result
+
+    async def select_emergency_credit(self) -> bool:
+        """Take the emergency credit; False when the meter refuses (not available)."""
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        before = self.requests.total
+        try:
+            response = await self._command(
+                PREPAYMENT,
+                "select_available_emergency_credit",
+                model.datetime_to_zcl_time(now),
+                zc.OriginatingDevice.In_Home_Display,
+            )
+        finally:
+            self.last_requests = self.requests.total - before
+        status = getattr(response, "status", None)
+        return status == foundation.Status.SUCCESS
+
+
+class ElectricityMeter(_PrepaymentMeter):
     """The ESME: import/export, tiers, demand, price, prepayment, top-ups."""
 
     role = "esme"
@@ -624,11 +709,6 @@ class ElectricityMeter(BaseMeter):
         """Tier registers read each cycle (from the Price cluster once known)."""
         self.price_event: model.PriceEvent | None = None
         self.active_tier: int | None = None
-
-    async def prepare(self) -> None:
-        """Read the prepayment formatting and limits once (pushed snapshots need them)."""
-        if self.has_cluster(PREPAYMENT):
-            await self._static_read(PREPAYMENT, _STATIC_PREPAYMENT)
 
     def cycle_attributes(self) -> list[int]:
         """Return the Metering attributes of one 10-second cycle."""
@@ -709,81 +789,6 @@ class ElectricityMeter(BaseMeter):
     def _on_price(self, event: model.PriceEvent) -> None:
         self.price_event = event
 
-    def _money_digits(self) -> int | None:
-        formatting = model.decode_formatting(
-            self._static.get(PREPAYMENT, {}).get(0x0500)
-        )
-        return None if formatting is None else formatting.digits_right
-
-    async def poll_prepayment(self) -> model.PrepaymentInfo:
-        """Credit, emergency credit and debt (limits once), decoded."""
-        before = self.requests.total
-        static = await self._static_read(PREPAYMENT, _STATIC_PREPAYMENT)
-        values = await self.read(
-            PREPAYMENT, [0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0020, 0x0400]
-        )
-        self.last_requests = self.requests.total - before
-        return model.decode_prepayment({**static, **values})
-
-    async def top_up(self, utrn: str) -> model.TopUpResult:
-        """Send a UTRN (ConsumerTopUp) and decode what the meter did with it.
-
-        The UTRN is validated first (InvalidUTRN, a HanError, when it is not
-        20 digits). A refusal's reason is refined by the GBCS alert the meter
-        raises with it (duplicate, not authentic, not for this meter).
-        """
-        code = normalise_utrn(utrn)
-        before = self.requests.total
-        await self.prepare()
-        self._recent_alerts.clear()
-        try:
-            response = await self._command(
-                PREPAYMENT,
-                "consumer_top_up",
-                zc.OriginatingDevice.In_Home_Display,
-                code.encode("ascii"),
-            )
-        finally:
-            self.last_requests = self.requests.total - before
-        fields = _fields(response)
-        if "result_type" not in fields:
-            status = fields.get("status")
-            raise HanCommandError(
-                f"ConsumerTopUp refused: {status!r}",
-                status if isinstance(status, int) else None,
-            )
-        await asyncio.sleep(0)  # an alert sent with the answer arrives with it
-        alert = next(
-            (
-                a
-                for a in reversed(self._recent_alerts)
-                if model.top_up_reason_from_alert(a)
-            ),
-            None,
-        )
-        result = model.parse_top_up_response(
-            fields, trailing=self._money_digits() or 0, currency=826, alert_code=alert
-        )
-        if result is None:
-            raise HanProtocolError("ConsumerTopUpResponse without a result")
-        return result
-
-    async def select_emergency_credit(self) -> bool:
-        """Take the emergency credit; False when the meter refuses (not available)."""
-        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-        before = self.requests.total
-        try:
-            response = await self._command(
-                PREPAYMENT,
-                "select_available_emergency_credit",
-                model.datetime_to_zcl_time(now),
-                zc.OriginatingDevice.In_Home_Display,
-            )
-        finally:
-            self.last_requests = self.requests.total - before
-        status = getattr(response, "status", None)
-        return status == foundation.Status.SUCCESS
-
     async def confirm_message(self, message_id: int) -> None:
         """Tell the meter a supplier message was seen (MessageConfirmation)."""
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
@@ -795,8 +800,13 @@ class ElectricityMeter(BaseMeter):
         )
 
 
-class GasMirror(BaseMeter):
-    """The gas meter as the Comms Hub's GPF mirrors it (the GSME is never woken)."""
+class GasMirror(_PrepaymentMeter):
+    """The gas meter as the Comms Hub's GPF mirrors it (the GSME is never woken).
+
+    A prepayment gas meter's credit is read and topped up here too: the GPF
+    carries its Prepayment cluster (:meth:`poll_prepayment`, :meth:`top_up`,
+    :meth:`select_emergency_credit`), one request per cluster as for the ESME.
+    """
 
     role = "gpf"
 

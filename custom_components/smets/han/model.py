@@ -15,12 +15,16 @@ Rules implemented (ZigBee Smart Energy 1.x, profile 0x0109; GBCS where noted):
 * Sentinels: an all-ones unsigned value (uint8 0xFF ... uint48 0xFFFFFFFFFFFF)
   and the minimum signed value (int24 -0x800000, int32 -2**31) mean "invalid /
   not available" -> ``None``. See :func:`valid_uint`, :func:`valid_int`.
-* Metering values: ``value = raw * Multiplier / Divisor`` (0x0301 / 0x0302);
+* Metering values: ``value = raw * Multiplier / Divisor`` (0x0301 / 0x0302),
+  a :class:`~decimal.Decimal` with every digit that gives (nothing is rounded);
   a Multiplier or Divisor that is 0, missing or invalid means "not set" and
-  counts as 1. The result is rounded to the digits right of the decimal point
-  of the matching formatting attribute (Summation 0x0303, Demand 0x0304,
-  Historical Consumption 0x0305; bits 0-2 right, 3-6 left, 7 suppress leading
-  zeros); a formatting byte of 0x00 is treated as "not set" (no rounding).
+  counts as 1. The formatting attributes (Summation 0x0303, Demand 0x0304,
+  Historical Consumption 0x0305, Alternative Demand / Consumption 0x0313 /
+  0x0314; bits 0-2 digits right of the point, 3-6 left, 7 suppress leading
+  zeros) say how an In-Home Display shows a value, never what it is: they are
+  kept beside the values as display hints (``*_formatting``, ``*_digits``),
+  and a formatting byte of 0x00 publishes no hint. A meter whose
+  SummationFormatting says one decimal still sends its kWh to the Wh.
   When UnitOfMeasure (0x0300) has bit 7 set the raw values are BCD.
   An ESME's missing UnitOfMeasure is taken as its ZCL default, 0x00 (kWh);
   a gas meter's is not (no volume or energy without it).
@@ -678,7 +682,11 @@ def top_up_reason_from_alert(code: object) -> TopUpReason | None:
 
 @dataclass(frozen=True, slots=True)
 class NumberFormatting:
-    """A Summation / Demand / Historical formatting bitmap (map8)."""
+    """A Summation / Demand / Historical formatting bitmap (map8).
+
+    A display hint: how many digits an In-Home Display shows on each side of
+    the point. It never changes a value (see the module rules).
+    """
 
     raw: int
     digits_right: int
@@ -689,6 +697,15 @@ class NumberFormatting:
     def is_set(self) -> bool:
         """False for 0x00, which publishes no formatting at all."""
         return self.raw != 0
+
+    @property
+    def display_digits(self) -> int | None:
+        """Digits right of the point to show; None when no formatting is set."""
+        return self.digits_right if self.is_set else None
+
+
+def _display_digits(formatting: NumberFormatting | None) -> int | None:
+    return formatting.display_digits if formatting is not None else None
 
 
 def decode_formatting(raw: object) -> NumberFormatting | None:
@@ -713,23 +730,16 @@ def _factor(raw: object) -> Decimal:
     return Decimal(value) if value else Decimal(1)
 
 
-def scale(
-    raw: int,
-    multiplier: object = None,
-    divisor: object = None,
-    formatting: NumberFormatting | None = None,
-) -> Decimal:
-    """``raw * multiplier / divisor``, rounded to the formatting's digits.
+def scale(raw: int, multiplier: object = None, divisor: object = None) -> Decimal:
+    """``raw * multiplier / divisor`` with every digit it gives.
 
-    A multiplier or divisor that is 0, None or invalid counts as 1. Rounding is
-    half-up to ``formatting.digits_right`` places when the formatting is set.
+    A multiplier or divisor that is 0, None or invalid counts as 1. Nothing is
+    rounded: a formatting attribute is a display hint, not a precision (with
+    a power-of-ten divisor, as meters use, the result is exact; a divisor
+    such as 7 gives 40 significant digits, then the caller's precision).
     """
     with localcontext(prec=_PRECISION):
         value = Decimal(raw) * _factor(multiplier) / _factor(divisor)
-        if formatting is not None and formatting.is_set:
-            value = value.quantize(
-                Decimal(1).scaleb(-formatting.digits_right), rounding=ROUND_HALF_UP
-            )
     return +value  # back to the caller's precision
 
 
@@ -823,6 +833,15 @@ def gas_m3_to_kwh(
 
     None when any input is None (or not a finite number).
     """
+    energy = _gas_kwh(volume_m3, conversion_factor, calorific_value_mj_m3)
+    return float(energy) if energy is not None else None
+
+
+def _gas_kwh(
+    volume_m3: float | Decimal | None,
+    conversion_factor: float | Decimal | None,
+    calorific_value_mj_m3: float | Decimal | None,
+) -> Decimal | None:
     if volume_m3 is None or conversion_factor is None or calorific_value_mj_m3 is None:
         return None
     try:
@@ -834,7 +853,7 @@ def gas_m3_to_kwh(
         )
         if not energy.is_finite():
             return None
-        return float(energy.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+        return energy.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
     except InvalidOperation:
         return None
 
@@ -948,21 +967,17 @@ class _Scaling:
     def is_bcd(self) -> bool:
         return self.unit is not None and self.unit.is_bcd
 
-    def unsigned(
-        self, raw: object, bits: int, formatting: NumberFormatting | None
-    ) -> Decimal | None:
+    def unsigned(self, raw: object, bits: int) -> Decimal | None:
         value = bcd_to_int(raw) if self.is_bcd else valid_uint(raw, bits)
         if value is None:
             return None
-        return scale(value, self.multiplier, self.divisor, formatting)
+        return scale(value, self.multiplier, self.divisor)
 
-    def signed(
-        self, raw: object, bits: int, formatting: NumberFormatting | None
-    ) -> Decimal | None:
+    def signed(self, raw: object, bits: int) -> Decimal | None:
         value = bcd_to_int(raw) if self.is_bcd else valid_int(raw, bits)
         if value is None:
             return None
-        return scale(value, self.multiplier, self.divisor, formatting)
+        return scale(value, self.multiplier, self.divisor)
 
 
 def _scaling(
@@ -977,24 +992,32 @@ def _scaling(
     )
 
 
-def _in(value: Decimal | None, factor: Decimal | None) -> float | None:
+def _in(value: Decimal | None, factor: Decimal | None) -> Decimal | None:
     if value is None or factor is None:
         return None
-    return float(value * factor)
+    if factor == 1:
+        return value
+    with localcontext(prec=_PRECISION):
+        converted = (value * factor).normalize()
+    # 1.234 kW is 1234 W, not 1234.000 W or 1.234E+3 W: no trailing zeros,
+    # never an exponent.
+    exponent = converted.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return converted.quantize(Decimal(1))
+    return converted
 
 
 def _tiers(
     attrs: Mapping[int, object],
     first_id: int,
     scaling: _Scaling,
-    formatting: NumberFormatting | None,
     factor: Decimal | None,
-) -> tuple[float | None, ...]:
+) -> tuple[Decimal | None, ...]:
     present = [n for n in range(_MAX_TIERS) if first_id + 2 * n in attrs]
     if not present:
         return ()
     return tuple(
-        _in(scaling.unsigned(attrs.get(first_id + 2 * n), 48, formatting), factor)
+        _in(scaling.unsigned(attrs.get(first_id + 2 * n), 48), factor)
         for n in range(max(present) + 1)
     )
 
@@ -1008,29 +1031,52 @@ def _tier_number(raw: object) -> int | None:
 class ElectricityReading:
     """One snapshot of an electricity meter's (ESME) Metering cluster.
 
-    Energy in kWh, power in W (negative demand = exporting). When the
+    Energy in kWh, power in W (negative demand = exporting), as Decimals
+    with every digit the meter sent. When the
     Metering unit is kvar/kvarh (0x0D) the registers are reactive and fill the
     ``reactive_*`` fields instead of the active ones. ``tier_*`` hold tier 1,
     2, ... up to the highest tier the meter published (None for a gap).
+    ``*_formatting`` are the meter's display hints (0x0303 / 0x0304 /
+    0x0305); ``summation_digits`` / ``demand_digits`` / ``history_digits``
+    the digits right of the point it shows (None: no hint), in the meter's
+    unit (kW for demand).
     """
 
-    import_kwh: float | None
-    export_kwh: float | None
-    tier_import_kwh: tuple[float | None, ...]
-    tier_export_kwh: tuple[float | None, ...]
-    demand_w: float | None
-    today_import_kwh: float | None
-    today_export_kwh: float | None
-    yesterday_import_kwh: float | None
-    yesterday_export_kwh: float | None
-    reactive_import_kvarh: float | None
-    reactive_export_kvarh: float | None
-    reactive_power_var: float | None
+    import_kwh: Decimal | None
+    export_kwh: Decimal | None
+    tier_import_kwh: tuple[Decimal | None, ...]
+    tier_export_kwh: tuple[Decimal | None, ...]
+    demand_w: Decimal | None
+    today_import_kwh: Decimal | None
+    today_export_kwh: Decimal | None
+    yesterday_import_kwh: Decimal | None
+    yesterday_export_kwh: Decimal | None
+    reactive_import_kvarh: Decimal | None
+    reactive_export_kvarh: Decimal | None
+    reactive_power_var: Decimal | None
     active_tier: int | None
     supply_status: SupplyStatus | None
     status: MeterStatus | None
     unit: UnitOfMeasure | None
     device_type: MeteringDeviceType | None
+    summation_formatting: NumberFormatting | None = None
+    demand_formatting: NumberFormatting | None = None
+    history_formatting: NumberFormatting | None = None
+
+    @property
+    def summation_digits(self) -> int | None:
+        """Digits right of the point the meter shows its registers with."""
+        return _display_digits(self.summation_formatting)
+
+    @property
+    def demand_digits(self) -> int | None:
+        """Digits right of the point the meter shows its demand (kW) with."""
+        return _display_digits(self.demand_formatting)
+
+    @property
+    def history_digits(self) -> int | None:
+        """Digits right of the point the meter shows day totals with."""
+        return _display_digits(self.history_formatting)
 
 
 def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
@@ -1046,17 +1092,13 @@ def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
         attrs.get(MeteringAttr.HISTORICAL_CONSUMPTION_FORMATTING)
     )
     delivered = scaling.unsigned(
-        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), 48, summation_fmt
+        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), 48
     )
-    received = scaling.unsigned(
-        attrs.get(MeteringAttr.CURRENT_SUMMATION_RECEIVED), 48, summation_fmt
-    )
-    demand = scaling.signed(
-        attrs.get(MeteringAttr.INSTANTANEOUS_DEMAND), 24, demand_fmt
-    )
+    received = scaling.unsigned(attrs.get(MeteringAttr.CURRENT_SUMMATION_RECEIVED), 48)
+    demand = scaling.signed(attrs.get(MeteringAttr.INSTANTANEOUS_DEMAND), 24)
 
-    def day(attr: MeteringAttr) -> float | None:
-        return _in(scaling.unsigned(attrs.get(attr), 24, history_fmt), active)
+    def day(attr: MeteringAttr) -> Decimal | None:
+        return _in(scaling.unsigned(attrs.get(attr), 24), active)
 
     device_type = MeteringDeviceType.from_raw(
         attrs.get(MeteringAttr.METERING_DEVICE_TYPE)
@@ -1068,14 +1110,12 @@ def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
             attrs,
             MeteringAttr.CURRENT_TIER1_SUMMATION_DELIVERED,
             scaling,
-            summation_fmt,
             active,
         ),
         tier_export_kwh=_tiers(
             attrs,
             MeteringAttr.CURRENT_TIER1_SUMMATION_RECEIVED,
             scaling,
-            summation_fmt,
             active,
         ),
         demand_w=_in(demand, power) if active is not None else None,
@@ -1095,6 +1135,9 @@ def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
         ),
         unit=scaling.unit,
         device_type=device_type,
+        summation_formatting=summation_fmt,
+        demand_formatting=demand_fmt,
+        history_formatting=history_fmt,
     )
 
 
@@ -1106,22 +1149,38 @@ class GasReading:
     energy, else from ``volume_m3`` with the Price cluster's calorific value
     and conversion factor. ``today_kwh`` / ``yesterday_kwh`` / ``power_w``
     come from the alternative (kWh) attributes 0x0C00.. the GPF publishes.
+    Decimals with every digit the meter sent; an energy computed from the
+    volume (:func:`gas_m3_to_kwh`) is to the Wh. ``*_formatting`` are the
+    display hints (0x0303 / 0x0304 / 0x0305), as for electricity.
     """
 
-    volume_m3: float | None
-    energy_kwh: float | None
-    flow_m3_per_h: float | None
-    power_w: float | None
-    today_m3: float | None
-    yesterday_m3: float | None
-    today_kwh: float | None
-    yesterday_kwh: float | None
+    volume_m3: Decimal | None
+    energy_kwh: Decimal | None
+    flow_m3_per_h: Decimal | None
+    power_w: Decimal | None
+    today_m3: Decimal | None
+    yesterday_m3: Decimal | None
+    today_kwh: Decimal | None
+    yesterday_kwh: Decimal | None
     calorific_value_mj_m3: Decimal | None
     conversion_factor: Decimal | None
     supply_status: SupplyStatus | None
     status: MeterStatus | None
     unit: UnitOfMeasure | None
     device_type: MeteringDeviceType | None
+    summation_formatting: NumberFormatting | None = None
+    demand_formatting: NumberFormatting | None = None
+    history_formatting: NumberFormatting | None = None
+
+    @property
+    def summation_digits(self) -> int | None:
+        """Digits right of the point the meter shows its register with."""
+        return _display_digits(self.summation_formatting)
+
+    @property
+    def demand_digits(self) -> int | None:
+        """Digits right of the point the meter shows its flow with."""
+        return _display_digits(self.demand_formatting)
 
 
 def decode_gas(
@@ -1148,22 +1207,14 @@ def decode_gas(
         attrs.get(MeteringAttr.HISTORICAL_CONSUMPTION_FORMATTING)
     )
     summation = scaling.unsigned(
-        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), 48, summation_fmt
+        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), 48
     )
-    demand = scaling.signed(
-        attrs.get(MeteringAttr.INSTANTANEOUS_DEMAND), 24, demand_fmt
-    )
+    demand = scaling.signed(attrs.get(MeteringAttr.INSTANTANEOUS_DEMAND), 24)
     alt = _scaling(attrs, MeteringAttr.ALTERNATIVE_UNIT_OF_MEASURE)
     alt_base = alt.unit.base if alt.unit is not None else None
     alt_to_kwh = _ENERGY_TO_KWH.get(alt_base) if alt_base is not None else None
     alt_to_w = _POWER_TO_W.get(alt_base) if alt_base is not None else None
     to_w = _POWER_TO_W.get(base) if base is not None else None
-    alt_consumption_fmt = decode_formatting(
-        attrs.get(MeteringAttr.ALTERNATIVE_CONSUMPTION_FORMATTING)
-    )
-    alt_demand_fmt = decode_formatting(
-        attrs.get(MeteringAttr.ALTERNATIVE_DEMAND_FORMATTING)
-    )
     prices = price_attrs or {}
     conversion_factor = decode_conversion_factor(prices)
     calorific_value, cv_unit = decode_calorific_value(prices)
@@ -1171,21 +1222,19 @@ def decode_gas(
     volume_m3 = _in(summation, to_m3)
     energy_kwh = _in(summation, to_kwh)
     if energy_kwh is None:
-        energy_kwh = gas_m3_to_kwh(volume_m3, conversion_factor, cv_mj_m3)
+        energy_kwh = _gas_kwh(volume_m3, conversion_factor, cv_mj_m3)
     power_w = _in(
-        alt.signed(
-            attrs.get(MeteringAttr.ALTERNATIVE_INSTANTANEOUS_DEMAND), 24, alt_demand_fmt
-        ),
+        alt.signed(attrs.get(MeteringAttr.ALTERNATIVE_INSTANTANEOUS_DEMAND), 24),
         alt_to_w,
     )
     if power_w is None:
         power_w = _in(demand, to_w)
 
-    def volume_day(attr: MeteringAttr) -> float | None:
-        return _in(scaling.unsigned(attrs.get(attr), 24, history_fmt), to_m3)
+    def volume_day(attr: MeteringAttr) -> Decimal | None:
+        return _in(scaling.unsigned(attrs.get(attr), 24), to_m3)
 
-    def energy_day(attr: MeteringAttr) -> float | None:
-        return _in(alt.unsigned(attrs.get(attr), 24, alt_consumption_fmt), alt_to_kwh)
+    def energy_day(attr: MeteringAttr) -> Decimal | None:
+        return _in(alt.unsigned(attrs.get(attr), 24), alt_to_kwh)
 
     device_type = MeteringDeviceType.from_raw(
         attrs.get(MeteringAttr.METERING_DEVICE_TYPE)
@@ -1211,6 +1260,9 @@ def decode_gas(
         ),
         unit=scaling.unit,
         device_type=device_type,
+        summation_formatting=summation_fmt,
+        demand_formatting=demand_fmt,
+        history_formatting=history_fmt,
     )
 
 
@@ -2014,13 +2066,13 @@ def profile_series(
     *,
     multiplier: object = None,
     divisor: object = None,
-    formatting: NumberFormatting | None = None,
     include_invalid: bool = False,
 ) -> list[ProfileInterval]:
     """(interval start, value) pairs, OLDEST FIRST, scaled like the summation.
 
     The value is in the meter's unit (kWh for an ESME) using its Multiplier
-    and Divisor. Interval i (0 = newest) starts at
+    and Divisor, never rounded to HistoricalConsumptionFormatting (a uint24
+    interval with a power-of-ten divisor is exact as a float). Interval i (0 = newest) starts at
     ``end_time - (i + 1) * period``. Invalid intervals are left out unless
     ``include_invalid`` (then their value is None). Empty when the response
     is not a success or lacks its end time or period.
@@ -2033,11 +2085,7 @@ def profile_series(
         if raw is None and not include_invalid:
             continue
         start = response.end_time - step * (index + 1)
-        value = (
-            float(scale(raw, multiplier, divisor, formatting))
-            if raw is not None
-            else None
-        )
+        value = float(scale(raw, multiplier, divisor)) if raw is not None else None
         series.append((start, value))
     series.reverse()
     return series

@@ -65,16 +65,28 @@ FRAME_SPACING = 0.001
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    sim = HanSimulator(seed=args.seed, tiers=args.tiers, prepayment=args.prepayment)
+    sim = HanSimulator(
+        seed=args.seed,
+        tiers=args.tiers,
+        prepayment=args.prepayment,
+        gas_prepayment=args.gas_prepayment,
+    )
     link = await HanLink.open(await sim.start(), clock=sim.clock.time)
     try:
         for _ in range(max(1, args.seconds // 10)):
             reading = await link.esme.poll()
             await sim.advance(10)
         gas = await link.gas.poll()
+        credit = ""
+        if args.gas_prepayment:
+            info = await link.gas.poll_prepayment()
+            credit = (
+                f"gas credit {info.credit_remaining} {info.currency_code}, "
+                f"emergency credit {info.emergency_credit_remaining}, "
+            )
         sys.stdout.write(
             f"import {reading.import_kwh} kWh, demand {reading.demand_w} W, "
-            f"gas {gas.volume_m3} m3, requests {link.requests.total}, "
+            f"gas {gas.volume_m3} m3, {credit}requests {link.requests.total}, "
             f"GSME wake-ups {sim.gsme_wakeups}\n"
         )
     finally:
@@ -87,6 +99,15 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiers", type=int, choices=(1, 2, 4), default=2)
     parser.add_argument("--prepayment", action="store_true")
+    _gas_prepayment_argument(parser)
+
+
+def _gas_prepayment_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gas-prepayment",
+        action="store_true",
+        help="a Pay-As-You-Go gas meter (credit and top-up on the GPF)",
+    )
 
 
 COMMANDS["demo"] = (_demo_arguments, lambda args: asyncio.run(_demo(args)))
@@ -106,6 +127,7 @@ class CaptureResult:
     gsme_wakeups: int = 0
     events: Counter[str] = field(default_factory=Counter)
     top_up: model.TopUpResult | None = None
+    gas_top_up: model.TopUpResult | None = None
     profile_intervals: int = 0
 
 
@@ -124,6 +146,7 @@ async def run_capture(
     profile: Literal["smets2", "smets1"] = "smets2",
     tiers: int = 2,
     prepayment: bool = False,
+    gas_prepayment: bool = False,
 ) -> CaptureResult:
     """Run the library on a simulated HAN for ``seconds``; return what crossed the radio.
 
@@ -132,9 +155,10 @@ async def run_capture(
     cycles (all in the last cycle when the run is shorter): identities and the
     hub's clock and supplier, configure reporting (instantaneous demand on the
     ESME, the register on the GPF), GetCurrentPrice, a top-up with a valid
-    UTRN (prepayment meters only), GetProfile on both meters for the last 6
-    hours, an alert and a supplier message that asks for confirmation (which
-    is confirmed).
+    UTRN (prepayment meters only; with ``gas_prepayment`` the gas meter's
+    credit is read on the GPF too and topped up), GetProfile on both meters
+    for the last 6 hours, an alert and a supplier message that asks for
+    confirmation (which is confirmed).
     """
     result = CaptureResult()
     sim = HanSimulator(
@@ -142,6 +166,7 @@ async def run_capture(
         profile=profile,
         tiers=tiers,
         prepayment=prepayment,
+        gas_prepayment=gas_prepayment,
         frame_observer=result.frames.append,
     )
     link = await HanLink.open(await sim.start(), clock=sim.clock.time)
@@ -183,6 +208,10 @@ async def run_capture(
             if prepayment:
                 result.top_up = await esme.top_up(sim.issue_utrn(TOP_UP_PENCE))
                 await sim.send_prepay_snapshot()
+            if gas_prepayment and link.has_gas:
+                result.gas_top_up = await link.gas.top_up(
+                    sim.issue_utrn(TOP_UP_PENCE, fuel="gas")
+                )
 
         async def profiles() -> None:
             end = sim.clock.now()
@@ -222,6 +251,8 @@ async def run_capture(
                 if link.has_gas:
                     await link.gas.poll()
                     await link.gas.poll_price()
+                    if gas_prepayment:
+                        await link.gas.poll_prepayment()
                     result.gas_polls += 1
                 await esme.poll_price()
                 await esme.poll_prepayment()
@@ -271,16 +302,20 @@ def _capture(args: argparse.Namespace) -> int:
             profile=args.profile,
             tiers=args.tiers,
             prepayment=args.prepayment,
+            gas_prepayment=args.gas_prepayment,
         )
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = write_pcap(result.frames, out)
     events = ", ".join(f"{n} {name}" for name, n in sorted(result.events.items()))
-    top_up = (
-        ""
-        if result.top_up is None
-        else f", top-up {'accepted' if result.top_up.accepted else 'refused'}"
+    top_up = "".join(
+        f", {what} {'accepted' if outcome.accepted else 'refused'}"
+        for what, outcome in (
+            ("top-up", result.top_up),
+            ("gas top-up", result.gas_top_up),
+        )
+        if outcome is not None
     )
     sys.stdout.write(
         f"capture: {written} frames written to {out} over {args.seconds} simulated s "
@@ -302,6 +337,7 @@ def _capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prepayment", action="store_true", help="a Pay-As-You-Go ESME (top-up)"
     )
+    _gas_prepayment_argument(parser)
 
 
 COMMANDS["capture"] = (_capture_arguments, _capture)
@@ -318,6 +354,7 @@ async def serve_ncp(
     tiers: int = 2,
     prepayment: bool = False,
     gas: bool = True,
+    gas_prepayment: bool = False,
     register_after: float = 0.0,
     tick: float = 1.0,
     out: TextIO = sys.stdout,
@@ -332,7 +369,13 @@ async def serve_ncp(
     wall clock, ``tick`` seconds at a time. ``ready`` gets the ``socket://``
     path once the port is open.
     """
-    han = HanSimulator(seed=seed, tiers=tiers, prepayment=prepayment, gas=gas)
+    han = HanSimulator(
+        seed=seed,
+        tiers=tiers,
+        prepayment=prepayment,
+        gas=gas,
+        gas_prepayment=gas_prepayment,
+    )
     ncp = EmulatedNcp(han=han)
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -402,6 +445,7 @@ def _ncp(args: argparse.Namespace) -> int:
                 tiers=args.tiers,
                 prepayment=args.prepayment,
                 gas=not args.no_gas,
+                gas_prepayment=args.gas_prepayment,
                 register_after=args.register_after,
             )
         )
@@ -418,6 +462,7 @@ def _ncp_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-gas", action="store_true", help="no gas meter paired to the hub"
     )
+    _gas_prepayment_argument(parser)
     parser.add_argument(
         "--register-after",
         type=float,

@@ -140,6 +140,7 @@ type JoinOutcome = Literal[
 ]
 
 type AlertSource = Literal["electricity", "gas", "hub"]
+type Fuel = Literal["electricity", "gas"]
 """Who raises an alert: the ESME, the hub's GPF gas mirror, or the hub itself."""
 
 DEVICE_JOINED_ALERT: Final = 0x8183
@@ -396,7 +397,11 @@ class HanSimulator:
 
     Parameters choose the installation: ``profile`` "smets2" (default) or
     "smets1" meter identities; ``tiers`` 1, 2 or 4 on the ESME's time-of-use
-    tariff; ``prepayment`` for a Pay-As-You-Go meter; ``solar`` for midday
+    tariff; ``prepayment`` for a Pay-As-You-Go electricity meter;
+    ``gas_prepayment`` for a Pay-As-You-Go gas meter (the GPF mirror then
+    carries the gas meter's Prepayment cluster: credit, emergency credit,
+    debt, top-up by UTRN unless ``gas_utrn`` is False, for a gas meter that
+    takes UTRNs only on its own keypad); ``solar`` for midday
     export; ``gas=False`` for a home whose gas meter is not paired to the hub
     yet (:meth:`pair_gas` pairs it). ``frame_observer`` sees every frame
     crossing the radio.
@@ -416,6 +421,8 @@ class HanSimulator:
         clock: SimClock | None = None,
         frame_observer: FrameObserver | None = None,
         gas: bool = True,
+        gas_prepayment: bool = False,
+        gas_utrn: bool = True,
     ) -> None:
         """Build the HAN; nothing runs until :meth:`start`."""
         if profile not in IDENTITIES:
@@ -438,8 +445,14 @@ class HanSimulator:
             hashlib.sha256(f"{seed}:utrn".encode()).digest(),
             prepayment=prepayment,
         )
-        self.gas_standing_charge = 31_430
-        self.gas_price = 6_240
+        self.gas_account = PrepaymentAccount(
+            self.gas,
+            now,
+            hashlib.sha256(f"{seed}:gas-utrn".encode()).digest(),
+            prepayment=gas_prepayment,
+            accepts_utrn=gas_utrn,
+        )
+        """The gas meter's credit, mirrored by the GPF (prepayment mode only)."""
         self.provider_name = "Simulated Energy"
         self.mpan = f"{1_900_000_000_000 + seed % 99_999_999_999:013d}"
         self.mprn = f"{7_000_000_000 + seed % 999_999_999:010d}"
@@ -491,7 +504,10 @@ class HanSimulator:
         self._order = itertools.count()
         self._outbox: list[tuple[EmulatedDevice, Reply]] = []
         self._reporting: dict[tuple[int, int, int], tuple[list[int], int, int]] = {}
-        self._last_credit_status = self.account.status(now)
+        self._credit_seen: dict[Fuel, int] = {
+            "electricity": self.account.status(now),
+            "gas": self.gas_account.status(now),
+        }
         self._ke: dict[str, dict[str, bytes]] = {}
         self._ke_counter = 0
         identities = IDENTITIES[profile]
@@ -510,6 +526,20 @@ class HanSimulator:
         self._by_nwk = {device.nwk: device for device in self.devices}
         self.clock.on_advance(self._on_advance)
         self._schedule_gas(now)
+
+    @property
+    def gas_price(self) -> int:
+        """The gas unit price (money units per kWh) the GPF publishes."""
+        return self.gas.unit_price
+
+    @property
+    def gas_standing_charge(self) -> int:
+        """The gas standing charge (money units a day) the GPF publishes."""
+        return self.gas.standing_charge
+
+    def prepayment_account(self, fuel: Fuel = "electricity") -> PrepaymentAccount:
+        """Return the electricity meter's or the gas meter's prepayment account."""
+        return self.account if fuel == "electricity" else self.gas_account
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -730,9 +760,12 @@ class HanSimulator:
         """Queue a PublishPrice for the tier in force."""
         self._outbox.append((self.esme, self._publish_price(self.clock.time(), None)))
 
-    def push_prepay_snapshot(self) -> None:
+    def push_prepay_snapshot(self, fuel: Fuel = "electricity") -> None:
         """Queue a PublishPrepaySnapshot (debt/credit status payload)."""
-        self._outbox.append((self.esme, self._prepay_snapshot(self.clock.time(), None)))
+        device = self.esme if fuel == "electricity" else self.hub
+        self._outbox.append(
+            (device, self._prepay_snapshot(self.clock.time(), None, fuel))
+        )
 
     async def send_alert(self, code: int, *, fuel: AlertSource = "electricity") -> None:
         """Send an alert now and let it arrive."""
@@ -755,9 +788,9 @@ class HanSimulator:
         self._flush()
         await self.settle()
 
-    async def send_prepay_snapshot(self) -> None:
+    async def send_prepay_snapshot(self, fuel: Fuel = "electricity") -> None:
         """Publish a prepayment snapshot now."""
-        self.push_prepay_snapshot()
+        self.push_prepay_snapshot(fuel)
         self._flush()
         await self.settle()
 
@@ -783,14 +816,18 @@ class HanSimulator:
         self.schedule(self.clock.time() + after, send)
 
     def _check_credit(self, now: int) -> None:
-        if not self.account.prepayment:
-            return
-        status = self.account.status(now)
-        became = status & ~self._last_credit_status
-        self._last_credit_status = status
-        for bit, code in ((0x02, 0x810D), (0x08, 0x8119), (0x40, 0x81AA)):
-            if became & bit:
-                self.push_alert(code, when=now)
+        # Low credit, emergency credit available, exhausted: each meter raises
+        # the GBCS alert when its credit status gains the bit.
+        for fuel in ("electricity", "gas"):
+            account = self.prepayment_account(fuel)
+            if not account.prepayment:
+                continue
+            status = account.status(now)
+            became = status & ~self._credit_seen[fuel]
+            self._credit_seen[fuel] = status
+            for bit, code in ((0x02, 0x810D), (0x08, 0x8119), (0x40, 0x81AA)):
+                if became & bit:
+                    self.push_alert(code, fuel=fuel, when=now)
 
     # --- faults -----------------------------------------------------------------------
 
@@ -860,6 +897,13 @@ class HanSimulator:
             )
         else:
             self.gas.exchange(now)
+            self.gas_account = PrepaymentAccount(
+                self.gas,
+                now,
+                self.gas_account.utrns.key,
+                prepayment=self.gas_account.prepayment,
+                accepts_utrn=self.gas_account.accepts_utrn,
+            )
 
     @property
     def gas_paired(self) -> bool:
@@ -911,9 +955,9 @@ class HanSimulator:
                 found[str(device.ieee)] = sorted(endpoints)
         return found
 
-    def issue_utrn(self, amount_pence: int) -> str:
-        """Return a valid UTRN for this ESME worth ``amount_pence``."""
-        return self.account.utrns.issue(amount_pence)
+    def issue_utrn(self, amount_pence: int, fuel: Fuel = "electricity") -> str:
+        """Return a valid UTRN for this ESME (or the gas meter) worth ``amount_pence``."""
+        return self.prepayment_account(fuel).utrns.issue(amount_pence)
 
     # --- joining (the hub as trust centre) -----------------------------------------------
 
@@ -1517,7 +1561,7 @@ class HanSimulator:
             {
                 0x0000: gas.register,
                 0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
-                0x0014: lambda _: 0x02,
+                0x0014: self._supply("gas"),
                 0x0200: lambda _: 0x00,
                 0x0205: lambda _: 3_650,
                 0x0300: lambda _: 0x01,
@@ -1559,19 +1603,17 @@ class HanSimulator:
                 0x0617: lambda _: 0x30,
             },
         )
-        hub.add(
-            SimEndpoint(
-                GPF_ENDPOINT,
-                _METERING_DEVICE,
-                {
-                    0x0000: self._basic(IDENTITIES[self.profile]["gsme"], battery=True),
-                    0x0700: price,
-                    0x0702: metering,
-                    0x0708: self._device_management(),
-                    0x0709: self._events("hub", GPF_ENDPOINT),
-                },
-            )
-        )
+        clusters = {
+            0x0000: self._basic(IDENTITIES[self.profile]["gsme"], battery=True),
+            0x0700: price,
+            0x0702: metering,
+            0x0708: self._device_management(),
+            0x0709: self._events("hub", GPF_ENDPOINT),
+        }
+        if self.gas_account.prepayment:
+            # The GPF mirrors a prepayment GSME's Prepayment cluster too
+            clusters[0x0705] = self._prepayment_cluster(hub, GPF_ENDPOINT, "gas")
+        hub.add(SimEndpoint(GPF_ENDPOINT, _METERING_DEVICE, clusters))
         return hub
 
     def _get_profile(
@@ -1671,8 +1713,15 @@ class HanSimulator:
             price=tariff.price(tier),
         )
 
-    def _prepay_snapshot(self, now: int, tsn: int | None) -> Reply:
-        account = self.account
+    def _prepay_snapshot(
+        self, now: int, tsn: int | None, fuel: Fuel = "electricity"
+    ) -> Reply:
+        account = self.prepayment_account(fuel)
+        device, ep = (
+            (self.esme, ESME_ENDPOINT)
+            if fuel == "electricity"
+            else (self.hub, GPF_ENDPOINT)
+        )
         status = c.DebtCreditStatus(
             accumulated_debt=0,
             type1_debt_remaining=0,
@@ -1681,8 +1730,8 @@ class HanSimulator:
             emergency_credit_remaining=account.emergency_credit(now),
             credit_remaining=account.credit(now),
         )
-        return self.esme.command_frame(
-            ESME_ENDPOINT,
+        return device.command_frame(
+            ep,
             c.Prepayment,
             "publish_prepay_snapshot",
             tsn=tsn,
@@ -1696,77 +1745,30 @@ class HanSimulator:
             snapshot_payload=c.RemainingBytes(status.serialize()),
         )
 
-    def _build_esme(self, identity: MeterIdentity) -> EmulatedDevice:
-        meter = self.electricity
-        tariff = self.tariff
-        esme = EmulatedDevice(
-            "esme",
-            _ieee(self.seed, "esme"),
-            ESME_NWK,
-            manufacturer=identity.manufacturer,
-            model=identity.model,
-        )
-
-        def previous_day(register: Callable[[int], int]) -> Callable[[int], int]:
-            def read(now: int) -> int:
-                midnight = now - now % 86_400
-                floor = meter.base * HALF_HOUR
-                return register(max(midnight, floor)) - register(
-                    max(midnight - 86_400, floor)
-                )
-
-            return read
+    def _supply(self, fuel: Fuel) -> Callable[[int], int]:
+        """SupplyStatus of a meter: armed once its prepayment credit is exhausted."""
 
         def supply(now: int) -> int:
-            if self.account.prepayment and self.account.status(now) & 0x40:
+            account = self.prepayment_account(fuel)
+            if account.prepayment and account.status(now) & 0x40:
                 return 0x01  # armed: credit and emergency credit exhausted
             return 0x02
 
-        metering_attrs: dict[int, Callable[[int], Any]] = {
-            0x0000: meter.import_register,
-            0x0001: meter.export_register,
-            0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
-            0x0014: supply,
-            0x0020: tariff.tier_at,
-            0x0200: lambda _: 0x00,
-            0x0300: lambda _: 0x00,
-            0x0301: lambda _: 1,
-            0x0302: lambda _: 1_000,
-            0x0303: lambda _: 0xBB,
-            0x0304: lambda _: 0xAB,
-            0x0305: lambda _: 0xBB,
-            0x0306: lambda _: zse.MeteringDeviceType.Electric_Metering,
-            0x0307: lambda _: _octets(self.mpan),
-            0x0308: lambda _: _octets(f"21E{self.seed % 10_000_000:07d}"),
-            0x0400: meter.demand_w,
-            0x0401: meter.day_import,
-            0x0402: meter.day_export,
-            0x0403: previous_day(meter.import_register),
-            0x0404: previous_day(meter.export_register),
-            0x0500: lambda _: MAX_PERIODS,
-        }
-        for tier in range(1, tariff.tiers + 1):
-            metering_attrs[0x0100 + 2 * (tier - 1)] = (  # noqa: PLC3002 - binds the loop variable
-                lambda k: lambda now: meter.tier_register(k, now)
-            )(tier)
+        return supply
 
-        price_attrs: dict[int, Callable[[int], Any]] = {
-            0x0300: lambda _: zse.MeteringDeviceType.Electric_Metering,
-            0x0301: lambda _: tariff.standing_charge,
-            0x0610: lambda _: _octets(f"Smart TOU {tariff.tiers}"),
-            0x0611: lambda _: tariff.tiers,
-            0x0615: lambda _: 0x00,
-            0x0616: lambda _: 826,
-            0x0617: lambda _: 0x30,
-        }
-        for tier in range(1, tariff.tiers + 1):
-            price_attrs[tier - 1] = (lambda k: lambda _: _octets(tariff.label(k)))(tier)  # noqa: PLC3002 - binds the loop variable
-            price_attrs[0x0400 + 0x10 * tier] = (lambda k: lambda _: tariff.price(k))(  # noqa: PLC3002 - binds the loop variable
-                tier
-            )
+    def _prepayment_cluster(
+        self, device: EmulatedDevice, ep: int, fuel: Fuel
+    ) -> ServerCluster:
+        """Build the Prepayment cluster of the ESME, or of the GPF (a prepayment gas meter).
+
+        The same attributes and commands for both fuels: credit, emergency
+        credit, debt, limits and the top-up log; SelectAvailableEmergencyCredit,
+        ConsumerTopUp (when the meter takes UTRNs over the HAN) and
+        GetPrepaySnapshot.
+        """
 
         def account() -> PrepaymentAccount:
-            return self.account
+            return self.prepayment_account(fuel)
 
         prepay_attrs: dict[int, Callable[[int], Any]] = {
             0x0000: lambda _: 0x0003 if account().prepayment else 0x0000,
@@ -1821,8 +1823,8 @@ class HanSimulator:
             code = bytes(args.top_up_code).decode("ascii", "replace")
             outcome = account().top_up(code, now)
             replies = [
-                esme.command_frame(
-                    ESME_ENDPOINT,
+                device.command_frame(
+                    ep,
                     c.Prepayment,
                     "consumer_top_up_response",
                     tsn=hdr.tsn,
@@ -1833,22 +1835,22 @@ class HanSimulator:
                 )
             ]
             if outcome.alert is not None:
-                self.push_alert(outcome.alert, when=now)
-            self._last_credit_status = account().status(now)
+                self.push_alert(outcome.alert, fuel=fuel, when=now)
+            self._credit_seen[fuel] = account().status(now)
             return replies
 
         def select_ec(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
             ok = account().prepayment and account().select_emergency_credit(now)
             if ok:
-                self.push_alert(0x81AB, when=now)
-                self._last_credit_status = account().status(now)
+                self.push_alert(0x81AB, fuel=fuel, when=now)
+                self._credit_seen[fuel] = account().status(now)
             status = foundation.Status.SUCCESS if ok else foundation.Status.FAILURE
             body = foundation.DefaultResponse(command_id=hdr.command_id, status=status)
             return [
                 Reply(
-                    ESME_ENDPOINT,
+                    ep,
                     c.Prepayment.cluster_id,
-                    esme.header(
+                    device.header(
                         hdr.tsn,
                         foundation.GeneralCommand.Default_Response,
                         general=True,
@@ -1856,6 +1858,78 @@ class HanSimulator:
                     + body.serialize(),
                 )
             ]
+
+        commands: dict[int, Callable[[foundation.ZCLHeader, Any, int], list[Reply]]] = {
+            0x00: select_ec,
+            0x07: lambda hdr, args, now: [self._prepay_snapshot(now, hdr.tsn, fuel)],
+        }
+        if account().accepts_utrn:
+            commands[0x04] = top_up
+        return ServerCluster(c.Prepayment, prepay_attrs, commands)
+
+    def _build_esme(self, identity: MeterIdentity) -> EmulatedDevice:
+        meter = self.electricity
+        tariff = self.tariff
+        esme = EmulatedDevice(
+            "esme",
+            _ieee(self.seed, "esme"),
+            ESME_NWK,
+            manufacturer=identity.manufacturer,
+            model=identity.model,
+        )
+
+        def previous_day(register: Callable[[int], int]) -> Callable[[int], int]:
+            def read(now: int) -> int:
+                midnight = now - now % 86_400
+                floor = meter.base * HALF_HOUR
+                return register(max(midnight, floor)) - register(
+                    max(midnight - 86_400, floor)
+                )
+
+            return read
+
+        metering_attrs: dict[int, Callable[[int], Any]] = {
+            0x0000: meter.import_register,
+            0x0001: meter.export_register,
+            0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
+            0x0014: self._supply("electricity"),
+            0x0020: tariff.tier_at,
+            0x0200: lambda _: 0x00,
+            0x0300: lambda _: 0x00,
+            0x0301: lambda _: 1,
+            0x0302: lambda _: 1_000,
+            0x0303: lambda _: 0xBB,
+            0x0304: lambda _: 0xAB,
+            0x0305: lambda _: 0xBB,
+            0x0306: lambda _: zse.MeteringDeviceType.Electric_Metering,
+            0x0307: lambda _: _octets(self.mpan),
+            0x0308: lambda _: _octets(f"21E{self.seed % 10_000_000:07d}"),
+            0x0400: meter.demand_w,
+            0x0401: meter.day_import,
+            0x0402: meter.day_export,
+            0x0403: previous_day(meter.import_register),
+            0x0404: previous_day(meter.export_register),
+            0x0500: lambda _: MAX_PERIODS,
+        }
+        for tier in range(1, tariff.tiers + 1):
+            metering_attrs[0x0100 + 2 * (tier - 1)] = (  # noqa: PLC3002 - binds the loop variable
+                lambda k: lambda now: meter.tier_register(k, now)
+            )(tier)
+
+        price_attrs: dict[int, Callable[[int], Any]] = {
+            0x0300: lambda _: zse.MeteringDeviceType.Electric_Metering,
+            0x0301: lambda _: tariff.standing_charge,
+            0x0610: lambda _: _octets(f"Smart TOU {tariff.tiers}"),
+            0x0611: lambda _: tariff.tiers,
+            0x0615: lambda _: 0x00,
+            0x0616: lambda _: 826,
+            0x0617: lambda _: 0x30,
+        }
+        for tier in range(1, tariff.tiers + 1):
+            price_attrs[tier - 1] = (lambda k: lambda _: _octets(tariff.label(k)))(tier)  # noqa: PLC3002 - binds the loop variable
+            price_attrs[0x0400 + 0x10 * tier] = (lambda k: lambda _: tariff.price(k))(  # noqa: PLC3002 - binds the loop variable
+                tier
+            )
 
         def last_message(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
             if not self.messages:
@@ -1919,16 +1993,8 @@ class HanSimulator:
                             0x02: lambda hdr, args, now: [],
                         },
                     ),
-                    0x0705: ServerCluster(
-                        c.Prepayment,
-                        prepay_attrs,
-                        {
-                            0x00: select_ec,
-                            0x04: top_up,
-                            0x07: lambda hdr, args, now: [
-                                self._prepay_snapshot(now, hdr.tsn)
-                            ],
-                        },
+                    0x0705: self._prepayment_cluster(
+                        esme, ESME_ENDPOINT, "electricity"
                     ),
                     0x0708: self._device_management(),
                     0x0709: self._events("esme", ESME_ENDPOINT),

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 import hashlib
 import hmac
 import math
-from typing import Final
+from typing import Final, Protocol
 
 __all__ = [
     "HALF_HOUR",
     "HISTORY_DAYS",
     "MONEY_UNITS_PER_POUND",
     "Channel",
+    "Chargeable",
     "ElectricityMeter",
     "GasMeter",
     "PrepaymentAccount",
@@ -319,6 +320,20 @@ class ElectricityMeter:
             value += self._partial(self.import_wh(index), now)
         return value
 
+    def charged_registers(self, now: int) -> tuple[int, ...]:
+        """Return the tier import registers (Wh) a prepayment account charges for."""
+        return tuple(
+            self.tier_register(tier, now) for tier in range(1, self.tariff.tiers + 1)
+        )
+
+    def unit_prices(self) -> tuple[int, ...]:
+        """Return the money units per kWh of each tier register."""
+        return self.tariff.prices[: self.tariff.tiers]
+
+    def daily_standing_charge(self) -> int:
+        """Return the standing charge, money units a day."""
+        return self.tariff.standing_charge
+
     def demand_w(self, now: int) -> int:
         """InstantaneousDemand (W): positive importing, negative exporting."""
         imported, exported = self._interval(now // HALF_HOUR)
@@ -348,7 +363,12 @@ class ElectricityMeter:
 
 
 class GasMeter:
-    """A GSME as its GPF mirror shows it: litres, updated every half hour."""
+    """A GSME as its GPF mirror shows it: litres, updated every half hour.
+
+    Its single-rate tariff (``unit_price`` per kWh, ``standing_charge`` a
+    day, money units) is what the GPF's Price cluster publishes and what a
+    prepayment gas account charges.
+    """
 
     def __init__(self, seed: int, start: int, *, opening: int = 4_321_000) -> None:
         """Keep 13 months of history before ``start``."""
@@ -359,6 +379,10 @@ class GasMeter:
         """MJ/m3 x 1000 (39.5)."""
         self.conversion_factor = 1_022_640
         """x 10^6 (1.02264)."""
+        self.unit_price = 6_240
+        """Money units per kWh (6.24p)."""
+        self.standing_charge = 31_430
+        """Money units a day (31.43p)."""
 
     def _install(self, base: int, opening: int) -> None:
         self.base = base
@@ -401,6 +425,22 @@ class GasMeter:
     def kwh_x1000(self, litres: int) -> int:
         """Energy (Wh) of a volume: m3 x CF x CV / 3.6."""
         return round(litres * self.conversion_factor * self.calorific_value / 3.6 / 1e9)
+
+    def charged_registers(self, now: int) -> tuple[int, ...]:
+        """Return the register's energy (Wh) a prepayment account charges for.
+
+        It moves each half hour, as the mirrored register does: a gas
+        meter's credit falls when the GSME wakes and reports.
+        """
+        return (self.kwh_x1000(self.register(now)),)
+
+    def unit_prices(self) -> tuple[int, ...]:
+        """Return the money units per kWh."""
+        return (self.unit_price,)
+
+    def daily_standing_charge(self) -> int:
+        """Return the standing charge, money units a day."""
+        return self.standing_charge
 
     def first_available(self, now: int) -> int:
         """Return the oldest interval still held."""
@@ -458,26 +498,47 @@ class UtrnBook:
         return amount, sequence
 
 
+class Chargeable(Protocol):
+    """What a prepayment account charges for: a meter's registers and tariff."""
+
+    def charged_registers(self, now: int) -> tuple[int, ...]:
+        """Return the registers (Wh) at ``now``, one a unit price."""
+        ...
+
+    def unit_prices(self) -> tuple[int, ...]:
+        """Return the money units per kWh of each register."""
+        ...
+
+    def daily_standing_charge(self) -> int:
+        """Return the standing charge, money units a day."""
+        ...
+
+
 class PrepaymentAccount:
     """Credit that drains by use, emergency credit, top-ups.
 
     Credit is kept as an anchor (credit at an instant) and recomputed from the
-    tier registers since then: each kWh costs its tier's price, and the
-    standing charge accrues by the second. Only in prepayment mode.
+    meter's charged registers since then (:class:`Chargeable`: the ESME's tier
+    registers, or the gas meter's energy): each kWh costs its register's
+    price, and the standing charge accrues by the second. Only in prepayment
+    mode. The same account serves an electricity and a gas meter; a gas meter
+    that does not take UTRNs over the HAN has ``accepts_utrn`` False.
     """
 
     def __init__(
         self,
-        meter: ElectricityMeter,
+        meter: Chargeable,
         now: int,
         key: bytes,
         *,
         prepayment: bool = False,
         credit: int = 1_500_000,
+        accepts_utrn: bool = True,
     ) -> None:
         """Start with ``credit`` money units at ``now``."""
         self.meter = meter
         self.prepayment = prepayment
+        self.accepts_utrn = accepts_utrn
         self.utrns = UtrnBook(key)
         self.emergency_credit_limit = 1_000_000  # £10
         self.emergency_credit_threshold = 200_000  # £2
@@ -492,20 +553,21 @@ class PrepaymentAccount:
         self._anchor_tiers = self._tiers(now)
 
     def _tiers(self, now: int) -> tuple[int, ...]:
-        return tuple(
-            self.meter.tier_register(tier, now)
-            for tier in range(1, self.meter.tariff.tiers + 1)
-        )
+        return self.meter.charged_registers(now)
 
     def _spent(self, now: int) -> int:
-        tariff = self.meter.tariff
         energy = sum(
-            (after - before) * tariff.price(tier)
-            for tier, (before, after) in enumerate(
-                zip(self._anchor_tiers, self._tiers(now), strict=True), start=1
+            (after - before) * price
+            for before, after, price in zip(
+                self._anchor_tiers,
+                self._tiers(now),
+                self.meter.unit_prices(),
+                strict=True,
             )
         )
-        standing = tariff.standing_charge * (now - self._anchor_time) // 86_400
+        standing = (
+            self.meter.daily_standing_charge() * (now - self._anchor_time) // 86_400
+        )
         return energy // 1000 + standing
 
     def _reanchor(self, now: int, credit: int) -> None:
