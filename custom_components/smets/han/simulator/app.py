@@ -90,7 +90,7 @@ GSME_ENDPOINT: Final = 1
 # ZSE device ids
 _ESI: Final = 0x0500
 _METERING_DEVICE: Final = 0x0501
-_IHD: Final = 0x0503
+_IPD: Final = 0x0502  # In-Premise Display (0x0503 is a thermostat)
 
 MAX_PERIODS: Final = 24
 """Profile intervals per GetProfileResponse (3 bytes each; the frame stays <= 82 bytes)."""
@@ -156,7 +156,43 @@ _KE_STEPS: Final = ("initiate", "ephemeral", "confirm")
 # ZDO status codes
 _ZDO_SUCCESS: Final = 0x00
 _ZDO_DEVICE_NOT_FOUND: Final = 0x81
+_ZDO_INVALID_EP: Final = 0x82
 _ZDO_NOT_ACTIVE: Final = 0x83
+_ZDO_NOT_SUPPORTED: Final = 0x84
+_ZDO_NOT_PERMITTED: Final = 0x8B
+_ZDO_TABLE_FULL: Final = 0x8C
+
+LINK_SECURED_CLUSTERS: Final = frozenset(
+    {
+        0x000A,  # Time
+        0x0015,  # Commissioning
+        0x0019,  # OTA Upgrade (a broadcast Image Notify excepted)
+        0x0025,  # Keep-Alive
+        0x0600,  # Generic Tunnel
+        0x0700,  # Price
+        0x0701,  # Demand Response and Load Control
+        0x0702,  # Metering
+        0x0703,  # Messaging
+        0x0704,  # Tunneling
+        0x0705,  # Prepayment
+        0x0706,  # Energy Management
+        0x0707,  # Calendar
+        0x0708,  # Device Management
+        0x0709,  # Events
+        0x070A,  # MDU Pairing
+        0x070B,  # Sub-GHz
+    }
+)
+"""Smart Energy clusters whose unicasts need APS link-key security: the list
+in Silicon Labs' ``emberAfDetermineIfLinkSecurityIsRequired``
+(``protocol/zigbee/app/framework/util/util.c``, "Section 5.4.6 of the SE
+spec"). Key Establishment and Basic are not on it."""
+PUSHED_CLUSTERS: Final = frozenset({0x0700, 0x0702, 0x0703, 0x0705, 0x0709})
+"""Clusters whose servers push to bound clients (Price, Metering, Messaging,
+Prepayment, Events)."""
+PARTNER_KEY_SLOTS: Final = 4
+"""Application link keys (other than the trust centre's) a meter holds: some
+GB meters accept at most four Type 2 devices."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +282,8 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
         self.simulator: HanSimulator = simulator
 
     async def connect(self) -> None:
-        """Attach to the simulator (there is no hardware)."""
+        """Attach to the simulator (there is no hardware), registered as a CAD."""
+        self.simulator.register_simulated_cad()
         self.simulator.attach(self)
 
     async def disconnect(self) -> None:
@@ -286,7 +323,7 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
         cad.model = "Simulated CAD"
         endpoint = cad.add_endpoint(CAD_ENDPOINT)
         endpoint.profile_id = SE_PROFILE
-        endpoint.device_type = cast("Any", _IHD)
+        endpoint.device_type = cast("Any", _IPD)
         endpoint.add_input_cluster(zgeneral.Basic.cluster_id)
         endpoint.status = zigpy.endpoint.Status.ZDO_INIT
         for device in self.simulator.devices:
@@ -333,11 +370,17 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
             # Only a unicast is acknowledged: a broadcast is just lost
             msg = "no MAC ACK from the destination (simulated radio loss)"
             raise zigpy.exceptions.DeliveryError(msg)
+        if unicast and int(packet.profile_id) == SE_PROFILE:
+            # a registered CAD's radio encrypts every Smart Energy unicast
+            packet = packet.replace(
+                tx_options=packet.tx_options | t.TransmitOptions.APS_Encryption
+            )
         self.simulator.transmit(packet)
 
 
 _ZDO_ANSWERED: Final = frozenset(
     {
+        zdo_t.ZDOCmd.Bind_req,
         zdo_t.ZDOCmd.Match_Desc_req,
         zdo_t.ZDOCmd.Simple_Desc_req,
         zdo_t.ZDOCmd.Node_Desc_req,
@@ -345,6 +388,54 @@ _ZDO_ANSWERED: Final = frozenset(
         zdo_t.ZDOCmd.Active_EP_req,
     }
 )
+
+
+def _needs_link_security(packet: t.ZigbeePacket) -> bool:
+    """Whether a unicast must be APS-encrypted (util.c's list, Smart Energy profile)."""
+    return (
+        int(packet.profile_id) == SE_PROFILE
+        and int(packet.cluster_id) in LINK_SECURED_CLUSTERS
+    )
+
+
+def _security_failure(packet: t.ZigbeePacket, data: bytes) -> list[Reply]:
+    """Default Response FAILURE to an unencrypted SE request, sent unencrypted.
+
+    util.c's ``emberAfProcessMessage``: the frame is not processed; a Default
+    Response with status FAILURE goes back, except to a Default Response.
+    """
+    try:
+        hdr, _ = foundation.ZCLHeader.deserialize(data)
+    except ValueError:
+        return []
+    if hdr.frame_control.is_general and (
+        hdr.command_id == foundation.GeneralCommand.Default_Response
+    ):
+        return []
+    direction = (
+        foundation.Direction.Server_to_Client
+        if hdr.direction == foundation.Direction.Client_to_Server
+        else foundation.Direction.Client_to_Server
+    )
+    frame_control = foundation.FrameControl.general(
+        direction=direction, is_manufacturer_specific=False
+    ).replace(disable_default_response=True)
+    header = foundation.ZCLHeader(
+        frame_control=frame_control,
+        tsn=hdr.tsn,
+        command_id=foundation.GeneralCommand.Default_Response,
+    )
+    body = foundation.DefaultResponse(
+        command_id=hdr.command_id, status=foundation.Status.FAILURE
+    )
+    return [
+        Reply(
+            int(packet.dst_ep or 0),
+            int(packet.cluster_id),
+            bytes(header.serialize()) + body.serialize(),
+            secured=False,
+        )
+    ]
 
 
 def _zdo_types(cluster: int) -> list[Any]:
@@ -510,6 +601,32 @@ class HanSimulator:
         }
         self._ke: dict[str, dict[str, bytes]] = {}
         self._ke_counter = 0
+        # --- APS security, partner link keys and bindings (see transmit()) ---
+        self.link_keys: dict[str, set[t.EUI64]] = {}
+        """Device name -> EUI64s it shares an APS link key with: the hub (trust
+        centre) one with every device it admitted, a meter one per partner
+        link key the trust centre gave it."""
+        self.partner_key_slots = PARTNER_KEY_SLOTS
+        """Partner link keys a meter (not the hub) has room for."""
+        self.ke_bindings: dict[str, set[t.EUI64]] = {}
+        """Device name -> EUI64s whose Bind_req on Key Establishment it accepted
+        (it agreed to a partner link key with them and keeps a slot for it)."""
+        self.bindings: set[tuple[str, int, int]] = set()
+        """(device name, endpoint, cluster) the CAD bound to itself: where pushes go."""
+        self.bind_refused: set[str] = set()
+        """Names of devices that answer every Bind_req but Key Establishment's
+        with NOT_SUPPORTED (a meter that keeps no binding table for consumers)."""
+        self.unsecured_requests: list[tuple[str, int]] = []
+        """(device name, cluster) of each SE unicast that arrived without APS
+        encryption and was answered with Default Response FAILURE."""
+        self.undecryptable: list[tuple[str, int]] = []
+        """(device name, cluster) of encrypted frames a device had no key for (dropped)."""
+        self.unbound_pushes: list[tuple[str, int]] = []
+        """(device name, cluster) of pushes not sent: the CAD had not bound it."""
+        self.unencrypted_pushes = False
+        """Fault: pushes go out without APS encryption (a careless or hostile sender)."""
+        self.link_key_requests: list[tuple[t.EUI64, t.EUI64, bool]] = []
+        """(requester, partner, granted) of each application link key request."""
         identities = IDENTITIES[profile]
         self.hub = self._build_hub(identities["hub"])
         self.esme = self._build_esme(identities["esme"])
@@ -709,20 +826,18 @@ class HanSimulator:
         log = self.events.setdefault(device.nwk, [])
         log.insert(0, (now, code, 0x06))
         del log[20:]
-        self._outbox.append(
-            (
-                device,
-                device.command_frame(
-                    ep,
-                    c.Events,
-                    "publish_event",
-                    log_id=c.EventLogId.GBCS_General_Event_Log,
-                    event_id=code,
-                    event_time=zcl_time(now),
-                    event_control=0,
-                    event_data=b"",
-                ),
-            )
+        self._push(
+            device,
+            device.command_frame(
+                ep,
+                c.Events,
+                "publish_event",
+                log_id=c.EventLogId.GBCS_General_Event_Log,
+                event_id=code,
+                event_time=zcl_time(now),
+                event_control=0,
+                event_data=b"",
+            ),
         )
 
     def push_message(
@@ -738,34 +853,44 @@ class HanSimulator:
         self._message_id += 1
         self.messages.insert(0, (self._message_id, text))
         control = 0x80 if confirm else 0x00
-        self._outbox.append(
-            (
-                self.esme,
-                self.esme.command_frame(
-                    ESME_ENDPOINT,
-                    c.Messaging,
-                    "display_message",
-                    message_id=self._message_id,
-                    message_control=control,
-                    start_time=zcl_time(now),
-                    duration_in_minutes=minutes,
-                    message=text,
-                    extended_message_control=0,
-                ),
-            )
+        self._push(
+            self.esme,
+            self.esme.command_frame(
+                ESME_ENDPOINT,
+                c.Messaging,
+                "display_message",
+                message_id=self._message_id,
+                message_control=control,
+                start_time=zcl_time(now),
+                duration_in_minutes=minutes,
+                message=text,
+                extended_message_control=0,
+            ),
         )
         return self._message_id
 
     def push_price(self) -> None:
         """Queue a PublishPrice for the tier in force."""
-        self._outbox.append((self.esme, self._publish_price(self.clock.time(), None)))
+        self._push(self.esme, self._publish_price(self.clock.time(), None))
 
     def push_prepay_snapshot(self, fuel: Fuel = "electricity") -> None:
         """Queue a PublishPrepaySnapshot (debt/credit status payload)."""
         device = self.esme if fuel == "electricity" else self.hub
-        self._outbox.append(
-            (device, self._prepay_snapshot(self.clock.time(), None, fuel))
-        )
+        self._push(device, self._prepay_snapshot(self.clock.time(), None, fuel))
+
+    def _push(self, device: EmulatedDevice, reply: Reply) -> None:
+        """Queue an unsolicited frame: only to a client that bound the cluster.
+
+        A Smart Energy server sends its unsolicited commands to the clients in
+        its binding table (smart-energy-registration.c binds "to inform the ESI
+        that we want unsolicited updates"); a client that did not bind gets
+        nothing and must poll. The log the frame comes from keeps it.
+        """
+        key = (device.name, reply.src_ep, reply.cluster_id)
+        if key not in self.bindings:
+            self.unbound_pushes.append((device.name, reply.cluster_id))
+            return
+        self._outbox.append((device, reply))
 
     async def send_alert(self, code: int, *, fuel: AlertSource = "electricity") -> None:
         """Send an alert now and let it arrive."""
@@ -1008,6 +1133,8 @@ class HanSimulator:
         self.joined[eui64] = CAD_NWK
         self.cad_ieee = eui64
         self.join_window_open = False
+        # The trust centre link key (the install code's, replaced by CBKE's)
+        self.link_keys.setdefault(self.hub.name, set()).add(eui64)
         return "joined"
 
     def rejoin(self, eui64: t.EUI64) -> bool:
@@ -1018,9 +1145,62 @@ class HanSimulator:
         return True
 
     def leave(self, eui64: t.EUI64) -> None:
-        """Forget a device that left the network (and its CBKE key)."""
+        """Forget a device that left the network (its keys and bindings)."""
         self.joined.pop(eui64, None)
         self.cbke_completed.discard(eui64)
+        for keys in (*self.link_keys.values(), *self.ke_bindings.values()):
+            keys.discard(eui64)
+        if eui64 == self.cad_ieee:
+            self.bindings.clear()
+
+    def register_simulated_cad(self) -> None:
+        """Give the CAD what a completed Smart Energy registration leaves behind.
+
+        CBKE with the hub, a partner link key with every meter, every pushed
+        cluster bound: :class:`SimulatedApplication` stands for a radio that did
+        all that (the radio path, :mod:`.ncp`, has to do it over the air).
+        """
+        cad = self.cad_ieee
+        self.cbke_completed.add(cad)
+        for device in self.devices:
+            self.link_keys.setdefault(device.name, set()).add(cad)
+            for ep in device.endpoints.values():
+                for cluster_id in PUSHED_CLUSTERS & set(ep.clusters):
+                    self.bindings.add((device.name, ep.endpoint_id, cluster_id))
+        # A GPF mirror paired later is bound too (its endpoint is on the hub)
+        for cluster_id in PUSHED_CLUSTERS & set(self._gpf.clusters):
+            self.bindings.add((self.hub.name, GPF_ENDPOINT, cluster_id))
+
+    def shares_key(self, device: EmulatedDevice) -> bool:
+        """Whether ``device`` and the CAD share an APS link key."""
+        return self.cad_ieee in self.link_keys.get(device.name, set())
+
+    def request_link_key(self, requester: t.EUI64, partner: t.EUI64) -> bool:
+        """Answer an APS Request Key for an application link key, as the trust centre.
+
+        It sends the key (to both) only to a requester that completed CBKE with
+        it (partner-link-key-exchange.c: an authorized trust centre link key
+        first), for a partner on the network that agreed to it by accepting the
+        requester's Bind_req on Key Establishment. Otherwise it sends nothing
+        and the requester's stack times out.
+        """
+        device = next((d for d in self.devices if d.ieee == partner), None)
+        granted = (
+            requester in self.cbke_completed
+            and device is not None
+            and device is not self.hub
+            and not device.end_device
+            and requester in self.ke_bindings.get(device.name, set())
+        )
+        self.link_key_requests.append((requester, partner, granted))
+        if granted and device is not None:
+            self.link_keys.setdefault(device.name, set()).add(requester)
+        return granted
+
+    def ieee_of(self, nwk: int) -> t.EUI64 | None:
+        """Return the EUI64 at ``nwk`` (what the radio's address table learns)."""
+        device = self._by_nwk.get(nwk)
+        return None if device is None else device.ieee
 
     # --- the radio ---------------------------------------------------------------------
 
@@ -1080,6 +1260,18 @@ class HanSimulator:
             return
         if self.faults.drop_requests > 0:
             self.faults.drop_requests -= 1
+            return
+        encrypted = bool(packet.tx_options & t.TransmitOptions.APS_Encryption)
+        if encrypted and not self.shares_key(device):
+            # APS decryption fails: the frame is dropped, nobody is told
+            self.undecryptable.append((device.name, int(packet.cluster_id)))
+            return
+        if not encrypted and _needs_link_security(packet):
+            self.unsecured_requests.append((device.name, int(packet.cluster_id)))
+            self._outbox.extend(
+                (device, reply) for reply in _security_failure(packet, data)
+            )
+            self._flush()
             return
         now = self.clock.time()
         try:
@@ -1191,6 +1383,8 @@ class HanSimulator:
             return answers
         if broadcast:
             return []  # only Match_Desc is answered to a broadcast here
+        if command == zdo_t.ZDOCmd.Bind_req:
+            return [[self._bind(device, args)]]
         nwk = int(args[0])
         subject = self._described(device, nwk)
         if command == zdo_t.ZDOCmd.IEEE_addr_req:
@@ -1230,6 +1424,37 @@ class HanSimulator:
         )
         return [[_ZDO_SUCCESS, args[0], descriptor]]
 
+    def _bind(self, device: EmulatedDevice, args: list[Any]) -> int:
+        """Answer a Bind_req (source: one of ``device``'s endpoints) with a ZDO status.
+
+        Key Establishment is the partner link key handshake
+        (partner-link-key-exchange.c): the trust centre refuses it (NOT
+        PERMITTED), a meter accepts it while it has a key slot (else TABLE
+        FULL). Any other cluster binds the CAD as a destination of its pushes,
+        unless the device is in :attr:`bind_refused` (NOT SUPPORTED).
+        """
+        src, src_ep, cluster_id, dst = args
+        if t.EUI64(src) != device.ieee or int(dst.addrmode) != 0x03:
+            return _ZDO_NOT_SUPPORTED
+        if int(src_ep) not in device.endpoints:
+            return _ZDO_INVALID_EP
+        requester = t.EUI64(dst.ieee)
+        if int(cluster_id) == c.KeyEstablishment.cluster_id:
+            if device is self.hub:
+                return _ZDO_NOT_PERMITTED
+            agreed = self.ke_bindings.setdefault(device.name, set())
+            keys = self.link_keys.get(device.name, set())
+            if requester not in agreed | keys and (
+                len(agreed | keys) >= self.partner_key_slots
+            ):
+                return _ZDO_TABLE_FULL
+            agreed.add(requester)
+            return _ZDO_SUCCESS
+        if device.name in self.bind_refused:
+            return _ZDO_NOT_SUPPORTED
+        self.bindings.add((device.name, int(src_ep), int(cluster_id)))
+        return _ZDO_SUCCESS
+
     def _flush(self) -> None:
         outbox, self._outbox = self._outbox, []
         for device, reply in outbox:
@@ -1244,6 +1469,10 @@ class HanSimulator:
             self.faults.malformed_responses -= 1
             data = data[: 3 + (len(data) - 3) // 2 - 1]
         profile = 0 if reply.src_ep == 0 else device.endpoints[reply.src_ep].profile_id
+        secured = profile == SE_PROFILE and reply.cluster_id in LINK_SECURED_CLUSTERS
+        encrypt = secured and reply.secured and not self.unencrypted_pushes
+        if encrypt and not self.shares_key(device):
+            return  # its stack cannot encrypt to the CAD: nothing goes out
         self._observe(
             device.nwk,
             CAD_NWK,
@@ -1271,6 +1500,9 @@ class HanSimulator:
             data=t.SerializableBytes(data),
             lqi=_t.uint8_t(200),
             rssi=_t.int8s(-48),
+            tx_options=t.TransmitOptions.APS_Encryption
+            if encrypt
+            else t.TransmitOptions.NONE,
         )
         loop = asyncio.get_running_loop()
         delay = max(self.faults.response_delay, self._reply_delay)

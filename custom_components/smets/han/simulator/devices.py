@@ -40,6 +40,9 @@ class Reply:
     src_ep: int
     cluster_id: int
     data: bytes
+    secured: bool = True
+    """Sent with APS encryption where the cluster needs it (False: an answer to
+    an unencrypted request goes back unencrypted, as util.c's does)."""
 
 
 type CommandHandler = Callable[[foundation.ZCLHeader, Any, int], list[Reply]]

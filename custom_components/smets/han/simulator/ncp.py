@@ -188,6 +188,8 @@ def _ash_bytes(frame: bytes) -> bytes:
 # --- EZSP ------------------------------------------------------------------
 
 _VERSION: Final = 0x0000
+_REQUEST_LINK_KEY: Final = 0x0014
+_ZIGBEE_KEY_ESTABLISHMENT_HANDLER: Final = 0x009B
 _ADD_ENDPOINT: Final = 0x0002
 _GET_MFG_TOKEN: Final = 0x000B
 _NETWORK_INIT: Final = 0x0017
@@ -225,6 +227,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     # frame id: (name, parameter bytes; None: one length byte and that many;
     # _VARIABLE: the handler checks)
     _VERSION: ("version", 1),
+    _REQUEST_LINK_KEY: ("requestLinkKey", 8),
     _ADD_ENDPOINT: ("addEndpoint", _VARIABLE),
     _GET_MFG_TOKEN: ("getMfgToken", 1),
     _NETWORK_INIT: ("networkInit", 2),
@@ -262,8 +265,24 @@ ERROR_WRONG_DIRECTION: Final = 0x32
 ERROR_TRUNCATED: Final = 0x33
 ERROR_COMMAND_TOO_LONG: Final = 0x40
 
+# EzspStatus: a configuration value set once the stack is up
+EZSP_ERROR_INVALID_CALL: Final = 0x36
+
+# EzspConfigId
+CONFIG_KEY_TABLE_SIZE: Final = 0x1E
+
+# EmberKeyStatus (zigbeeKeyEstablishmentHandler)
+APP_LINK_KEY_ESTABLISHED: Final = 0x01
+KEY_ESTABLISHMENT_TIMEOUT: Final = 0x04
+KEY_TABLE_FULL: Final = 0x05
+
+# EmberApsOption
+APS_OPTION_ENCRYPTION: Final = 0x0020
+_APS_OPTION_RETRY: Final = 0x0040
+
 # EmberStatus values
 SUCCESS: Final = 0x00
+APS_ENCRYPTION_ERROR: Final = 0xA6
 _ERR_FATAL: Final = 0x01
 DELIVERY_FAILED: Final = 0x66
 INVALID_CALL: Final = 0x70
@@ -441,6 +460,11 @@ class EmulatedNcp:
         self.policies: dict[int, int] = {}
         self.stored_link_keys: list[bytes] = []
         """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
+        self.key_table: dict[t.EUI64, int] = {}
+        """The key table: partners' application link keys (the trust centre's
+        is kept apart), by partner EUI64; kept like the radio's tokens."""
+        self.unencrypted_sent: list[int] = []
+        """Clusters of Smart Energy unicasts the host sent without APS encryption."""
         self.path = ""
         self._rx = bytearray()
         self._discarding = False
@@ -657,6 +681,7 @@ class EmulatedNcp:
             self._problem(f"unexpected ASH frame from the host: {body.hex()}")
 
     def _reset(self, code: int) -> None:
+        self.config.clear()  # configuration values last until the next reset
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
@@ -819,8 +844,9 @@ class EmulatedNcp:
                 return bytes((SUCCESS,)) + self.certificate, none
             return bytes((LIBRARY_NOT_PRESENT,)) + bytes(CERTIFICATE_283K1_LENGTH), none
         if frame_id == _SET_CONFIGURATION_VALUE:
-            self.config[params[0]] = int.from_bytes(params[1:3], "little")
-            return bytes((SUCCESS,)), none
+            return self._set_configuration_value(params), none
+        if frame_id == _REQUEST_LINK_KEY:
+            return self._request_link_key(params)
         if frame_id == _SET_POLICY:
             self.policies[params[0]] = params[1]
             return bytes((SUCCESS,)), none
@@ -856,6 +882,59 @@ class EmulatedNcp:
         return self._clear_cbke(store=bool(params[0])), none
 
     # --- configuration -----------------------------------------------------
+
+    @property
+    def key_table_size(self) -> int:
+        """Entries the key table has: the host's CONFIG_KEY_TABLE_SIZE, else none."""
+        return self.config.get(CONFIG_KEY_TABLE_SIZE, 0)
+
+    def _set_configuration_value(self, params: bytes) -> bytes:
+        """UG100: configuration values may be set after a reset, not once the network is up."""
+        if self.network_up:
+            self._problem(
+                f"setConfigurationValue 0x{params[0]:02X} after the network is up"
+            )
+            return bytes((EZSP_ERROR_INVALID_CALL,))
+        self.config[params[0]] = int.from_bytes(params[1:3], "little")
+        return bytes((SUCCESS,))
+
+    def _request_link_key(
+        self, params: bytes
+    ) -> tuple[bytes, list[Callable[[], None]]]:
+        """requestLinkKey: ask the trust centre for an application link key with ``partner``.
+
+        The answer is ``zigbeeKeyEstablishmentHandler(partner, status)``: the
+        key arrived (APP_LINK_KEY_ESTABLISHED) and is in the key table, or the
+        table has no room (KEY_TABLE_FULL), or the trust centre sent nothing
+        (KEY_ESTABLISHMENT_TIMEOUT).
+        """
+        partner = t.EUI64(params[:8])
+        if not self.network_up:
+            return bytes((NOT_JOINED,)), []
+        granted = self.han is not None and self.han.request_link_key(self.ieee, partner)
+        if not granted:
+            status = KEY_ESTABLISHMENT_TIMEOUT
+        elif (
+            partner not in self.key_table and len(self.key_table) >= self.key_table_size
+        ):
+            status = KEY_TABLE_FULL
+        else:
+            self.key_table[partner] = len(self.key_table)
+            status = APP_LINK_KEY_ESTABLISHED
+        return bytes((SUCCESS,)), [
+            lambda: self._callback(
+                _ZIGBEE_KEY_ESTABLISHMENT_HANDLER, bytes(partner) + bytes((status,))
+            )
+        ]
+
+    def _has_link_key(self, nwk: int) -> bool:
+        """Whether the stack holds an APS link key for the node at ``nwk``."""
+        from .app import HUB_NWK  # noqa: PLC0415 - app imports zigpy's world
+
+        if nwk == HUB_NWK:
+            return self.network is not None  # the trust centre link key
+        ieee = None if self.han is None else self.han.ieee_of(nwk)
+        return ieee is not None and ieee in self.key_table
 
     def _add_endpoint(self, params: bytes) -> bytes:
         endpoint, profile, device, _version, n_in, n_out = struct.unpack_from(
@@ -1005,6 +1084,7 @@ class EmulatedNcp:
         self.network = None
         self.link_key = None
         self.polling = None
+        self.key_table.clear()
         return bytes((SUCCESS,)), [
             lambda: self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
         ]
@@ -1052,6 +1132,11 @@ class EmulatedNcp:
         profile, cluster, src_ep, dst_ep, options, group, _seq = _APS_FRAME.unpack(aps)
         if not self.network_up or self.network is None:
             return bytes((NETWORK_DOWN, 0)), []
+        encrypted = bool(options & APS_OPTION_ENCRYPTION) and not broadcast
+        if encrypted and not self._has_link_key(destination):
+            return bytes((APS_ENCRYPTION_ERROR, 0)), []
+        if not encrypted and not broadcast and profile == 0x0109 and dst_ep:
+            self.unencrypted_sent.append(cluster)
         self._aps_sequence = (self._aps_sequence + 1) & 0xFF
         sequence = self._aps_sequence
         han = self.han
@@ -1091,6 +1176,9 @@ class EmulatedNcp:
                         profile_id=_t.uint16_t(profile),
                         cluster_id=_t.uint16_t(cluster),
                         data=t.SerializableBytes(contents),
+                        tx_options=t.TransmitOptions.APS_Encryption
+                        if encrypted
+                        else t.TransmitOptions.NONE,
                     )
                 )
 
@@ -1109,7 +1197,13 @@ class EmulatedNcp:
             int(packet.cluster_id),
             int(packet.src_ep or 0),
             int(packet.dst_ep or 0),
-            0x0040,  # APS_OPTION_RETRY
+            # The stack marks a frame that arrived APS-encrypted
+            _APS_OPTION_RETRY
+            | (
+                APS_OPTION_ENCRYPTION
+                if packet.tx_options & t.TransmitOptions.APS_Encryption
+                else 0
+            ),
             0,
             self._aps_sequence,
         )
