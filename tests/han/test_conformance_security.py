@@ -24,8 +24,7 @@ import zigpy.types as t
 from zigpy.zcl import foundation
 import zigpy.zdo.types as zdo_t
 
-from custom_components.smets.han.simulator import HanSimulator
-from custom_components.smets.han.simulator import cbke
+from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.app import (
     CAD_NWK,
     ESME_NWK,
@@ -95,7 +94,7 @@ async def bind_req(
     han: HanSimulator, device_nwk: int, cluster: int, ep: int = 1
 ) -> int:
     """Send a Bind_req (device's endpoint -> the CAD's endpoint 1); its ZDO status."""
-    device = han._by_nwk[device_nwk]  # noqa: SLF001 - the emulator's own table
+    device = han._by_nwk[device_nwk]
     dst = zdo_t.MultiAddress(addrmode=3, ieee=han.cad_ieee, endpoint=1)
     body = _t.serialize(
         [device.ieee, ep, cluster, dst],
