@@ -164,6 +164,7 @@ async def test_unsupported_and_unknown(sim_app, sim: HanSimulator) -> None:
 
 def test_gas_paired_later() -> None:
     sim = HanSimulator(seed=5, gas=False)
+    sim.register_simulated_cad()  # the hub pushes its alerts to a bound CAD
     assert not sim.gas_paired
     assert sim.gsme not in sim.devices
     assert 2 not in sim.hub.endpoints

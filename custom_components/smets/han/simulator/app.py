@@ -1156,12 +1156,12 @@ class HanSimulator:
     def register_simulated_cad(self) -> None:
         """Give the CAD what a completed Smart Energy registration leaves behind.
 
-        CBKE with the hub, a partner link key with every meter, every pushed
-        cluster bound: :class:`SimulatedApplication` stands for a radio that did
-        all that (the radio path, :mod:`.ncp`, has to do it over the air).
+        A link key with the hub and a partner link key with every meter, every
+        pushed cluster bound: :class:`SimulatedApplication` stands for a radio
+        that did all that (the radio path, :mod:`.ncp`, has to do it over the
+        air, CBKE included; the hub's own record of CBKE is left alone).
         """
         cad = self.cad_ieee
-        self.cbke_completed.add(cad)
         for device in self.devices:
             self.link_keys.setdefault(device.name, set()).add(cad)
             for ep in device.endpoints.values():
