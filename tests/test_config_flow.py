@@ -429,6 +429,16 @@ JOIN_FAULTS = [
         lambda han, _: setattr(han, "cbke_terminate", ("ephemeral", 0x03)),
         lambda han, _: setattr(han, "cbke_terminate", None),
     ),
+    JoinFault(
+        "no_cbke",
+        lambda han, _: setattr(han, "cbke_mode", "absent"),
+        lambda han, _: setattr(han, "cbke_mode", "required"),
+    ),
+    JoinFault(
+        "partner_key_failed",
+        lambda han, _: setattr(han, "partner_key_slots", 0),
+        lambda han, _: setattr(han, "partner_key_slots", 4),
+    ),
 ]
 
 

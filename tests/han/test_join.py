@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import zigpy.types as zigpy_t
 import zigpy.zdo.types as zdo_t
 
 from custom_components.smets.han import ezsp, model
@@ -398,22 +399,115 @@ async def test_cbke_terminated_by_the_hub(
 
 
 @pytest.mark.parametrize("mode", ["unsupported", "absent"])
-async def test_a_hub_without_cbke(
+async def test_a_hub_without_cbke_is_a_join_error(
     ncp: EmulatedNcp, han: HanSimulator, mode: str
 ) -> None:
+    # GBCS: joining the SMHAN uses CBKE; without it no meter would answer
     han.cbke_mode = mode
-    network = await join_han(ncp.path, timeout=TIMEOUT)
-    assert network.cbke is False
+    with pytest.raises(JoinError) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_cbke"
     assert "generateCbkeKeys283k1" not in ncp.commands
+    assert "requestLinkKey" not in ncp.commands
     assert ncp.problems == []
+
+
+async def test_a_network_stored_without_cbke_must_be_paired_again(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    old = HanNetwork.from_dict({**network.as_dict(), "cbke": False})
+    with pytest.raises(RadioError, match="pair the radio again"):
+        await open_radio(ncp.path, old)
+
+
+async def test_the_join_gets_a_partner_link_key_with_the_meter(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    assert network.cbke
+    # The key table was sized before the stack started; the key is in it
+    assert ncp.key_table_size == ezsp.KEY_TABLE_SIZE
+    assert list(ncp.key_table) == [han.esme.ieee]
+    assert han.link_key_requests == [(ncp.ieee, han.esme.ieee, True)]
+    assert han.ke_bindings["esme"] == {ncp.ieee}
+    # An In-Premise Display endpoint that declares the clients it uses
+    assert ncp.endpoints[ezsp.CAD_ENDPOINT] == (0x0109, 0x0502)
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [
+        ("slots", "table is full"),
+        ("no_meter", "no electricity meter answered"),
+        ("key_table", "key table is full"),
+    ],
+)
+async def test_no_partner_link_key_is_a_join_error(
+    ncp: EmulatedNcp, han: HanSimulator, fault: str, why: str
+) -> None:
+    if fault == "slots":
+        han.partner_key_slots = 0  # the meter holds as many devices as it can
+    elif fault == "no_meter":
+        han.esme.endpoints.clear()
+    else:  # a radio whose key table is taken (by keys from an earlier life)
+        ncp.key_table = {
+            zigpy_t.EUI64(bytes([n] * 8)): n for n in range(ezsp.KEY_TABLE_SIZE)
+        }
+    with pytest.raises(JoinError, match=why) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "partner_key_failed"
+    assert han.esme.ieee not in ncp.key_table
+
+
+async def test_smart_energy_frames_are_encrypted_both_ways(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
     app = await open_radio(ncp.path, network)
     link = await HanLink.open(
         app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
     )
     try:
         await link.esme.poll()
+        await link.hub.read(0x0708, [0x0101])
+        assert set(ncp.unencrypted_sent) == {0x0800}  # only key establishment
+        assert han.unsecured_requests == []
+        # Every pushed cluster each meter serves is bound to the radio
+        assert ("esme", 1, 0x0709) in han.bindings
+        assert ("esme", 1, 0x0703) in han.bindings
+        assert ("hub", 2, 0x0702) in han.bindings
+        assert app.unbound == set()
+        # A push that comes unencrypted is dropped and counted, never delivered
+        alerts: asyncio.Queue[object] = asyncio.Queue()
+        link.esme.subscribe(alerts.put_nowait)
+        han.unencrypted_pushes = True
+        await han.send_alert(0x8F3F)
+        await asyncio.sleep(0.2)
+        assert alerts.empty()
+        assert app.unencrypted_dropped == 1
+        han.unencrypted_pushes = False
+        await han.send_alert(0x8F3F)
+        alert = await asyncio.wait_for(alerts.get(), TIMEOUT)
+        assert isinstance(alert, model.AlertEvent)
     finally:
         await link.close()
+    assert ncp.problems == []
+
+
+async def test_a_meter_that_refuses_bindings_is_left_to_polling(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    network = await _joined(ncp)
+    han.bind_refused.add("esme")
+    app = await open_radio(ncp.path, network)
+    try:
+        esme = str(han.esme.ieee)
+        assert {(ieee, ep) for ieee, ep, _ in app.unbound} == {(esme, 1)}
+        assert {cluster for *_, cluster in app.unbound} >= {0x0700, 0x0703, 0x0709}
+    finally:
+        await app.shutdown()
 
 
 @pytest.mark.parametrize("command", ["joinNetwork", "generateCbkeKeys283k1"])

@@ -173,6 +173,8 @@ JOIN_REASONS: Final = (
     "join_window_closed",
     "no_certificate",
     "cbke_failed",
+    "no_cbke",
+    "partner_key_failed",
 )
 
 CONF_HAN_NETWORK: Final = "smets_han_network"
@@ -181,11 +183,62 @@ CONF_BAUDRATE: Final = "smets_baudrate"
 CONF_FLOW_CONTROL: Final = "smets_flow_control"
 
 SE_PROFILE: Final = 0x0109
+BASIC: Final = 0x0000
+TIME: Final = 0x000A
+PRICE: Final = 0x0700
 METERING: Final = 0x0702
+MESSAGING: Final = 0x0703
+PREPAYMENT: Final = 0x0705
+DEVICE_MANAGEMENT: Final = 0x0708
+EVENTS: Final = 0x0709
 KEY_ESTABLISHMENT: Final = 0x0800
 HUB_NWK: Final = 0x0000
 CAD_ENDPOINT: Final = 1
-_CAD_DEVICE_ID: Final = 0x0503  # ZSE In-Home Display (what a CAD shows as)
+_CAD_DEVICE_ID: Final = 0x0502  # ZSE In-Premise Display (0x0503 is a thermostat)
+CAD_SERVER_CLUSTERS: Final = (BASIC, KEY_ESTABLISHMENT)
+CAD_CLIENT_CLUSTERS: Final = (
+    BASIC,
+    TIME,
+    PRICE,
+    METERING,
+    MESSAGING,
+    PREPAYMENT,
+    DEVICE_MANAGEMENT,
+    EVENTS,
+    KEY_ESTABLISHMENT,
+)
+"""The clusters the CAD's endpoint uses as a client (its simple descriptor's
+output clusters): a meter binds and matches against them."""
+SE_SECURED_CLUSTERS: Final = frozenset(
+    {
+        0x000A,  # Time
+        0x0015,  # Commissioning
+        0x0019,  # OTA Upgrade
+        0x0025,  # Keep-Alive
+        0x0600,  # Generic Tunnel
+        0x0700,  # Price
+        0x0701,  # Demand Response and Load Control
+        0x0702,  # Metering
+        0x0703,  # Messaging
+        0x0704,  # Tunneling
+        0x0705,  # Prepayment
+        0x0706,  # Energy Management
+        0x0707,  # Calendar
+        0x0708,  # Device Management
+        0x0709,  # Events
+        0x070A,  # MDU Pairing
+        0x070B,  # Sub-GHz
+    }
+)
+"""Smart Energy clusters whose unicasts must be APS-encrypted (SE 1.x section
+5.4.6, as Silicon Labs' framework lists them): a frame on one of them that
+arrives without APS encryption is dropped and counted, never handed on."""
+PUSHED_CLUSTERS: Final = (PRICE, METERING, MESSAGING, PREPAYMENT, EVENTS)
+"""Clusters whose servers push to bound clients: the CAD binds each of them
+that a meter's endpoint serves (where the meter refuses, it must poll)."""
+KEY_TABLE_SIZE: Final = 4
+"""Key table entries configured in the radio (CONFIG_KEY_TABLE_SIZE) before the
+stack starts: one partner link key per meter, with room to spare."""
 _ALL_CHANNELS: Final = 0x07FFF800  # 11-26
 _RX_ON_WHEN_IDLE: Final = 0xFFFD
 _STACK_PROFILE_PRO: Final = 2
@@ -227,6 +280,18 @@ _TRANSIENT_STATUSES: Final = frozenset(
 # bellows configuration and security values (ids from UG100)
 _CONFIG_STACK_PROFILE: Final = 0x0C
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
+_CONFIG_KEY_TABLE_SIZE: Final = 0x1E
+_APP_LINK_KEY_ESTABLISHED: Final = 0x01  # EmberKeyStatus
+_KEY_STATUS: Final = {
+    0x04: "the trust centre sent no key (timeout)",
+    0x05: "the radio's key table is full",
+}
+_ZDO_STATUS: Final = {
+    0x84: "not supported",
+    0x8B: "not permitted",
+    0x8C: "its table is full (it holds as many consumer devices as it can)",
+    0x8D: "not authorised",
+}
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
 _REQUIRE_ENCRYPTED_KEY: Final = 0x0800
 _APS_ENCRYPTION: Final = 0x0020
@@ -495,22 +560,30 @@ class _Radio:
         for config_id, value in (
             (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO),
             (_CONFIG_SECURITY_LEVEL, 5),
+            (_CONFIG_KEY_TABLE_SIZE, KEY_TABLE_SIZE),  # partner link keys
         ):
-            await self.command(
+            (status,) = await self.command(
                 "setConfigurationValue",
                 configId=_enum("EzspConfigId", config_id),
                 value=value,
             )
+            if int(status) != _SUCCESS:
+                # Configuration is only taken after a reset, before the stack is up
+                msg = (
+                    f"the radio refused configuration value 0x{config_id:02X}:"
+                    f" 0x{int(status):02X}"
+                )
+                raise RadioError(msg)
         await self.command(
             "addEndpoint",
             endpoint=CAD_ENDPOINT,
             profileId=SE_PROFILE,
             deviceId=_CAD_DEVICE_ID,
             deviceVersion=0,
-            inputClusterCount=1,
-            outputClusterCount=2,
-            inputClusterList=[KEY_ESTABLISHMENT],
-            outputClusterList=[METERING, KEY_ESTABLISHMENT],
+            inputClusterCount=len(CAD_SERVER_CLUSTERS),
+            outputClusterCount=len(CAD_CLIENT_CLUSTERS),
+            inputClusterList=list(CAD_SERVER_CLUSTERS),
+            outputClusterList=list(CAD_CLIENT_CLUSTERS),
         )
 
     async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
@@ -620,6 +693,32 @@ class _Radio:
             raise zigpy.exceptions.DeliveryError(msg, status=int(args[4]))
 
 
+def _aps_options(profile: int, cluster: int) -> int:
+    """APS options of a unicast: every Smart Energy one is APS-encrypted.
+
+    Key Establishment is the exception (it runs before the link key exists).
+    The radio needs a link key with the destination: the trust centre's
+    (CBKE) for the hub, a partner link key for a meter (:func:`join_han`).
+    """
+    options = _APS_RETRY | _APS_ROUTE_DISCOVERY
+    if profile == SE_PROFILE and cluster != KEY_ESTABLISHMENT:
+        options |= _APS_ENCRYPTION
+    return options
+
+
+def _secured_enough(aps: Any) -> bool:
+    """Say whether an incoming frame may be handed on.
+
+    Not when it is a Smart Energy frame that needs APS encryption and arrived
+    without it (the stack marks the encrypted ones in the APS options).
+    """
+    return not (
+        int(aps.profileId) == SE_PROFILE
+        and int(aps.clusterId) in SE_SECURED_CLUSTERS
+        and not int(aps.options) & _APS_ENCRYPTION
+    )
+
+
 def _enum(name: str, value: int) -> Any:
     """Return a bellows named type by name (the names are the same on every leg)."""
     from bellows import types as bt  # noqa: PLC0415 - only the radio path needs it
@@ -715,6 +814,60 @@ class _Requests:
             tag=self._tag,
             options=options,
         )
+
+    async def zdo_broadcast(
+        self,
+        command: zdo_t.ZDOCmd,
+        *args: Any,
+        window: float,
+        enough: Callable[[int, list[Any]], bool],
+    ) -> list[tuple[int, list[Any]]]:
+        """Broadcast a ZDO request (to every receiver-on device); collect the answers.
+
+        The answers (sender, fields) are collected for ``window`` seconds, or
+        until ``enough(sender, fields)`` says the one that matters came.
+        """
+        tsn = self.next_tsn()
+        payload = bytes((tsn,)) + _t.serialize(list(args), _zdo_types(command))
+        queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
+        key = (int(command) | 0x8000, tsn)
+        self._pending[key] = queue
+        answers: list[tuple[int, list[Any]]] = []
+        lost = self.radio.expect("__never__")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + window
+        try:
+            self._tag = (self._tag + 1) & 0xFF
+            await self.radio.send(
+                _RX_ON_WHEN_IDLE,
+                0,
+                int(command),
+                0,
+                0,
+                payload,
+                tag=self._tag,
+                options=0,
+                broadcast=True,
+            )
+            while loop.time() < deadline:
+                try:
+                    async with asyncio.timeout(deadline - loop.time()):
+                        sender, data = await _unless_lost(queue.get(), lost)
+                except TimeoutError:
+                    break
+                try:
+                    values, _ = _t.deserialize(
+                        data[1:], _zdo_types(int(command) | 0x8000)
+                    )
+                except ValueError, KeyError:
+                    continue  # a malformed answer: as if none came
+                answers.append((sender, list(values)))
+                if enough(sender, list(values)):
+                    break
+        finally:
+            self.radio.forget(lost)
+            self._pending.pop(key, None)
+        return answers
 
     async def zdo(self, nwk: int, command: zdo_t.ZDOCmd, *args: Any) -> list[Any]:
         tsn = self.next_tsn()
@@ -858,7 +1011,14 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     if int(hub[0]) != 0:
         msg = "the Comms Hub did not say who it is"
         raise RadioError(msg)
-    cbke = await _cbke(radio, requests, certificate)
+    if not await _cbke(radio, requests, certificate):
+        msg = (
+            "the Comms Hub did not run key establishment (CBKE), which a GB smart"
+            " meter network requires: its meters would not talk to this radio"
+        )
+        raise JoinError("no_cbke", msg)
+    await _partner_link_keys(radio, requests, eui64)
+    cbke = True
     return HanNetwork(
         eui64=str(eui64),
         extended_pan_id=str(t.EUI64(bytes(parameters.extendedPanId))),
@@ -1125,6 +1285,115 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
     return True
 
 
+async def _find_partners(requests: _Requests) -> list[tuple[int, int]]:
+    """Find the meters to share a partner link key with: [(nwk, endpoint)].
+
+    A broadcast Match_Desc for a Smart Energy Metering server. The hub (the
+    trust centre, whose key CBKE gave) is not a partner, nor a sleeping
+    device the hub answers for (the GSME talks only to its GPF). The answers
+    are collected until such a meter answered for itself, or for
+    :data:`DISCOVERY_WINDOW` seconds.
+    """
+
+    def partner(sender: int, values: list[Any]) -> tuple[int, int] | None:
+        nwk = int(values[1])
+        if int(values[0]) != 0 or not values[2] or nwk in (HUB_NWK, 0xFFFF):
+            return None
+        return (nwk, int(values[2][0])) if sender == nwk else None
+
+    answers = await requests.zdo_broadcast(
+        zdo_t.ZDOCmd.Match_Desc_req,
+        _t.NWK(_RX_ON_WHEN_IDLE),
+        SE_PROFILE,
+        [METERING],
+        [],
+        window=DISCOVERY_WINDOW,
+        enough=lambda sender, values: partner(sender, values) is not None,
+    )
+    found = [p for sender, values in answers if (p := partner(sender, values))]
+    return sorted(set(found))
+
+
+async def _partner_link_keys(radio: _Radio, requests: _Requests, own: t.EUI64) -> None:
+    """After CBKE with the hub, a partner link key with each meter.
+
+    As Silicon Labs' smart-energy-registration and partner-link-key-exchange
+    plugins do it: find the meter, learn its EUI64 (IEEE_addr_req), bind its
+    Key Establishment cluster to this radio (the meter accepts when it has room
+    for another link key), then ask the trust centre for an application link
+    key with it (``requestLinkKey``); ``zigbeeKeyEstablishmentHandler`` says
+    whether the key arrived. Without it the meter answers nothing but Default
+    Response FAILURE (its Smart Energy clusters need APS encryption).
+    """
+    partners = await _find_partners(requests)
+    if not partners:
+        msg = "no electricity meter answered on the HAN: no link key to ask for"
+        raise JoinError("partner_key_failed", msg)
+    for nwk, endpoint in partners:
+        await _partner_link_key(radio, requests, own, nwk, endpoint)
+
+
+async def _partner_link_key(
+    radio: _Radio, requests: _Requests, own: t.EUI64, nwk: int, endpoint: int
+) -> None:
+    """Get a partner link key with the meter at ``nwk`` (its Metering ``endpoint``)."""
+    try:
+        ieee = await requests.zdo(nwk, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0)
+    except TimeoutError as err:
+        msg = f"the meter at 0x{nwk:04X} did not say who it is"
+        raise JoinError("partner_key_failed", msg) from err
+    if int(ieee[0]) != 0:
+        msg = f"the meter at 0x{nwk:04X} did not say who it is: status {ieee[0]}"
+        raise JoinError("partner_key_failed", msg)
+    partner = t.EUI64(ieee[1])
+    try:
+        (status,) = await requests.zdo(
+            nwk,
+            zdo_t.ZDOCmd.Bind_req,
+            partner,
+            endpoint,
+            KEY_ESTABLISHMENT,
+            _zdo_t.MultiAddress(addrmode=3, ieee=own, endpoint=CAD_ENDPOINT),
+        )
+    except TimeoutError as err:
+        msg = f"the meter {partner} did not answer the link key binding"
+        raise JoinError("partner_key_failed", msg) from err
+    if int(status) != 0:
+        why = _ZDO_STATUS.get(int(status), f"status 0x{int(status):02X}")
+        msg = f"the meter {partner} refused a link key with this radio: {why}"
+        raise JoinError("partner_key_failed", msg)
+    answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def listener(name: str, args: list[Any]) -> None:
+        if (
+            name == "zigbeeKeyEstablishmentHandler"
+            and str(args[0]) == str(partner)
+            and not answer.done()
+        ):
+            answer.set_result(int(args[1]))
+
+    lost = radio.expect("__never__")
+    radio.listeners.append(listener)
+    try:
+        (status,) = await radio.command("requestLinkKey", partner=partner)
+        if int(status) != _SUCCESS:
+            msg = f"the radio could not ask for a link key: 0x{int(status):02X}"
+            raise JoinError("partner_key_failed", msg)
+        async with asyncio.timeout(REQUEST_TIMEOUT):
+            key_status = await _unless_lost(answer, lost)
+    except TimeoutError as err:
+        msg = f"the Comms Hub sent no link key for the meter {partner}"
+        raise JoinError("partner_key_failed", msg) from err
+    finally:
+        radio.listeners.remove(listener)
+        radio.forget(lost)
+    if key_status != _APP_LINK_KEY_ESTABLISHED:
+        why = _KEY_STATUS.get(key_status, f"key status 0x{key_status:02X}")
+        msg = f"no link key with the meter {partner}: {why}"
+        raise JoinError("partner_key_failed", msg)
+    _LOGGER.info("A link key with the meter %s is in the radio", partner)
+
+
 async def leave_han(
     path: str, *, baudrate: int = DEFAULT_BAUDRATE, flow_control: FlowControl = None
 ) -> None:
@@ -1206,6 +1475,10 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self._nwk = 0xFFFE
         self._tag = 0
         self._zdo_pending: dict[tuple[int, int], asyncio.Queue[t.ZigbeePacket]] = {}
+        self.unencrypted_dropped = 0
+        """Smart Energy frames dropped because they came without APS encryption."""
+        self.unbound: set[tuple[str, int, int]] = set()
+        """(EUI64, endpoint, cluster) whose pushes a meter would not bind: poll them."""
 
     # --- the radio ---------------------------------------------------------------
 
@@ -1234,6 +1507,12 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         eui64 = await radio.eui64()
         if str(eui64) != self.network.eui64:
             msg = f"this radio is {eui64}, the HAN was joined by {self.network.eui64}"
+            raise RadioError(msg)
+        if not self.network.cbke:
+            msg = (
+                "this HAN was joined without key establishment, which its meters"
+                " require: pair the radio again"
+            )
             raise RadioError(msg)
         await radio.configure()
         status = await radio.stack_status(
@@ -1350,9 +1629,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             msg = "a CAD sends no group frames"
             raise zigpy.exceptions.DeliveryError(msg)
         data = packet.data.serialize()
-        options = _APS_RETRY | _APS_ROUTE_DISCOVERY
-        if packet.profile_id == SE_PROFILE and self.network.cbke:
-            options |= _APS_ENCRYPTION  # APS security with the CBKE link key
+        options = _aps_options(int(packet.profile_id), int(packet.cluster_id))
         if broadcast:
             options = 0
         self._tag = (self._tag + 1) & 0xFF
@@ -1379,6 +1656,14 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             int(args[4]),
             bytes(args[7]),
         )
+        if not _secured_enough(aps):
+            self.unencrypted_dropped += 1
+            _LOGGER.debug(
+                "Dropped a frame on cluster 0x%04X from 0x%04X: not APS-encrypted",
+                int(aps.clusterId),
+                sender,
+            )
+            return
         packet = t.ZigbeePacket(
             src=t.AddrModeAddress(addr_mode=t.AddrMode.NWK, address=_t.NWK(sender)),
             src_ep=_t.uint8_t(int(aps.sourceEndpoint)),
@@ -1499,6 +1784,51 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             raise RadioError(msg)
         for nwk, (responder, endpoints) in sorted(found.items()):
             await self._describe(nwk, responder, endpoints)
+        await self._bind_pushes(found)
+
+    async def _bind_pushes(self, found: dict[int, tuple[int, list[int]]]) -> None:
+        """Bind every pushed cluster a meter's endpoint serves to the CAD's endpoint.
+
+        A Smart Energy server sends prices, messages, events and prepayment
+        snapshots to the clients in its binding table, so the CAD asks to be in
+        it (as smart-energy-registration.c's ``performBinding`` does). A meter
+        may refuse (or not answer): :attr:`unbound` keeps those, to be polled.
+        A sleeping device the hub answered for is never asked.
+        """
+        own = self.state.node_info.ieee
+        self.unbound.clear()
+        for nwk, (responder, _) in sorted(found.items()):
+            if responder != nwk:
+                continue
+            device = self.get_device(nwk=_t.NWK(nwk))
+            for endpoint_id, endpoint in sorted(device.endpoints.items()):
+                if endpoint_id == 0 or endpoint.profile_id != SE_PROFILE:
+                    continue
+                for cluster_id in PUSHED_CLUSTERS:
+                    if cluster_id not in endpoint.in_clusters:
+                        continue
+                    try:
+                        await self._zdo(
+                            nwk,
+                            zdo_t.ZDOCmd.Bind_req,
+                            device.ieee,
+                            endpoint_id,
+                            cluster_id,
+                            _zdo_t.MultiAddress(
+                                addrmode=3, ieee=own, endpoint=CAD_ENDPOINT
+                            ),
+                        )
+                    except RadioError as err:
+                        if self.radio.lost is not None:
+                            raise
+                        _LOGGER.info(
+                            "%s endpoint %d did not bind cluster 0x%04X (%s): polling it",
+                            device.ieee,
+                            endpoint_id,
+                            cluster_id,
+                            err,
+                        )
+                        self.unbound.add((str(device.ieee), endpoint_id, cluster_id))
 
     async def survey(self) -> dict[str, list[int]]:
         """Ask the HAN who serves Smart Energy metering now: {EUI64: endpoint ids}.
