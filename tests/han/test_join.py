@@ -35,7 +35,7 @@ from custom_components.smets.han.ezsp import (
 )
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.radio import RadioError
-from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.simulator.ncp import (
     DEFAULT_EUI64,
@@ -780,3 +780,35 @@ async def test_open_a_network_stored_by_an_older_version(
     finally:
         await app.shutdown()
     assert ncp.problems == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "why"),
+    [
+        ("issuer", 0x01, "another authority issued it"),
+        ("subject", 0x03, "not the hub"),
+        ("key_usage", 0x06, "key usage"),
+        ("curve", 0x06, "sect283k1"),
+        ("hash", 0x06, "AES-MMO"),
+        ("type", 0x06, "implicit"),
+    ],
+)
+async def test_the_hubs_certificate_is_checked_as_the_reference_initiator_does(
+    ncp: EmulatedNcp, han: HanSimulator, fault: str, status: int, why: str
+) -> None:
+    han.hub_certificate_fault = fault
+    with pytest.raises(JoinError, match=why) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "hub_certificate"
+    # The hub is told why (Terminate Key Establishment), nothing is stored
+    assert han.cbke_terminations == [status]
+    assert ncp.stored_link_keys == []
+    assert "calculateSmacs283k1" not in ncp.commands
+
+
+def test_a_good_hub_certificate_passes() -> None:
+    hub = "00:0d:6f:00:00:00:00:01"
+    hub_cert = cbke.certificate(bytes.fromhex(hub.replace(":", "")))
+    own = cbke.certificate(bytes.fromhex(DEFAULT_EUI64.replace(":", "")))
+    assert ezsp.check_hub_certificate(hub_cert, own, hub) is None
+    assert ezsp.check_hub_certificate(hub_cert, own, DEFAULT_EUI64) is not None

@@ -175,6 +175,7 @@ JOIN_REASONS: Final = (
     "cbke_failed",
     "no_cbke",
     "partner_key_failed",
+    "hub_certificate",
 )
 
 CONF_HAN_NETWORK: Final = "smets_han_network"
@@ -1011,7 +1012,7 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     if int(hub[0]) != 0:
         msg = "the Comms Hub did not say who it is"
         raise RadioError(msg)
-    if not await _cbke(radio, requests, certificate):
+    if not await _cbke(radio, requests, certificate, str(hub[1])):
         msg = (
             "the Comms Hub did not run key establishment (CBKE), which a GB smart"
             " meter network requires: its meters would not talk to this radio"
@@ -1099,9 +1100,60 @@ def ke_step_timeout(advertised: int) -> float:
 class _KeAbortError(Exception):
     """A CBKE step failed on our side: the hub is told with this Terminate status."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str = "cbke_failed") -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason
+
+
+_KE_INVALID_KEY_USAGE: Final = 0x06
+_CERT_TYPE: Final = 0
+_CERT_CURVE: Final = 9
+_CERT_HASH: Final = 10
+_CERT_ISSUER: Final = slice(11, 19)
+_CERT_SUBJECT: Final = slice(28, 36)
+_CERT_KEY_USAGE: Final = 36
+
+
+def check_hub_certificate(
+    hub_certificate: bytes, own_certificate: bytes, hub_ieee: str
+) -> tuple[int, str] | None:
+    """Check the hub's sect283k1 certificate as the reference initiator does.
+
+    Silicon Labs' key-establishment plugin refuses a partner certificate that
+    is not an implicit one (type 0x00) on sect283k1 (curve 0x0D) with the
+    AES-MMO hash (0x08) and the key-agreement key usage bit (0x08), that
+    another CA issued than its own certificate's issuer, or whose subject is
+    not the trust centre it runs CBKE with. Returns None when it passes, else
+    (the Terminate status to send, what is wrong).
+    """
+    checks = (
+        (hub_certificate[_CERT_TYPE] == 0x00, "it is not an implicit certificate"),
+        (hub_certificate[_CERT_CURVE] == 0x0D, "it is not for the sect283k1 curve"),
+        (hub_certificate[_CERT_HASH] == 0x08, "it does not use the AES-MMO hash"),
+        (
+            hub_certificate[_CERT_KEY_USAGE] & 0x08 == 0x08,
+            "its key usage is not key agreement",
+        ),
+    )
+    for ok, why in checks:
+        if not ok:
+            return (
+                _KE_INVALID_KEY_USAGE,
+                f"the Comms Hub's certificate is refused: {why}",
+            )
+    if hub_certificate[_CERT_ISSUER] != own_certificate[_CERT_ISSUER]:
+        return _KE_UNKNOWN_ISSUER, (
+            "the Comms Hub's certificate is refused: another authority issued it"
+            " than the radio's (a test certificate and a production one never mix)"
+        )
+    subject = str(t.EUI64(hub_certificate[_CERT_SUBJECT][::-1]))
+    if subject != hub_ieee:
+        return _KE_BAD_MESSAGE, (
+            f"the Comms Hub's certificate is refused: it is {subject}'s, not the"
+            f" hub {hub_ieee}'s"
+        )
+    return None
 
 
 async def _radio_cbke(
@@ -1131,7 +1183,9 @@ async def _radio_cbke(
     return list(args[1:])
 
 
-async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
+async def _cbke(
+    radio: _Radio, requests: _Requests, certificate: bytes, hub_ieee: str | None = None
+) -> bool:
     """Run CBKE with the hub; False when the hub does not do key establishment."""
     match = await requests.zdo(
         HUB_NWK,
@@ -1236,6 +1290,10 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
             confirm_wait,
         )
         hub_certificate = body[4:]
+        if hub_ieee is not None and (
+            problem := check_hub_certificate(hub_certificate, certificate, hub_ieee)
+        ):
+            raise _KeAbortError(*problem, reason="hub_certificate")
         (ephemeral,) = await _radio_cbke(
             radio, "generateCbkeKeysHandler283k1", "generateCbkeKeys283k1"
         )
@@ -1272,7 +1330,7 @@ async def _cbke(radio: _Radio, requests: _Requests, certificate: bytes) -> bool:
         if radio.lost is None:
             with contextlib.suppress(HanError, zigpy.exceptions.DeliveryError):
                 await terminate(err.status)
-        raise JoinError("cbke_failed", str(err)) from err
+        raise JoinError(err.reason, str(err)) from err
     except TimeoutError as err:
         msg = "the Comms Hub did not answer a key establishment step in time"
         raise JoinError("cbke_failed", msg) from err

@@ -390,6 +390,25 @@ _ZDO_ANSWERED: Final = frozenset(
 )
 
 
+HUB_CERTIFICATE_FAULTS: Final = {
+    # field: (offset, value) in a sect283k1 implicit certificate
+    "type": (0, b"\x01"),
+    "curve": (9, b"\x0c"),
+    "hash": (10, b"\x07"),
+    "issuer": (11, b"OTHERSCA"),
+    "subject": (28, bytes(8)),
+    "key_usage": (36, b"\x80"),
+}
+"""Ways a certificate fails the checks of Silicon Labs' key-establishment
+plugin (key-establishment.c: type 0x00, curve 0x0D, hash 0x08, key usage bit
+0x08, the initiator's own issuer, the partner's EUI64 as subject)."""
+
+
+def _faulty_certificate(cert: bytes, fault: str) -> bytes:
+    offset, value = HUB_CERTIFICATE_FAULTS[fault]
+    return cert[:offset] + value + cert[offset + len(value) :]
+
+
 def _needs_link_security(packet: t.ZigbeePacket) -> bool:
     """Whether a unicast must be APS-encrypted (util.c's list, Smart Energy profile)."""
     return (
@@ -577,6 +596,10 @@ class HanSimulator:
         """"ephemeral": the hub answers a 36-byte ephemeral key; "confirm": a
         wrong SMAC in its Confirm Key Data Response."""
         self.cbke_terminations: list[int] = []
+        self.hub_certificate_fault: str | None = None
+        """The hub presents a certificate the initiator must refuse: "issuer"
+        (another CA's, e.g. a test certificate), "subject" (another device's),
+        "key_usage" (not for key agreement), "curve", "hash" or "type"."""
         """Status codes of the Terminate Key Establishment commands devices sent."""
         self._reply_delay = 0.0
         self.problems: list[str] = []
@@ -1598,6 +1621,8 @@ class HanSimulator:
                     return terminate(device, hdr.tsn, self.cbke_terminate[1])
                 own_eui = bytes(device.ieee)[::-1]
                 own_cert = cbke.certificate(own_eui)
+                if device is self.hub and self.hub_certificate_fault is not None:
+                    own_cert = _faulty_certificate(own_cert, self.hub_certificate_fault)
                 state = self._ke.get(device_name)
                 if name == "initiate":
                     identity = bytes(args.identity)
