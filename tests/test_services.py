@@ -107,6 +107,19 @@ async def test_top_up_refused(
     assert utrn not in caplog.text
 
 
+async def test_top_up_refused_to_a_consumer_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    # In GB entering a UTRN over the HAN is the PPMID's role: the meter says no
+    sim = simulator(init_integration)
+    sim.consumer_top_up = False
+    credit = sim.account.credit(sim.clock.time())
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "top_up", init_integration, utrn=sim.issue_utrn(500))
+    assert err.value.translation_key == "top_up_not_over_han"
+    assert sim.account.credit(sim.clock.time()) == credit
+
+
 async def test_top_up_for_another_meter(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:

@@ -24,7 +24,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .compat import vol
 from .const import DOMAIN, ROLE_ESME
 from .coordinator import SmetsConfigEntry
-from .han.errors import HanError
+from .han.errors import HanError, HanNotAllowed
 from .han.model import TopUpReason
 from .han.utrn import InvalidUTRN, mask_utrn, normalise_utrn
 from .push import SIGNAL_MESSAGE, signal
@@ -161,6 +161,13 @@ async def _async_top_up(call: ServiceCall) -> ServiceResponse:
     try:
         with _redacting(utrn):
             result = await runtime.link.esme.top_up(utrn)
+    except HanNotAllowed as err:
+        _LOGGER.info("The meter takes no top-ups from this device: %s", err)
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="top_up_not_over_han",
+            translation_placeholders={"utrn": masked},
+        ) from err
     except HanError as err:
         raise _command_failed(err) from err
     await runtime.tariff.async_refresh()

@@ -24,6 +24,8 @@ import zigpy.types as t
 from zigpy.zcl import foundation
 import zigpy.zdo.types as zdo_t
 
+from custom_components.smets.han.errors import HanNotAllowed
+from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.app import (
     CAD_NWK,
@@ -391,3 +393,36 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     options = int.from_bytes(incoming[1 + 6 : 1 + 8], "little")
     assert options & APS_OPTION_ENCRYPTION
     assert ncp.problems == []
+
+
+# --- roles: top-up over the HAN is the PPMID's ----------------------------------
+
+
+async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad() -> None:
+    sim = HanSimulator(seed=3, prepayment=True)
+    sim.attach(Sink())
+    sim.register_simulated_cad()
+    sim.consumer_top_up = False
+    utrn = sim.issue_utrn(500).encode()
+    credit = sim.account.credit(sim.clock.time())
+    # ConsumerTopUp: originating device 0x02 (IHD), the UTRN as an octet string
+    frame = b"\x01\x21\x04\x02" + bytes((len(utrn),)) + utrn
+    sim.transmit(packet(ESME_NWK, 0x0705, frame, encrypted=True))
+    (answer,) = await _answers(sim)
+    hdr, rest = foundation.ZCLHeader.deserialize(answer.data.serialize())
+    assert hdr.command_id == foundation.GeneralCommand.Default_Response
+    assert rest == bytes((0x04, foundation.Status.NOT_AUTHORIZED))
+    assert sim.account.credit(sim.clock.time()) == credit
+
+
+async def test_the_library_says_a_refused_top_up_is_the_ppmids_role() -> None:
+    # (the host's side of the rule above: HanNotAllowed, not a generic failure)
+    sim = HanSimulator(seed=7, prepayment=True)
+    sim.consumer_top_up = False
+    app = await sim.start()
+    link = await HanLink.open(app, request_timeout=2.0, clock=sim.clock.time)
+    try:
+        with pytest.raises(HanNotAllowed, match="prepayment interface device"):
+            await link.esme.top_up(sim.issue_utrn(500))
+    finally:
+        await link.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "HanCommandError",
     "HanError",
+    "HanNotAllowed",
     "HanNotFound",
     "HanNotStarted",
     "HanProtocolError",
@@ -43,3 +44,11 @@ class HanCommandError(HanError):
         """Keep the ZCL status code the device answered with, when there is one."""
         super().__init__(message)
         self.status = status
+
+
+class HanNotAllowed(HanCommandError):  # noqa: N818 - the names the library documents
+    """A device refused a command because this device may not send it.
+
+    In GB, entering a top-up code over the HAN is the prepayment interface
+    device's (PPMID) role: a meter may refuse it from a consumer device.
+    """

@@ -44,7 +44,13 @@ import zigpy.exceptions
 from zigpy.zcl import Cluster, foundation
 
 from . import clusters as zc, model
-from .errors import HanCommandError, HanError, HanProtocolError, HanTimeout
+from .errors import (
+    HanCommandError,
+    HanError,
+    HanNotAllowed,
+    HanProtocolError,
+    HanTimeout,
+)
 from .utrn import normalise_utrn
 
 __all__ = [
@@ -71,6 +77,13 @@ MAX_ZCL_PAYLOAD: Final = 80
 """Bytes of ZCL payload (after the 3-byte header) a frame may carry unfragmented."""
 
 _UNBOUNDED_STRING: Final = 33
+_NOT_ALLOWED_STATUSES: Final = frozenset(
+    {
+        foundation.Status.NOT_AUTHORIZED,
+        foundation.Status.UNSUP_CLUSTER_COMMAND,
+    }
+)
+"""Default Response statuses that say "not from you" (a top-up over the HAN)."""
 _DEFAULT_MAX_PERIODS: Final = 24
 _HALF_HOUR: Final = 1800
 
@@ -660,6 +673,12 @@ class _PrepaymentMeter(BaseMeter):
         fields = _fields(response)
         if "result_type" not in fields:
             status = fields.get("status")
+            if status in _NOT_ALLOWED_STATUSES:
+                msg = (
+                    "the meter does not take top-ups from this device (in GB that is"
+                    f" the prepayment interface device's role): status {status!r}"
+                )
+                raise HanNotAllowed(msg, int(status))
             raise HanCommandError(
                 f"ConsumerTopUp refused: {status!r}",
                 status if isinstance(status, int) else None,

@@ -596,6 +596,10 @@ class HanSimulator:
         """"ephemeral": the hub answers a 36-byte ephemeral key; "confirm": a
         wrong SMAC in its Confirm Key Data Response."""
         self.cbke_terminations: list[int] = []
+        self.consumer_top_up = True
+        """Whether the meters take a ConsumerTopUp from the CAD (False: Default
+        Response NOT_AUTHORIZED, as a meter that leaves top-up over the HAN to
+        its PPMID may answer)."""
         self.hub_certificate_fault: str | None = None
         """The hub presents a certificate the initiator must refuse: "issuer"
         (another CA's, e.g. a test certificate), "subject" (another device's),
@@ -2077,6 +2081,11 @@ class HanSimulator:
             )(n)
 
         def top_up(hdr: foundation.ZCLHeader, args: Any, now: int) -> list[Reply]:
+            if not self.consumer_top_up:
+                # Top-up over the HAN is the PPMID's role: not from a CAD
+                return device._default(  # noqa: SLF001 - the device's own answer
+                    ep, c.Prepayment.cluster_id, hdr, foundation.Status.NOT_AUTHORIZED
+                )
             code = bytes(args.top_up_code).decode("ascii", "replace")
             outcome = account().top_up(code, now)
             replies = [
