@@ -334,6 +334,11 @@ def build_coordinators(
             gas_price = await link.gas.poll_price()
         if link.has_hub:
             provider = await link.hub.read_provider_name()
+        if link.unbound:
+            # A meter that would not bind the CAD pushes it nothing: ask for
+            # its last message and its event log instead (the price above)
+            with suppress(HanCommandError):
+                await link.poll_unbound()
         return TariffSnapshot(electricity_price, gas_price, prepayment, provider)
 
     tariff = SmetsCoordinator(

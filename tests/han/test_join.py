@@ -502,12 +502,34 @@ async def test_a_meter_that_refuses_bindings_is_left_to_polling(
     network = await _joined(ncp)
     han.bind_refused.add("esme")
     app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
     try:
         esme = str(han.esme.ieee)
-        assert {(ieee, ep) for ieee, ep, _ in app.unbound} == {(esme, 1)}
-        assert {cluster for *_, cluster in app.unbound} >= {0x0700, 0x0703, 0x0709}
+        assert {(ieee, ep) for ieee, ep, _ in link.unbound} == {(esme, 1)}
+        assert {cluster for *_, cluster in link.unbound} >= {0x0700, 0x0703, 0x0709}
+        events: list[object] = []
+        link.esme.subscribe(events.append)
+        await link.poll_unbound()  # the first look: the log as it is
+        assert events == []
+        # Nothing is pushed to a client that is not bound...
+        await han.send_message("Your tariff changes on Monday")
+        await han.send_alert(0x8F3F)
+        await asyncio.sleep(0.2)
+        assert events == []
+        assert ("esme", 0x0703) in han.unbound_pushes
+        # ... so the next poll asks: GetLastMessage and GetEventLog
+        await link.poll_unbound()
+        kinds = {type(event).__name__ for event in events}
+        assert kinds == {"SupplierMessage", "AlertEvent"}
+        alert = next(e for e in events if isinstance(e, model.AlertEvent))
+        assert alert.code == 0x8F3F
+        events.clear()
+        await link.poll_unbound()  # nothing new
+        assert events == []
     finally:
-        await app.shutdown()
+        await link.close()
 
 
 @pytest.mark.parametrize("command", ["joinNetwork", "generateCbkeKeys283k1"])

@@ -491,6 +491,25 @@ class HanLink:
         _LOGGER.debug("Device %s left the HAN", device.ieee)
         self._joined()
 
+    @property
+    def unbound(self) -> frozenset[tuple[str, int, int]]:
+        """(EUI64, endpoint, cluster) a meter would not bind: poll, do not wait for pushes."""
+        return frozenset(getattr(self.app, "unbound", ()))
+
+    async def poll_unbound(self) -> None:
+        """Poll the meters that refused to bind Messaging or Events (see :attr:`unbound`)."""
+        unbound = self.unbound
+        for meter in (self._esme, self._gas, self._hub):
+            if meter is None:
+                continue
+            clusters = {
+                cluster
+                for ieee, endpoint, cluster in unbound
+                if ieee == meter.ieee and endpoint == meter.endpoint.endpoint_id
+            }
+            if clusters:
+                await meter.poll_pushes(clusters)
+
     async def close(self) -> None:
         """Stop listening and shut the application down."""
         self._open = False

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
 from dataclasses import dataclass
 import datetime as dt
 import inspect
@@ -352,6 +353,8 @@ class BaseMeter:
         self._callbacks: list[EventCallback] = []
         self._listeners: list[tuple[Cluster, _ClusterListener]] = []
         self._recent_alerts: list[int] = []
+        self._polled_message: object = None
+        self._polled_events: set[tuple[object, object]] | None = None
         for cluster in endpoint.in_clusters.values():
             listener = _ClusterListener(self, cluster)
             cluster.add_listener(listener)
@@ -478,6 +481,48 @@ class BaseMeter:
 
     def _money_digits(self) -> int | None:
         return None
+
+    async def poll_pushes(self, clusters: Iterable[int]) -> None:
+        """Ask for what the meter would have pushed, had it bound the CAD.
+
+        A meter that refuses a Bind_req sends its DisplayMessage and
+        PublishEvent to nobody: for ``clusters`` among Messaging and Events,
+        GetLastMessage (a message not seen before is delivered as if pushed)
+        and GetEventLog (entries newer than the first poll's are delivered as
+        alerts; the first poll only takes note of the log). Prices are asked
+        for by the tariff cycle already (GetCurrentPrice).
+        """
+        wanted = set(clusters)
+        if MESSAGING in wanted and self.has_cluster(MESSAGING):
+            with contextlib.suppress(HanCommandError):
+                response = await self._command(MESSAGING, "get_last_message")
+                message_id = _fields(response).get("message_id")
+                if message_id is not None and message_id != self._polled_message:
+                    self._polled_message = message_id
+                    self._handle_command(self.cluster(MESSAGING), 0x00, response)
+        if EVENTS in wanted and self.has_cluster(EVENTS):
+            with contextlib.suppress(HanCommandError):
+                response = await self._command(
+                    EVENTS, "get_event_log", 0x00, 0x0000, 0, 0xFFFFFFFF, 5, 0
+                )
+                entries = _fields(response).get("log_payload")
+                self._new_log_entries(entries if isinstance(entries, list) else [])
+
+    def _new_log_entries(self, entries: list[object]) -> None:
+        fields = [_fields(entry) for entry in entries]
+        keys = {(f.get("event_time"), f.get("event_id")) for f in fields}
+        seen, self._polled_events = (
+            self._polled_events,
+            (self._polled_events or set()) | keys,
+        )
+        if seen is None:
+            return  # the first look: what is logged already is not news
+        for entry in reversed(fields):  # oldest first
+            if (entry.get("event_time"), entry.get("event_id")) in seen:
+                continue
+            event = model.parse_publish_event(entry, source=self.role)
+            if event is not None:
+                self._emit(event)
 
     def close(self) -> None:
         """Stop listening to the endpoint's clusters."""
