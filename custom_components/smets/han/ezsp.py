@@ -1858,7 +1858,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         for nwk, (responder, _) in sorted(found.items()):
             if responder != nwk:
                 continue
-            device = self.get_device(nwk=_t.NWK(nwk))
+            device = cast("zigpy.device.Device", self.get_device(nwk=_t.NWK(nwk)))
             for endpoint_id, endpoint in sorted(device.endpoints.items()):
                 if endpoint_id == 0 or endpoint.profile_id != SE_PROFILE:
                     continue

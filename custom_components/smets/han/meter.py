@@ -718,7 +718,7 @@ class _PrepaymentMeter(BaseMeter):
         fields = _fields(response)
         if "result_type" not in fields:
             status = fields.get("status")
-            if status in _NOT_ALLOWED_STATUSES:
+            if isinstance(status, int) and status in _NOT_ALLOWED_STATUSES:
                 msg = (
                     "the meter does not take top-ups from this device (in GB that is"
                     f" the prepayment interface device's role): status {status!r}"
