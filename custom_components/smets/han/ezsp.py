@@ -25,7 +25,14 @@ itself:
     (``node_type``). Statuses a stack reports while it joins (NETWORK_OPENED,
     NETWORK_CLOSED, NODE_ID_CHANGED...) are not the join's result: the wait goes
     on until another status. Then certificate-based key establishment with the
-    hub (below); close the radio.
+    hub (below), which GBCS requires (a hub that does not run it:
+    ``"no_cbke"``; a hub certificate the reference initiator would refuse:
+    ``"hub_certificate"``); then a partner link key with the electricity meter
+    (:func:`_partner_link_keys`: Match_Desc, IEEE_addr_req, Bind_req on Key
+    Establishment, ``requestLinkKey`` answered by
+    ``zigbeeKeyEstablishmentHandler``; refused: ``"partner_key_failed"``),
+    without which the meter answers every Smart Energy request with Default
+    Response FAILURE; close the radio.
 
 :func:`open_radio` (every start)
     ``networkInit`` resumes the stored network (no scan, no join, no CBKE; the
@@ -35,8 +42,12 @@ itself:
     its children, a broadcast Match_Desc for Smart Energy Metering / Key
     Establishment finds the endpoints (the hub answers for its sleeping GSME
     from its discovery cache, so the GSME is never woken), then Node_Desc,
-    IEEE_addr and Simple_Desc per device, asked of whoever answered for it. The
-    zigpy devices it fills are what :class:`~.link.HanLink` discovers from.
+    IEEE_addr and Simple_Desc per device, asked of whoever answered for it,
+    then a Bind_req per pushed cluster each meter serves (refusals in
+    ``unbound``, to be polled). The zigpy devices it fills are what
+    :class:`~.link.HanLink` discovers from. Every Smart Energy unicast but Key
+    Establishment is APS-encrypted; an SE frame on a cluster that needs it and
+    arrives unencrypted is dropped and counted (``unencrypted_dropped``).
 
 :func:`leave_han`
     ``leaveNetwork`` and wait for NETWORK_DOWN, so the radio forgets the HAN.
@@ -87,10 +98,11 @@ bound; the Wait Time we put in our Terminate (:data:`_KE_WAIT_TIME`); No
 Resources for our own library's failures; and that a one-minute
 ``pollForData`` keeps an end device in the hub's child table.
 
-Whether a GB consumer device must run CBKE with the Comms Hub is NOT confirmed
-(no second source; see HAN-NOTES.md). Both are supported: a hub that has no Key
+GBCS requires CBKE on the SMHAN, and Silicon Labs' Smart Energy servers drop
+unencrypted unicasts on their Smart Energy clusters: a hub that has no Key
 Establishment cluster (Match_Desc finds none) or answers it with "unsupported
-command" gives a network with ``cbke=False``; one that runs it must complete it.
+command" is ``JoinError("no_cbke")``, not a mode. docs/radio-conformance.md
+lists every rule of this kind with its source.
 
 No secret leaves this module: the install code and link key are never logged
 (the serial stack's debug log is muted while the install code is read and the key
@@ -345,7 +357,8 @@ class HanNetwork:
     channel: int
     hub_ieee: str
     cbke: bool
-    """True when CBKE completed; False if the hub did not ask for / support it."""
+    """True: CBKE completed (every join since it is required). False only in a
+    network stored by an older version; :func:`open_radio` refuses it."""
     node_type: str = "router"
     """One of :data:`NODE_TYPES` (networks stored before it existed: "router")."""
 

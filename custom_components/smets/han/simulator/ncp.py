@@ -33,7 +33,14 @@ for an end device), messaging
 meters send comes as ``incomingMessageHandler``) and the CBKE frames of crypto
 suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
 ``calculateSmacs283k1`` -> ``calculateSmacsHandler283k1``,
-``clearTemporaryDataMaybeStoreLinkKey283k1``). The elliptic-curve arithmetic
+``clearTemporaryDataMaybeStoreLinkKey283k1``) and ``requestLinkKey`` ->
+``zigbeeKeyEstablishmentHandler`` (a partner link key from the trust centre,
+kept in a key table of the size ``CONFIG_KEY_TABLE_SIZE`` gave it; none
+unless configured). Configuration values are taken only before the network
+is up and forgotten at a reset (UG100). A unicast with APS encryption needs a
+link key with its destination (APS_ENCRYPTION_ERROR otherwise); an incoming
+frame that came APS-encrypted carries APS_OPTION_ENCRYPTION. The
+elliptic-curve arithmetic
 is replaced by the deterministic stand-in of :mod:`.cbke`, which the simulated
 hub computes too; the order of the CBKE frames and their sizes (certificate 74
 bytes, ephemeral key 37, SMAC 16) are checked.
@@ -80,7 +87,15 @@ Fault knobs (plain attributes; set them before or while the host talks):
   ``han.cbke_times = (30, 30)`` (the generate times the hub advertises) and
   ``han.cbke_delays = {"ephemeral": 2.0}`` (the real seconds it takes),
   ``han.cbke_corrupt = "ephemeral"`` or ``"confirm"`` (a 36-byte ephemeral key,
-  a wrong SMAC), and its radio faults (``han.radio_loss(reported=True)``...).
+  a wrong SMAC), ``han.hub_certificate_fault = "issuer"`` (or "subject",
+  "key_usage", "curve", "hash", "type": a certificate the initiator must
+  refuse), ``han.partner_key_slots = 0`` (the meter has no room for another
+  link key: its Bind_req on Key Establishment answers TABLE_FULL),
+  ``han.bind_refused = {"esme"}`` (Bind_req NOT_SUPPORTED: no pushes),
+  ``han.unencrypted_pushes = True``, ``han.consumer_top_up = False`` (top-up
+  over the HAN is the PPMID's), and its radio faults
+  (``han.radio_loss(reported=True)``...). docs/radio-conformance.md lists
+  the rules and their sources.
   The hub notes the Terminate Key Establishment commands it receives in
   ``han.cbke_terminations``.
 
