@@ -78,13 +78,9 @@ MAX_ZCL_PAYLOAD: Final = 80
 """Bytes of ZCL payload (after the 3-byte header) a frame may carry unfragmented."""
 
 _UNBOUNDED_STRING: Final = 33
-_NOT_ALLOWED_STATUSES: Final = frozenset(
-    {
-        foundation.Status.NOT_AUTHORIZED,
-        foundation.Status.UNSUP_CLUSTER_COMMAND,
-    }
-)
-"""Default Response statuses that say "not from you" (a top-up over the HAN)."""
+_NOT_ALLOWED_STATUSES: Final = frozenset({foundation.Status.NOT_AUTHORIZED})
+"""Default Response statuses that say "not from you" (a top-up over the HAN);
+UNSUP_CLUSTER_COMMAND is a meter without the command at all."""
 _DEFAULT_MAX_PERIODS: Final = 24
 _HALF_HOUR: Final = 1800
 
