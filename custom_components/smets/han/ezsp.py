@@ -45,8 +45,8 @@ CBKE (Key Establishment cluster 0x0800, crypto suite 2)
 -------------------------------------------------------
 The CAD initiates: ``getCertificate283k1`` -> Initiate Key Establishment
 Request carrying it -> the hub's response carries its 74-byte certificate ->
-``generateCbkeKeys283k1`` / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral
-key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
+``generateCbkeKeys283k1`` (answered OPERATION_IN_PROGRESS: the radio works on
+it) / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
 ``calculateSmacs283k1`` / ``calculateSmacsHandler283k1`` (two 16-byte SMACs) ->
 Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
 responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
@@ -214,6 +214,11 @@ _NETWORK_DOWN: Final = 0x91
 _NOT_JOINED: Final = 0x93
 _CANNOT_JOIN_AS_ROUTER: Final = 0x98
 _NO_BEACONS: Final = 0xAB
+_LIBRARY_NOT_PRESENT: Final = 0xB5
+_OPERATION_IN_PROGRESS: Final = 0xBA
+_CBKE_STARTED: Final = frozenset({_OPERATION_IN_PROGRESS, _SUCCESS})
+"""What generateCbkeKeys283k1 / calculateSmacs283k1 answer when the work started:
+OPERATION_IN_PROGRESS, as the stack documents (SUCCESS taken too)."""
 _TRANSIENT_STATUSES: Final = frozenset(
     {
         0x99,  # NODE_ID_CHANGED
@@ -955,7 +960,9 @@ async def _radio_cbke(
     done = radio.expect(handler)
     try:
         (status,) = await radio.command(command, **kwargs)
-        if int(status) != _SUCCESS:
+        # The library queues the work and says OPERATION_IN_PROGRESS; the
+        # result is the handler's (gecko_sdk cbke-crypto-engine.h)
+        if int(status) not in _CBKE_STARTED:
             msg = f"the radio's CBKE library failed {command}: 0x{int(status):02X}"
             raise _KeAbortError(_KE_NO_RESOURCES, msg)
         try:

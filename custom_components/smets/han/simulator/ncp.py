@@ -58,7 +58,9 @@ so ``networkInit`` resumes it.
 Fault knobs (plain attributes; set them before or while the host talks):
 
 * on the radio: ``has_certificate=False`` (a radio without a Smart Energy
-  certificate; None: a firmware without the CBKE frames), ``install_code=None``
+  certificate: ERR_FATAL; None: a firmware without the CBKE frames),
+  ``cbke_library = False`` (a firmware with the CBKE library stub:
+  LIBRARY_NOT_PRESENT), ``install_code=None``
   (no install code token), ``silent=True`` (never answers),
   ``reset_on = "joinNetwork"`` (the NCP resets by itself, RSTACK with a
   watchdog reset code, instead of answering the first command of that name),
@@ -277,6 +279,11 @@ NETWORK_CLOSED: Final = 0x9D
 NO_NETWORK_KEY_RECEIVED: Final = 0xAD
 NO_BEACONS: Final = 0xAB
 LIBRARY_NOT_PRESENT: Final = 0xB5
+OPERATION_IN_PROGRESS: Final = 0xBA
+"""What ``generateCbkeKeys283k1`` and ``calculateSmacs283k1`` answer when they
+start (gecko_sdk ``protocol/zigbee/stack/include/cbke-crypto-engine.h``): the
+result comes in their handler."""
+ERR_FATAL: Final = _ERR_FATAL
 
 # From this EZSP version on every status is a 4-byte sl_status_t
 _SL_STATUS_VERSION: Final = 14
@@ -417,6 +424,9 @@ class EmulatedNcp:
         self.transient_statuses: tuple[int, ...] = ()
         """Stack statuses (e.g. NETWORK_OPENED, NETWORK_CLOSED) reported before
         the result of ``joinNetwork`` and ``networkInit``."""
+        self.cbke_library = True
+        """False: a firmware built without the CBKE 283k1 library (its stub
+        answers LIBRARY_NOT_PRESENT to every CBKE frame)."""
         self.cbke_library_fails: str | None = None
         """``generateCbkeKeys283k1`` or ``calculateSmacs283k1``: the radio's CBKE
         library reports a failure in that command's handler."""
@@ -813,11 +823,21 @@ class EmulatedNcp:
         if frame_id == _GET_MFG_TOKEN:
             token = self.install_token if params[0] == MFG_INSTALLATION_CODE else b""
             return bytes((len(token),)) + token, none
+        if frame_id in _CBKE_FRAMES and not self.cbke_library:
+            # A firmware built with the CBKE library stub: every call says so
+            # (gecko_sdk protocol/zigbee/stack/security/cbke-crypto-engine-283k1-stub.c)
+            if frame_id == _GET_CERTIFICATE_283K1:
+                return bytes((LIBRARY_NOT_PRESENT,)) + bytes(
+                    CERTIFICATE_283K1_LENGTH
+                ), none
+            return bytes((LIBRARY_NOT_PRESENT,)), none
         if frame_id == _GET_CERTIFICATE_283K1:
             if self.has_certificate:
                 self._cbke = {"certificate": b""}
                 return bytes((SUCCESS,)) + self.certificate, none
-            return bytes((LIBRARY_NOT_PRESENT,)) + bytes(CERTIFICATE_283K1_LENGTH), none
+            # The library, but the certificate token is blank: EMBER_ERR_FATAL
+            # "if the token contains uninitialized data" (cbke-crypto-engine.h)
+            return bytes((_ERR_FATAL,)) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
         if frame_id == _SET_CONFIGURATION_VALUE:
             self.config[params[0]] = int.from_bytes(params[1:3], "little")
             return bytes((SUCCESS,)), none
@@ -1129,9 +1149,11 @@ class EmulatedNcp:
         if "certificate" not in self._cbke:
             self._problem("generateCbkeKeys283k1 before getCertificate283k1")
         if not self.has_certificate:
-            return bytes((LIBRARY_NOT_PRESENT,)), []
+            # Assumed: no public source says what the library answers without
+            # its certificate; the host never asks (it stops at getCertificate283k1)
+            return bytes((_ERR_FATAL,)), []
         if self.cbke_library_fails == "generateCbkeKeys283k1":
-            return bytes((SUCCESS,)), [
+            return bytes((OPERATION_IN_PROGRESS,)), [
                 lambda: self._callback(
                     _GENERATE_CBKE_KEYS_HANDLER_283K1,
                     bytes((_ERR_FATAL,)) + bytes(cbke.EPHEMERAL_LENGTH),
@@ -1141,7 +1163,7 @@ class EmulatedNcp:
         ephemeral = cbke.ephemeral_key(self.eui64[::-1], 1000 + self._cbke_counter)
         self._cbke["ephemeral"] = ephemeral
         self._cbke.pop("smacs", None)
-        return bytes((SUCCESS,)), [
+        return bytes((OPERATION_IN_PROGRESS,)), [
             lambda: self._callback(
                 _GENERATE_CBKE_KEYS_HANDLER_283K1, bytes((SUCCESS,)) + ephemeral
             )
@@ -1158,7 +1180,7 @@ class EmulatedNcp:
         if cbke.certificate_subject(partner_cert) is None:
             self._problem("calculateSmacs283k1 with a malformed partner certificate")
         if self.cbke_library_fails == "calculateSmacs283k1":
-            return bytes((SUCCESS,)), [
+            return bytes((OPERATION_IN_PROGRESS,)), [
                 lambda: self._callback(
                     _CALCULATE_SMACS_HANDLER_283K1,
                     bytes((_ERR_FATAL,)) + bytes(2 * cbke.SMAC_LENGTH),
@@ -1170,7 +1192,7 @@ class EmulatedNcp:
             smacs = cbke.smacs(partner_cert, partner_ephemeral, self.certificate, own)
         self._cbke["smacs"] = b"".join(smacs)
         self._cbke["partner"] = cbke.certificate_subject(partner_cert) or b""
-        return bytes((SUCCESS,)), [
+        return bytes((OPERATION_IN_PROGRESS,)), [
             lambda: self._callback(
                 _CALCULATE_SMACS_HANDLER_283K1, bytes((SUCCESS,)) + b"".join(smacs)
             )
@@ -1182,10 +1204,13 @@ class EmulatedNcp:
                 "clearTemporaryDataMaybeStoreLinkKey283k1 before calculateSmacs283k1"
             )
             return bytes((INVALID_CALL,))
+        stored = store
         if store:
             self.stored_link_keys.append(self._cbke["partner"])
         self._cbke = {}
-        return bytes((SUCCESS,))
+        # "If storeLinkKey is false, this function returns ::EMBER_ERR_FATAL
+        # always" (cbke-crypto-engine.h)
+        return bytes((SUCCESS if stored else _ERR_FATAL,))
 
 
 _CBKE_FRAMES: Final = frozenset(

@@ -1,0 +1,144 @@
+"""The emulated NCP behaves as Silicon Labs' sources say a real one does.
+
+Each test here drives the emulator alone, frame by frame (no integration code
+in between), and pins one behaviour listed in ``docs/radio-conformance.md``
+with its public source, so the emulator cannot drift toward what the host
+expects.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.smets.han.simulator import cbke
+from custom_components.smets.han.simulator.ncp import EmulatedNcp
+
+from . import test_ncp
+
+# EZSP frame ids (UG100; bellows/ezsp/v4/commands.py)
+GET_CERTIFICATE_283K1 = 0xEC
+GENERATE_CBKE_KEYS_283K1 = 0xE8
+GENERATE_CBKE_KEYS_HANDLER_283K1 = 0xE9
+CALCULATE_SMACS_283K1 = 0xEA
+CALCULATE_SMACS_HANDLER_283K1 = 0xEB
+CLEAR_TEMPORARY_DATA_283K1 = 0xEE
+
+# EmberStatus (gecko_sdk protocol/zigbee/stack/include/error-def.h)
+SUCCESS = 0x00
+ERR_FATAL = 0x01
+LIBRARY_NOT_PRESENT = 0xB5
+OPERATION_IN_PROGRESS = 0xBA
+
+
+class Host(test_ncp.Host):
+    """The hand-written ASH host, reading every frame a command brings."""
+
+    def exchange(self, frame_id: int, params: bytes = b"") -> list[tuple[int, bytes]]:
+        """Send a command; return (frame id, parameters) of the response and callbacks."""
+        header = bytes((self.seq, 0x00, 0x01)) + frame_id.to_bytes(2, "little")
+        self.seq += 1
+        out: list[tuple[int, bytes]] = []
+        for frame in self.data(header + params):
+            control = frame[0]
+            if control & 0x80:
+                continue  # ACK / NAK
+            self.ack = (control >> 4) + 1 & 0x07
+            ezsp = test_ncp.xor(frame[1:])
+            out.append((int.from_bytes(ezsp[3:5], "little"), ezsp[5:]))
+        return out
+
+
+def _host(ncp: EmulatedNcp) -> Host:
+    host = Host(ncp)
+    host.reset()
+    host.negotiate()
+    return host
+
+
+PARTNER = bytes.fromhex("0011223344556677")[::-1]
+
+
+# --- CBKE (crypto suite 2, sect283k1) --------------------------------------------
+
+
+def test_cbke_crypto_commands_answer_operation_in_progress() -> None:
+    """generateCbkeKeys283k1 / calculateSmacs283k1 start the work: 0xBA, then the handler.
+
+    gecko_sdk cbke-crypto-engine.h: "it will immediately return with
+    ::EMBER_OPERATION_IN_PROGRESS"; the handlers carry EMBER_SUCCESS.
+    """
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    ((frame_id, answer),) = host.exchange(GET_CERTIFICATE_283K1)
+    assert (frame_id, answer[0]) == (GET_CERTIFICATE_283K1, SUCCESS)
+    (response, handler) = host.exchange(GENERATE_CBKE_KEYS_283K1)
+    assert response == (GENERATE_CBKE_KEYS_283K1, bytes((OPERATION_IN_PROGRESS,)))
+    assert handler[0] == GENERATE_CBKE_KEYS_HANDLER_283K1
+    assert handler[1][0] == SUCCESS
+    assert len(handler[1]) == 1 + cbke.EPHEMERAL_LENGTH
+    partner_ephemeral = cbke.ephemeral_key(PARTNER, 7)
+    (response, handler) = host.exchange(
+        CALCULATE_SMACS_283K1,
+        b"\x01" + cbke.certificate(PARTNER) + partner_ephemeral,
+    )
+    assert response == (CALCULATE_SMACS_283K1, bytes((OPERATION_IN_PROGRESS,)))
+    assert handler[0] == CALCULATE_SMACS_HANDLER_283K1
+    assert handler[1][0] == SUCCESS
+    assert len(handler[1]) == 1 + 2 * cbke.SMAC_LENGTH
+    assert host.exchange(CLEAR_TEMPORARY_DATA_283K1, b"\x01") == [
+        (CLEAR_TEMPORARY_DATA_283K1, bytes((SUCCESS,)))
+    ]
+    assert ncp.stored_link_keys == [PARTNER]
+    assert ncp.problems == []
+
+
+def test_clearing_cbke_data_without_storing_answers_err_fatal() -> None:
+    """cbke-crypto-engine.h: "If storeLinkkey is false, this function returns
+    ::EMBER_ERR_FATAL always"."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    host.exchange(GET_CERTIFICATE_283K1)
+    host.exchange(GENERATE_CBKE_KEYS_283K1)
+    assert host.exchange(CLEAR_TEMPORARY_DATA_283K1, b"\x00") == [
+        (CLEAR_TEMPORARY_DATA_283K1, bytes((ERR_FATAL,)))
+    ]
+    assert ncp.stored_link_keys == []
+    assert ncp.problems == []
+
+
+def test_a_blank_certificate_token_is_err_fatal() -> None:
+    """With the CBKE library, an uninitialised certificate token gives EMBER_ERR_FATAL."""
+    ncp = EmulatedNcp(has_certificate=False)
+    host = _host(ncp)
+    ((frame_id, answer),) = host.exchange(GET_CERTIFICATE_283K1)
+    assert (frame_id, answer[0], len(answer)) == (
+        GET_CERTIFICATE_283K1,
+        ERR_FATAL,
+        1 + cbke.CERTIFICATE_LENGTH,
+    )
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize(
+    ("frame_id", "params"),
+    [
+        (GET_CERTIFICATE_283K1, b""),
+        (GENERATE_CBKE_KEYS_283K1, b""),
+        (
+            CALCULATE_SMACS_283K1,
+            b"\x01" + bytes(cbke.CERTIFICATE_LENGTH + cbke.EPHEMERAL_LENGTH),
+        ),
+        (CLEAR_TEMPORARY_DATA_283K1, b"\x01"),
+    ],
+)
+def test_a_firmware_without_the_cbke_library(frame_id: int, params: bytes) -> None:
+    """The library stub answers every CBKE frame with EMBER_LIBRARY_NOT_PRESENT (0xB5).
+
+    gecko_sdk protocol/zigbee/stack/security/cbke-crypto-engine-283k1-stub.c.
+    """
+    ncp = EmulatedNcp()
+    ncp.cbke_library = False
+    host = _host(ncp)
+    ((answer_id, answer),) = host.exchange(frame_id, params)
+    assert (answer_id, answer[0]) == (frame_id, LIBRARY_NOT_PRESENT)
+    assert ncp.stored_link_keys == []
