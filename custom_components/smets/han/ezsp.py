@@ -786,7 +786,16 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             raise
         msg = "the radio's firmware has no Smart Energy (CBKE) support"
         raise JoinError("no_certificate", msg) from err
+    if int(status) == _LIBRARY_NOT_PRESENT:
+        # The firmware was built with the CBKE library stub (gecko_sdk
+        # cbke-crypto-engine-283k1-stub.c): the certificate may be there
+        msg = (
+            "the radio's firmware has no CBKE library (sect283k1): flash a Zigbee"
+            " NCP firmware built with it"
+        )
+        raise JoinError("no_certificate", msg)
     if int(status) != _SUCCESS:
+        # EMBER_ERR_FATAL: the certificate token is blank
         msg = "the radio has no Smart Energy certificate (sect283k1)"
         raise JoinError("no_certificate", msg)
     certificate = bytes(certificate)
