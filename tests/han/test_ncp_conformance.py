@@ -8,10 +8,16 @@ expects.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from custom_components.smets.han.simulator import cbke
-from custom_components.smets.han.simulator.ncp import EmulatedNcp
+from custom_components.smets.han.simulator import HanSimulator, cbke
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+)
 
 from . import test_ncp
 
@@ -37,14 +43,27 @@ class Host(test_ncp.Host):
         """Send a command; return (frame id, parameters) of the response and callbacks."""
         header = bytes((self.seq, 0x00, 0x01)) + frame_id.to_bytes(2, "little")
         self.seq += 1
+        return self.parse(self.data(header + params))
+
+    def parse(self, frames: list[bytes]) -> list[tuple[int, bytes]]:
+        """Return (frame id, parameters) of the DATA frames among ``frames``."""
         out: list[tuple[int, bytes]] = []
-        for frame in self.data(header + params):
+        for frame in frames:
             control = frame[0]
             if control & 0x80:
                 continue  # ACK / NAK
             self.ack = (control >> 4) + 1 & 0x07
             ezsp = test_ncp.xor(frame[1:])
             out.append((int.from_bytes(ezsp[3:5], "little"), ezsp[5:]))
+        return out
+
+    async def until(self, frame: tuple[int, bytes]) -> list[tuple[int, bytes]]:
+        """Return what the NCP sends by itself, up to and with ``frame``."""
+        out: list[tuple[int, bytes]] = []
+        async with asyncio.timeout(10):
+            while frame not in out:
+                await asyncio.sleep(0.01)
+                out += self.parse(self.take())
         return out
 
 
@@ -142,3 +161,78 @@ def test_a_firmware_without_the_cbke_library(frame_id: int, params: bytes) -> No
     ((answer_id, answer),) = host.exchange(frame_id, params)
     assert (answer_id, answer[0]) == (frame_id, LIBRARY_NOT_PRESENT)
     assert ncp.stored_link_keys == []
+
+
+# --- the active scan ---------------------------------------------------------------
+
+START_SCAN = 0x1A
+NETWORK_FOUND_HANDLER = 0x1B
+SCAN_COMPLETE_HANDLER = 0x1C
+ALL_CHANNELS = 0x07FFF800
+MAC_BAD_SCAN_DURATION = 0x33
+MAC_INVALID_CHANNEL_MASK = 0x35
+MAC_COMMAND_TRANSMIT_FAILURE = 0x36
+
+
+def _scan(host: Host, mask: int = ALL_CHANNELS, duration: int = 3):
+    return host.exchange(
+        START_SCAN, b"\x01" + mask.to_bytes(4, "little") + bytes((duration,))
+    )
+
+
+async def test_a_failed_channel_is_reported_and_the_scan_goes_on() -> None:
+    """command-prototypes.h (ezspScanCompleteHandler): "EMBER_SUCCESS signals that the
+    scan has completed. Other error conditions signify a failure to scan on the
+    channel specified"; every router on the network answers the beacon request;
+    each channel takes its listening time ((2**duration) + 1) x 960 symbols."""
+    han = HanSimulator(seed=11)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)  # join window open
+    ncp = EmulatedNcp(han=han)
+    ncp.scan_failures = {11: MAC_COMMAND_TRANSMIT_FAILURE}
+    host = _host(ncp)
+    # The results come as the channels are listened to, after the response
+    assert _scan(host) == [(START_SCAN, bytes((SUCCESS,)))]
+    frames = await host.until((SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS))))
+    assert frames[0] == (
+        SCAN_COMPLETE_HANDLER,
+        bytes((11, MAC_COMMAND_TRANSMIT_FAILURE)),
+    )
+    beacons = [
+        params for frame_id, params in frames if frame_id == NETWORK_FOUND_HANDLER
+    ]
+    # the hub's and the ESME's: one network, two beacons
+    assert len(beacons) == 2
+    assert {b[:14] for b in beacons} == {
+        bytes((han.channel,))
+        + (0x1A62).to_bytes(2, "little")
+        + bytes(han.extended_pan_id)
+        + b"\x01\x02\x00"
+    }
+    assert frames[-1] == (SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+    assert ncp.problems == []
+
+
+def test_the_scan_start_checks() -> None:
+    """ezspStartScan: a duration of 0..14, a channel mask with a valid channel."""
+    ncp = EmulatedNcp(han=HanSimulator(seed=11))
+    host = _host(ncp)
+    assert _scan(host, duration=15) == [(START_SCAN, bytes((MAC_BAD_SCAN_DURATION,)))]
+    assert _scan(host, mask=0x7FF) == [(START_SCAN, bytes((MAC_INVALID_CHANNEL_MASK,)))]
+
+
+def test_the_statuses_are_bellows_own() -> None:
+    """The EmberStatus values these tests and the emulator use are the ones bellows names."""
+    import bellows.types as t
+
+    from custom_components.smets.han.simulator import ncp as emulator
+
+    for name, value in (
+        ("ERR_FATAL", ERR_FATAL),
+        ("LIBRARY_NOT_PRESENT", LIBRARY_NOT_PRESENT),
+        ("OPERATION_IN_PROGRESS", OPERATION_IN_PROGRESS),
+        ("MAC_BAD_SCAN_DURATION", MAC_BAD_SCAN_DURATION),
+        ("MAC_INVALID_CHANNEL_MASK", MAC_INVALID_CHANNEL_MASK),
+        ("MAC_COMMAND_TRANSMIT_FAILURE", MAC_COMMAND_TRANSMIT_FAILURE),
+    ):
+        assert getattr(t.EmberStatus, name) == value, name
+        assert getattr(emulator, name) == value, name

@@ -912,15 +912,30 @@ async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -
 
 
 async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
-    """Active scan of all channels; ZigBee PRO networks found, best link first."""
-    found: list[tuple[Any, int]] = []
+    """Active scan of all channels; ZigBee PRO networks found, best link first.
+
+    A scanCompleteHandler with a status other than SUCCESS is one channel the
+    radio could not scan (UG100: "Other error conditions signify a failure to
+    scan on the channel specified"): the scan goes on until SUCCESS. Every
+    router of a network answers the beacon request: one entry per extended PAN
+    id is kept (joining if any of its beacons says so, with its best link), as
+    Silicon Labs' network steering keeps one candidate per PAN.
+    """
+    beacons: list[tuple[Any, int]] = []
+    failed: list[tuple[int, int]] = []
+    complete: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def listener(name: str, args: list[Any]) -> None:
         if name == "networkFoundHandler":
-            found.append((args[0], int(args[1])))
+            beacons.append((args[0], int(args[1])))
+        elif name == "scanCompleteHandler" and not complete.done():
+            if int(args[1]) == _SUCCESS:
+                complete.set_result(None)
+            else:
+                failed.append((int(args[0]), int(args[1])))
 
     radio.listeners.append(listener)
-    complete = radio.expect("scanCompleteHandler")
+    lost = radio.expect("__never__")
     try:
         (status,) = await radio.command(
             "startScan",
@@ -931,12 +946,28 @@ async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
         if int(status) != _SUCCESS:
             msg = f"the radio could not scan: status 0x{int(status):02X}"
             raise RadioError(msg)
-        await radio.wait(complete, REQUEST_TIMEOUT * 3)
+        async with asyncio.timeout(REQUEST_TIMEOUT * 3):
+            await _unless_lost(complete, lost)
     finally:
         radio.listeners.remove(listener)
-        radio.forget(complete)
-    networks = [n for n in found if int(n[0].stackProfile) == _STACK_PROFILE_PRO]
-    return sorted(networks, key=lambda n: -n[1])
+        radio.forget(lost)
+    for channel, failure in failed:
+        _LOGGER.info(
+            "The radio could not scan channel %d (status 0x%02X)", channel, failure
+        )
+    networks: dict[bytes, tuple[Any, int]] = {}
+    for found, lqi in beacons:
+        if int(found.stackProfile) != _STACK_PROFILE_PRO:
+            continue
+        key = bytes(found.extendedPanId)
+        best = networks.get(key)
+        # A beacon admitting joins beats one that does not, then the better link
+        if best is None or (bool(found.allowingJoin), lqi) > (
+            bool(best[0].allowingJoin),
+            best[1],
+        ):
+            networks[key] = (found, lqi)
+    return sorted(networks.values(), key=lambda n: -n[1])
 
 
 def ke_step_timeout(advertised: int) -> float:

@@ -60,7 +60,8 @@ Fault knobs (plain attributes; set them before or while the host talks):
 * on the radio: ``has_certificate=False`` (a radio without a Smart Energy
   certificate: ERR_FATAL; None: a firmware without the CBKE frames),
   ``cbke_library = False`` (a firmware with the CBKE library stub:
-  LIBRARY_NOT_PRESENT), ``install_code=None``
+  LIBRARY_NOT_PRESENT), ``scan_failures = {11: MAC_COMMAND_TRANSMIT_FAILURE}``
+  (the scan fails on that channel and goes on), ``install_code=None``
   (no install code token), ``silent=True`` (never answers),
   ``reset_on = "joinNetwork"`` (the NCP resets by itself, RSTACK with a
   watchdog reset code, instead of answering the first command of that name),
@@ -278,6 +279,10 @@ NETWORK_OPENED: Final = 0x9C
 NETWORK_CLOSED: Final = 0x9D
 NO_NETWORK_KEY_RECEIVED: Final = 0xAD
 NO_BEACONS: Final = 0xAB
+MAC_BAD_SCAN_DURATION: Final = 0x33
+MAC_INVALID_CHANNEL_MASK: Final = 0x35
+MAC_COMMAND_TRANSMIT_FAILURE: Final = 0x36
+"""A channel the NCP could not scan (its beacon request not sent: CCA failed)."""
 LIBRARY_NOT_PRESENT: Final = 0xB5
 OPERATION_IN_PROGRESS: Final = 0xBA
 """What ``generateCbkeKeys283k1`` and ``calculateSmacs283k1`` answer when they
@@ -307,6 +312,8 @@ _INCOMING_UNICAST: Final = 0x00
 
 _ACTIVE_SCAN: Final = 0x01
 _STACK_PROFILE_PRO: Final = 0x02
+_MAX_SCAN_DURATION: Final = 14
+_CHANNELS_2G4: Final = 0x07FFF800  # channels 11 to 26
 
 MFG_INSTALLATION_CODE: Final = 0x0A
 _STACK_TYPE_MESH: Final = 0x02
@@ -424,6 +431,12 @@ class EmulatedNcp:
         self.transient_statuses: tuple[int, ...] = ()
         """Stack statuses (e.g. NETWORK_OPENED, NETWORK_CLOSED) reported before
         the result of ``joinNetwork`` and ``networkInit``."""
+        self.scan_speedup = 20.0
+        """How many times faster than a real radio the active scan runs (it
+        reports each channel after its listening time divided by this)."""
+        self.scan_failures: dict[int, int] = {}
+        """Channel -> EmberStatus: the active scan fails on those channels (each
+        reported by scanCompleteHandler, and the scan goes on)."""
         self.cbke_library = True
         """False: a firmware built without the CBKE 283k1 library (its stub
         answers LIBRARY_NOT_PRESENT to every CBKE frame)."""
@@ -465,6 +478,8 @@ class EmulatedNcp:
         self._aps_sequence = 0
         self._cbke: dict[str, bytes] = {}
         self._cbke_counter = 0
+        self._epoch = 0
+        """Counts resets and unplugs: work scheduled before one is dropped."""
         self._sink = _Sink(self)
         self._write_fn: Callable[[bytes], object] | None = None
         self._master: int | None = None
@@ -555,6 +570,7 @@ class EmulatedNcp:
 
     def _unplug_now(self) -> None:
         """Close the line at once (from inside a frame handler)."""
+        self._epoch += 1
         self.network_up = False
         if self._master is not None:
             asyncio.get_running_loop().remove_reader(self._master)
@@ -667,6 +683,7 @@ class EmulatedNcp:
             self._problem(f"unexpected ASH frame from the host: {body.hex()}")
 
     def _reset(self, code: int) -> None:
+        self._epoch += 1
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
@@ -927,23 +944,78 @@ class EmulatedNcp:
         return bytes((SUCCESS, network.node_type)) + parameters
 
     def _start_scan(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
-        scan_type, mask, _duration = struct.unpack("<BIB", params)
+        scan_type, mask, duration = struct.unpack("<BIB", params)
         if scan_type != _ACTIVE_SCAN:
             self._problem(f"startScan of type {scan_type}, not an active scan")
         if self.network_up:
             self._problem("startScan while joined")
+        # The start checks UG100 lists for startScan: a duration of 0 to 14, a
+        # mask with a channel of 11 to 26 in it (0 means the current channel)
+        if duration > _MAX_SCAN_DURATION:
+            return bytes((MAC_BAD_SCAN_DURATION,)), []
+        if mask == 0 and self.network is not None:
+            mask = 1 << self.network.channel
+        if not mask & _CHANNELS_2G4:
+            return bytes((MAC_INVALID_CHANNEL_MASK,)), []
         found = self._han_network()
-        callbacks: list[Callable[[], None]] = []
-        if found is not None and mask & (1 << found[0]):
-            callbacks.append(
-                lambda: self._callback(
-                    _NETWORK_FOUND_HANDLER, found + bytes((200, 0xD0))
+        han = self.han
+        events: list[Callable[[], None]] = []
+        # Each channel is listened to for ((2**duration) + 1) x 960 symbols of
+        # 16 us (UG100, startScan), then the results for it are reported
+        period = ((1 << duration) + 1) * 960 * 16e-6 / self.scan_speedup
+        elapsed = 0.0
+        for channel in range(11, 27):
+            if not mask & 1 << channel:
+                continue
+            elapsed += period
+            failure = self.scan_failures.get(channel)
+            if failure is not None:
+                # "Other error conditions signify a failure to scan on the
+                # channel specified": reported, and the scan goes on
+                events.append(
+                    self._at(
+                        elapsed,
+                        _SCAN_COMPLETE_HANDLER,
+                        bytes((channel, failure)),
+                    )
                 )
+                continue
+            if found is None or han is None or found[0] != channel:
+                continue
+            # Every router of the network answers the beacon request: the
+            # hub, and the ESME (a mains-powered router) beside it
+            events.extend(
+                self._at(
+                    elapsed,
+                    _NETWORK_FOUND_HANDLER,
+                    found + bytes((lqi, rssi & 0xFF)),
+                )
+                for lqi, rssi in ((200, -48), (232, -40))
             )
-        callbacks.append(
-            lambda: self._callback(_SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+        # "EMBER_SUCCESS signals that the scan has completed"
+        events.append(self._at(elapsed, _SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS))))
+        return bytes((SUCCESS,)), events
+
+    def _at(self, delay: float, frame_id: int, data: bytes) -> Callable[[], None]:
+        """Return a callback that sends the callback frame ``delay`` seconds later."""
+        return functools.partial(
+            self._later, delay, functools.partial(self._callback, frame_id, data)
         )
-        return bytes((SUCCESS,)), callbacks
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` in ``delay`` seconds, unless the NCP resets or goes first."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a host driving the NCP by hand, without a loop
+            callback()
+            return
+        epoch = self._epoch
+
+        def run() -> None:
+            if self._epoch == epoch:
+                callback()
+
+        loop.call_later(delay, run)
 
     def _set_security(self, params: bytes) -> bytes:
         bitmask = int.from_bytes(params[:2], "little")

@@ -1,0 +1,76 @@
+"""The join against the statuses a real NCP gives (docs/radio-conformance.md).
+
+Each test sets the emulated NCP to answer as a real one does in a case the host
+must handle, then runs :func:`join_han` or :func:`open_radio` through bellows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from custom_components.smets.han.ezsp import JoinError, join_han
+from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    MAC_COMMAND_TRANSMIT_FAILURE,
+    EmulatedNcp,
+)
+
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def han() -> HanSimulator:
+    """A HAN whose hub has this radio registered (join window open)."""
+    sim = HanSimulator(seed=11)
+    sim.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    return sim
+
+
+@pytest.fixture
+async def ncp(han: HanSimulator) -> AsyncIterator[EmulatedNcp]:
+    """The emulated radio on a pty, with the HAN in range."""
+    async with EmulatedNcp(han=han) as radio:
+        yield radio
+
+
+async def test_a_firmware_without_the_cbke_library_is_named(ncp: EmulatedNcp) -> None:
+    ncp.cbke_library = False
+    with pytest.raises(JoinError, match="CBKE library") as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_certificate"
+    assert "joinNetwork" not in ncp.commands
+
+
+async def test_a_blank_certificate_is_not_a_missing_library(ncp: EmulatedNcp) -> None:
+    ncp.has_certificate = False
+    with pytest.raises(JoinError, match="no Smart Energy certificate") as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_certificate"
+    assert "library" not in str(err.value)
+
+
+async def test_a_channel_that_fails_to_scan_does_not_end_the_scan(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    # A busy channel before the hub's (its beacon request not sent)
+    assert han.channel > 11
+    ncp.scan_failures = {11: MAC_COMMAND_TRANSMIT_FAILURE}
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.channel == han.channel
+    assert ncp.problems == []
+
+
+async def test_one_network_heard_from_several_routers_is_one_join(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    han.install_codes.clear()
+    han.register_device(DEFAULT_EUI64, bytes(16))  # another code than the radio's
+    with pytest.raises(JoinError) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "join_refused"
+    # The hub and the ESME both beacon; the network is tried once
+    assert ncp.commands.count("joinNetwork") == 1
