@@ -10,11 +10,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from custom_components.smets.han.ezsp import JoinError, join_han
+from custom_components.smets.han.ezsp import JoinError, join_han, open_radio
+from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.ncp import (
+    CONFIG_MAX_END_DEVICE_CHILDREN,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    EZSP_ERROR_INVALID_ID,
+    EZSP_ERROR_OUT_OF_MEMORY,
     MAC_COMMAND_TRANSMIT_FAILURE,
     EmulatedNcp,
 )
@@ -74,3 +78,31 @@ async def test_one_network_heard_from_several_routers_is_one_join(
     assert err.value.reason == "join_refused"
     # The hub and the ESME both beacon; the network is tried once
     assert ncp.commands.count("joinNetwork") == 1
+
+
+@pytest.mark.parametrize(
+    ("refuse", "words"),
+    [
+        ({"config_refusals": {0x0D: EZSP_ERROR_OUT_OF_MEMORY}}, "configuration"),
+        ({"endpoint_refusal": EZSP_ERROR_OUT_OF_MEMORY}, "endpoint"),
+    ],
+)
+async def test_a_radio_that_refuses_its_configuration_does_not_join(
+    ncp: EmulatedNcp, refuse: dict[str, object], words: str
+) -> None:
+    for name, value in refuse.items():
+        setattr(ncp, name, value)
+    with pytest.raises(RadioError, match=words) as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert not isinstance(err.value, JoinError)
+    assert "0x35" in str(err.value)
+    assert "joinNetwork" not in ncp.commands
+
+
+async def test_a_router_cad_takes_no_end_device_children(ncp: EmulatedNcp) -> None:
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.node_type == "router"
+    assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 0
+    ncp.config_refusals = {CONFIG_MAX_END_DEVICE_CHILDREN: EZSP_ERROR_INVALID_ID}
+    app = await open_radio(ncp.path, network)  # a firmware without the setting
+    await app.shutdown()

@@ -236,3 +236,83 @@ def test_the_statuses_are_bellows_own() -> None:
     ):
         assert getattr(t.EmberStatus, name) == value, name
         assert getattr(emulator, name) == value, name
+
+
+# --- configuration and endpoints -------------------------------------------------
+
+SET_CONFIGURATION_VALUE = 0x53
+ADD_ENDPOINT = 0x02
+EZSP_SUCCESS = 0x00
+EZSP_ERROR_INVALID_VALUE = 0x36
+EZSP_ERROR_INVALID_ID = 0x37
+EZSP_ERROR_INVALID_CALL = 0x38
+CONFIG_SECURITY_LEVEL = 0x0D
+CONFIG_MAX_END_DEVICE_CHILDREN = 0x11
+SE_ENDPOINT = bytes.fromhex("01090102050001000008")
+"""addEndpoint: endpoint 1, profile 0x0109, device 0x0502, version 0, Key
+Establishment (0x0800) in."""
+
+
+def _config(host: Host, config_id: int, value: int) -> list[tuple[int, bytes]]:
+    return host.exchange(
+        SET_CONFIGURATION_VALUE, bytes((config_id,)) + value.to_bytes(2, "little")
+    )
+
+
+def test_configuration_values_are_checked_and_locked_once_the_network_is_up() -> None:
+    """command-prototypes.h (ezspSetConfigurationValue): EZSP_ERROR_INVALID_ID for an
+    id the NCP does not know, INVALID_VALUE out of bounds (security level 0 or 5,
+    ezsp-enum.h), INVALID_CALL once the stack is EMBER_NETWORK_UP."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    assert _config(host, CONFIG_SECURITY_LEVEL, 5) == [
+        (SET_CONFIGURATION_VALUE, bytes((EZSP_SUCCESS,)))
+    ]
+    assert _config(host, 0x09, 1) == [
+        (SET_CONFIGURATION_VALUE, bytes((EZSP_ERROR_INVALID_ID,)))
+    ]
+    assert _config(host, CONFIG_SECURITY_LEVEL, 3) == [
+        (SET_CONFIGURATION_VALUE, bytes((EZSP_ERROR_INVALID_VALUE,)))
+    ]
+    ncp.network_up = True  # as after joinNetwork / networkInit: NETWORK_UP
+    assert _config(host, CONFIG_SECURITY_LEVEL, 5) == [
+        (SET_CONFIGURATION_VALUE, bytes((EZSP_ERROR_INVALID_CALL,)))
+    ]
+    assert ncp.config[CONFIG_SECURITY_LEVEL] == 5
+
+
+def test_endpoints_once_each_until_the_network_is_up() -> None:
+    """command-prototypes.h (ezspAddEndpoint): INVALID_VALUE "if the endpoint already
+    exists", INVALID_CALL once EMBER_NETWORK_UP."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
+        (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))
+    ]
+    assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
+        (ADD_ENDPOINT, bytes((EZSP_ERROR_INVALID_VALUE,)))
+    ]
+    ncp.endpoints.clear()
+    ncp.network_up = True
+    assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
+        (ADD_ENDPOINT, bytes((EZSP_ERROR_INVALID_CALL,)))
+    ]
+    assert ncp.endpoints == {}
+
+
+def test_a_reset_forgets_configuration_and_endpoints() -> None:
+    """command-prototypes.h: "The NCP does not remember these settings after a reset";
+    before the host sets it, a router takes 6 end-device children
+    (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN)."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 6
+    _config(host, CONFIG_MAX_END_DEVICE_CHILDREN, 0)
+    host.exchange(ADD_ENDPOINT, SE_ENDPOINT)
+    assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 0
+    host.reset()
+    host.negotiate()
+    assert ncp.config == {CONFIG_MAX_END_DEVICE_CHILDREN: 6}
+    assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
+        (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))
+    ]

@@ -232,6 +232,17 @@ _TRANSIENT_STATUSES: Final = frozenset(
 # bellows configuration and security values (ids from UG100)
 _CONFIG_STACK_PROFILE: Final = 0x0C
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
+_CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
+_CONFIG_VALUES: Final = (
+    (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO, "stack profile"),
+    (_CONFIG_SECURITY_LEVEL, 5, "security level"),
+    # A router CAD is nobody's parent: a sleepy GSME or another device choosing
+    # it would lose its link whenever Home Assistant stops (the firmware
+    # default is 6; Silicon Labs' leaf stack configuration has 0)
+    (_CONFIG_MAX_END_DEVICE_CHILDREN, 0, "end-device children"),
+)
+"""setConfigurationValue before the network comes up: (EzspConfigId, value, name)."""
+_EZSP_ERROR_INVALID_ID: Final = 0x37
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
 _REQUIRE_ENCRYPTED_KEY: Final = 0x0800
 _APS_ENCRYPTION: Final = 0x0020
@@ -496,17 +507,29 @@ class _Radio:
         return t.EUI64(eui64)
 
     async def configure(self) -> None:
-        """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint."""
-        for config_id, value in (
-            (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO),
-            (_CONFIG_SECURITY_LEVEL, 5),
-        ):
-            await self.command(
+        """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint.
+
+        Both answer an EzspStatus (UG100): a value or endpoint the radio refuses
+        is a RadioError, before any join, except EZSP_ERROR_INVALID_ID for a
+        setting the firmware does not have (Silicon Labs' own host tolerates
+        that one: ``af-host.c``, ``emberAfSetEzspConfigValue``). A router CAD
+        takes no end-device children (:data:`_CONFIG_VALUES`).
+        """
+        for config_id, value, name in _CONFIG_VALUES:
+            (status,) = await self.command(
                 "setConfigurationValue",
                 configId=_enum("EzspConfigId", config_id),
                 value=value,
             )
-        await self.command(
+            if int(status) == _EZSP_ERROR_INVALID_ID:
+                _LOGGER.info("The radio's firmware has no %s setting", name)
+            elif int(status) != _SUCCESS:
+                msg = (
+                    f"the radio refused its configuration ({name} = {value}):"
+                    f" EzspStatus 0x{int(status):02X}"
+                )
+                raise RadioError(msg)
+        (status,) = await self.command(
             "addEndpoint",
             endpoint=CAD_ENDPOINT,
             profileId=SE_PROFILE,
@@ -517,6 +540,12 @@ class _Radio:
             inputClusterList=[KEY_ESTABLISHMENT],
             outputClusterList=[METERING, KEY_ESTABLISHMENT],
         )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused the Smart Energy endpoint {CAD_ENDPOINT}:"
+                f" EzspStatus 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
 
     async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
         """Send a command answered by stackStatusHandler; return the status that ends it.

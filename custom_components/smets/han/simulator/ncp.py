@@ -61,7 +61,9 @@ Fault knobs (plain attributes; set them before or while the host talks):
   certificate: ERR_FATAL; None: a firmware without the CBKE frames),
   ``cbke_library = False`` (a firmware with the CBKE library stub:
   LIBRARY_NOT_PRESENT), ``scan_failures = {11: MAC_COMMAND_TRANSMIT_FAILURE}``
-  (the scan fails on that channel and goes on), ``install_code=None``
+  (the scan fails on that channel and goes on), ``config_refusals =
+  {0x0D: EZSP_ERROR_OUT_OF_MEMORY}`` / ``endpoint_refusal`` (the NCP refuses
+  a configuration value or the endpoint), ``install_code=None``
   (no install code token), ``silent=True`` (never answers),
   ``reset_on = "joinNetwork"`` (the NCP resets by itself, RSTACK with a
   watchdog reset code, instead of answering the first command of that name),
@@ -264,6 +266,26 @@ ERROR_INVALID_FRAME_ID: Final = 0x31
 ERROR_WRONG_DIRECTION: Final = 0x32
 ERROR_TRUNCATED: Final = 0x33
 ERROR_COMMAND_TOO_LONG: Final = 0x40
+# EzspStatus values configuration frames answer (ezsp-enum.h)
+EZSP_ERROR_OUT_OF_MEMORY: Final = 0x35
+EZSP_ERROR_INVALID_VALUE: Final = 0x36
+EZSP_ERROR_INVALID_ID: Final = 0x37
+EZSP_ERROR_INVALID_CALL: Final = 0x38
+
+# EzspConfigId values a stack knows (gecko_sdk protocol/zigbee/app/util/ezsp/ezsp-enum.h)
+_CONFIG_IDS: Final = frozenset(
+    {
+        *range(0x01, 0x09),
+        0x0C, 0x0D, 0x10, 0x11, 0x12, 0x13, 0x17, 0x18, 0x19, 0x1A,
+        0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x22, 0x24, 0x29, 0x2A, 0x2B,
+        0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x33, 0x34, 0x35, 0x36, 0x37,
+        0x38, 0x39, 0x40, 0x41, 0x42,
+    }
+)  # fmt: skip
+_CONFIG_SECURITY_LEVEL: Final = 0x0D
+CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
+_CONFIG_DEFAULTS: Final = {CONFIG_MAX_END_DEVICE_CHILDREN: 6}
+"""What the stack has before the host sets anything (ember-configuration-defaults.h)."""
 
 # EmberStatus values
 SUCCESS: Final = 0x00
@@ -431,6 +453,12 @@ class EmulatedNcp:
         self.transient_statuses: tuple[int, ...] = ()
         """Stack statuses (e.g. NETWORK_OPENED, NETWORK_CLOSED) reported before
         the result of ``joinNetwork`` and ``networkInit``."""
+        self.config_refusals: dict[int, int] = {}
+        """EzspConfigId -> the EzspStatus setConfigurationValue answers for it
+        (EZSP_ERROR_OUT_OF_MEMORY: not enough memory for the value;
+        EZSP_ERROR_INVALID_ID: a firmware without that setting)."""
+        self.endpoint_refusal: int | None = None
+        """The EzspStatus addEndpoint answers (EZSP_ERROR_OUT_OF_MEMORY)."""
         self.scan_speedup = 20.0
         """How many times faster than a real radio the active scan runs (it
         reports each channel after its listening time divided by this)."""
@@ -460,7 +488,9 @@ class EmulatedNcp:
         """The preconfigured link key the host set (never logged)."""
         self.endpoints: dict[int, tuple[int, int]] = {}
         """Endpoints the host added: id -> (profile, device id)."""
-        self.config: dict[int, int] = {}
+        self.config: dict[int, int] = dict(_CONFIG_DEFAULTS)
+        """Configuration values (EzspConfigId -> value): the stack's defaults,
+        then what the host set since the last reset."""
         self.policies: dict[int, int] = {}
         self.stored_link_keys: list[bytes] = []
         """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
@@ -684,6 +714,9 @@ class EmulatedNcp:
 
     def _reset(self, code: int) -> None:
         self._epoch += 1
+        # "The NCP does not remember these settings after a reset" (UG100)
+        self.config = dict(_CONFIG_DEFAULTS)
+        self.endpoints = {}
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
@@ -856,8 +889,7 @@ class EmulatedNcp:
             # "if the token contains uninitialized data" (cbke-crypto-engine.h)
             return bytes((_ERR_FATAL,)) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
         if frame_id == _SET_CONFIGURATION_VALUE:
-            self.config[params[0]] = int.from_bytes(params[1:3], "little")
-            return bytes((SUCCESS,)), none
+            return bytes((self._set_config(params[0], params[1:3]),)), none
         if frame_id == _SET_POLICY:
             self.policies[params[0]] = params[1]
             return bytes((SUCCESS,)), none
@@ -894,6 +926,23 @@ class EmulatedNcp:
 
     # --- configuration -----------------------------------------------------
 
+    def _set_config(self, config_id: int, value_bytes: bytes) -> int:
+        """Answer setConfigurationValue (UG100) with an EzspStatus."""
+        value = int.from_bytes(value_bytes, "little")
+        if self.network_up:
+            # "Once the status of the stack changes to EMBER_NETWORK_UP,
+            # configuration values can no longer be modified"
+            return EZSP_ERROR_INVALID_CALL
+        if config_id not in _CONFIG_IDS:
+            return EZSP_ERROR_INVALID_ID
+        refusal = self.config_refusals.get(config_id)
+        if refusal is not None:
+            return refusal
+        if config_id == _CONFIG_SECURITY_LEVEL and value not in {0, 5}:
+            return EZSP_ERROR_INVALID_VALUE  # "The supported values are 0 ... and 5"
+        self.config[config_id] = value
+        return SUCCESS
+
     def _add_endpoint(self, params: bytes) -> bytes:
         endpoint, profile, device, _version, n_in, n_out = struct.unpack_from(
             "<BHHBBB", params
@@ -902,7 +951,14 @@ class EmulatedNcp:
             msg = f"{len(params)} bytes for {n_in} + {n_out} clusters"
             raise ValueError(msg)
         if self.network_up:
-            self._problem("addEndpoint after the network is up")
+            # "Once the status of the stack changes to EMBER_NETWORK_UP,
+            # endpoints can no longer be added"
+            return bytes((EZSP_ERROR_INVALID_CALL,))
+        if endpoint in self.endpoints:
+            # "EZSP_ERROR_INVALID_VALUE if the endpoint already exists"
+            return bytes((EZSP_ERROR_INVALID_VALUE,))
+        if self.endpoint_refusal is not None:
+            return bytes((self.endpoint_refusal,))
         self.endpoints[endpoint] = (profile, device)
         return bytes((SUCCESS,))
 
