@@ -316,3 +316,53 @@ def test_a_reset_forgets_configuration_and_endpoints() -> None:
     assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
         (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))
     ]
+
+
+# --- joining ---------------------------------------------------------------------
+
+SET_INITIAL_SECURITY_STATE = 0x68
+JOIN_NETWORK = 0x1F
+STACK_STATUS_HANDLER = 0x19
+NETWORK_UP = 0x90
+JOIN_FAILED = 0x94
+NO_NETWORK_KEY_RECEIVED = 0xAD
+ROUTER, END_DEVICE = 0x02, 0x03
+
+
+def _join(host: Host, han: HanSimulator, node_type: int, code: bytes) -> list[int]:
+    """setInitialSecurityState and joinNetwork by hand; the stack statuses reported."""
+    state = (
+        (0x0100 | 0x0800).to_bytes(2, "little")  # preconfigured key, encrypted key
+        + cbke.install_code_key(code)
+        + bytes(16 + 1 + 8)
+    )
+    assert host.exchange(SET_INITIAL_SECURITY_STATE, state) == [
+        (SET_INITIAL_SECURITY_STATE, bytes((SUCCESS,)))
+    ]
+    parameters = (
+        bytes(han.extended_pan_id)
+        + (0x1A62).to_bytes(2, "little")
+        + bytes((8, han.channel, 0))
+        + bytes(3)
+        + (1 << han.channel).to_bytes(4, "little")
+    )
+    frames = host.exchange(JOIN_NETWORK, bytes((node_type,)) + parameters)
+    assert frames[0] == (JOIN_NETWORK, bytes((SUCCESS,)))
+    return [
+        params[0] for frame_id, params in frames[1:] if frame_id == STACK_STATUS_HANDLER
+    ]
+
+
+def test_a_hub_without_room_for_a_router_fails_the_join() -> None:
+    """error-def.h: EMBER_JOIN_FAILED "An attempt to join a network failed";
+    EMBER_CANNOT_JOIN_AS_ROUTER is only "a Zigbee versus Zigbee Pro
+    incompatibility". Admitted as an end device; a wrong key gets no network key."""
+    han = HanSimulator(seed=11)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    han.router_capacity = 0
+    ncp = EmulatedNcp(han=han)
+    host = _host(ncp)
+    assert _join(host, han, ROUTER, DEFAULT_INSTALL_CODE) == [JOIN_FAILED]
+    assert _join(host, han, END_DEVICE, bytes(16)) == [NO_NETWORK_KEY_RECEIVED]
+    assert _join(host, han, END_DEVICE, DEFAULT_INSTALL_CODE) == [NETWORK_UP]
+    assert ncp.problems == []

@@ -19,8 +19,8 @@ itself:
     and wait for ``stackStatusHandler``: NETWORK_UP, or ``"join_refused"`` (the
     hub sent no network key we could decrypt: wrong or unregistered install
     code) or ``"join_window_closed"`` (no beacon permitting association). A hub
-    with no room for another router answers CANNOT_JOIN_AS_ROUTER: the join is
-    made again as an end device that keeps its receiver on (a mains-powered
+    with no room for another router refuses the association (JOIN_FAILED; or
+    CANNOT_JOIN_AS_ROUTER): the join is made again as an end device that keeps its receiver on (a mains-powered
     CAD is never sleepy), and :class:`HanNetwork` keeps which
     (``node_type``). Statuses a stack reports while it joins (NETWORK_OPENED,
     NETWORK_CLOSED, NODE_ID_CHANGED...) are not the join's result: the wait goes
@@ -77,10 +77,15 @@ NO_BEACONS 0xAB, NO_NETWORK_KEY_RECEIVED 0xAD). Against ZigBee SE 1.x's Key
 Establishment cluster: the command ids and payloads (Initiate: suite, ephemeral
 data generate time, confirm key generate time, identity; Terminate: status,
 wait time, suite) and the Terminate status codes 0x01 to 0x06.
-Assumed (no real Comms Hub or NCP trace here): that a hub out of router
-capacity makes the NCP report CANNOT_JOIN_AS_ROUTER (bellows documents that
-status for a ZigBee / ZigBee PRO mismatch; a real stack may report JOIN_FAILED
-instead, which stays "join_refused"); which transient statuses a real NCP
+Against Silicon Labs' gecko_sdk (docs/radio-conformance.md): generateCbkeKeys283k1
+and calculateSmacs283k1 answer OPERATION_IN_PROGRESS, the result is the
+handler's; an active scan reports a channel it could not scan and goes on
+until a SUCCESS completion; setConfigurationValue and addEndpoint answer an
+EzspStatus; JOIN_FAILED is a join that failed (a full hub's refused
+association), CANNOT_JOIN_AS_ROUTER a ZigBee / ZigBee PRO mismatch (both make
+a router join fall back to an end device; an end device refused with
+JOIN_FAILED stays "join_refused").
+Assumed (no real Comms Hub or NCP trace here): which transient statuses a real NCP
 emits during a join; that the responder's advertised times are the right base
 for the initiator's waits (the usual reading of the SE text); the margin and
 bound; the Wait Time we put in our Terminate (:data:`_KE_WAIT_TIME`); No
@@ -212,7 +217,13 @@ _SUCCESS: Final = 0x00
 _NETWORK_UP: Final = 0x90
 _NETWORK_DOWN: Final = 0x91
 _NOT_JOINED: Final = 0x93
+_JOIN_FAILED: Final = 0x94
 _CANNOT_JOIN_AS_ROUTER: Final = 0x98
+_NOT_AS_ROUTER: Final = frozenset({_JOIN_FAILED, _CANNOT_JOIN_AS_ROUTER})
+"""A join as a router failing with these is made again as an end device: a
+full hub refuses the association (JOIN_FAILED, "An attempt to join a network
+failed"); CANNOT_JOIN_AS_ROUTER is a ZigBee / ZigBee PRO mismatch (gecko_sdk
+``error-def.h``)."""
 _NO_BEACONS: Final = 0xAB
 _LIBRARY_NOT_PRESENT: Final = 0xB5
 _OPERATION_IN_PROGRESS: Final = 0xBA
@@ -865,9 +876,10 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     for found, _lqi in open_networks:
         node_type = "router"
         status = await _join_network(radio, state, found, _ROUTER)
-        if status == _CANNOT_JOIN_AS_ROUTER:
-            # The hub has no room for another router: a mains-powered CAD
-            # joins as an end device that keeps its receiver on
+        if status in _NOT_AS_ROUTER:
+            # The hub has no room for another router (its association refused:
+            # JOIN_FAILED): a mains-powered CAD joins as an end device that
+            # keeps its receiver on
             _LOGGER.info(
                 "The Comms Hub admits no more routers: joining as an end device"
             )
