@@ -6,11 +6,13 @@ must handle, then runs :func:`join_han` or :func:`open_radio` through bellows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from custom_components.smets.han.ezsp import JoinError, join_han, open_radio
+from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.ncp import (
@@ -105,4 +107,28 @@ async def test_a_router_cad_takes_no_end_device_children(ncp: EmulatedNcp) -> No
     assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 0
     ncp.config_refusals = {CONFIG_MAX_END_DEVICE_CHILDREN: EZSP_ERROR_INVALID_ID}
     app = await open_radio(ncp.path, network)  # a firmware without the setting
+    await app.shutdown()
+
+
+async def test_the_stack_losing_the_network_is_the_radio_lost(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """NETWORK_DOWN while running: the link says the radio is lost (a reload resumes)."""
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(app, request_timeout=2.0, clock=han.clock.time)
+    lost: asyncio.Future[BaseException | None] = (
+        asyncio.get_running_loop().create_future()
+    )
+    link.on_connection_lost(lost.set_result)
+    try:
+        ncp.network_down()
+        async with asyncio.timeout(TIMEOUT):
+            error = await lost
+        assert isinstance(error, RadioError)
+        assert "NETWORK_DOWN" in str(error)
+    finally:
+        await link.close()
+    # The reload: networkInit resumes the network from the radio's tokens
+    app = await open_radio(ncp.path, network)
     await app.shutdown()

@@ -366,3 +366,27 @@ def test_a_hub_without_room_for_a_router_fails_the_join() -> None:
     assert _join(host, han, END_DEVICE, bytes(16)) == [NO_NETWORK_KEY_RECEIVED]
     assert _join(host, han, END_DEVICE, DEFAULT_INSTALL_CODE) == [NETWORK_UP]
     assert ncp.problems == []
+
+
+SEND_UNICAST = 0x34
+NETWORK_DOWN = 0x91
+
+
+def test_a_stack_that_loses_the_network_says_so_and_sends_nothing() -> None:
+    """UG100 stackStatusHandler (the status of the stack changed): NETWORK_DOWN;
+    message.h emberSendUnicast: "::EMBER_NETWORK_DOWN - The node is not part of a
+    network"."""
+    han = HanSimulator(seed=11)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp = EmulatedNcp(han=han)
+    host = _host(ncp)
+    assert _join(host, han, ROUTER, DEFAULT_INSTALL_CODE) == [NETWORK_UP]
+    ncp.network_down()
+    assert host.parse(host.take()) == [(STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))]
+    aps = bytes.fromhex("0000010000004000000000")  # ZDO IEEE_addr
+    frames = host.exchange(
+        SEND_UNICAST, b"\x00" + bytes(2) + aps + b"\x01\x05" + bytes(5)
+    )
+    assert frames == [(SEND_UNICAST, bytes((NETWORK_DOWN, 0)))]
+    assert ncp.network is not None  # still in the tokens
+    assert ncp.problems == []

@@ -1294,6 +1294,8 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self._nwk = 0xFFFE
         self._tag = 0
         self._zdo_pending: dict[tuple[int, int], asyncio.Queue[t.ZigbeePacket]] = {}
+        self._running = False
+        """True from the network's resumption to the radio's closing."""
 
     # --- the radio ---------------------------------------------------------------
 
@@ -1359,9 +1361,11 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             if int(status) != _SUCCESS:
                 msg = f"the radio could not start polling the hub: 0x{int(status):02X}"
                 raise RadioError(msg)
+        self._running = True
 
     async def disconnect(self) -> None:
         """Close the radio."""
+        self._running = False
         if self._radio is not None:
             await self._radio.close()
             self._radio = None
@@ -1458,6 +1462,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         )
 
     def _ezsp_callback(self, name: str, args: list[Any]) -> None:
+        if name == "stackStatusHandler":
+            self._stack_status(int(args[0]))
+            return
         if name != "incomingMessageHandler":
             return
         aps, lqi, rssi, sender, data = (
@@ -1481,6 +1488,22 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         )
         self._capture(sender, self._nwk, packet, data)
         self.packet_received(packet)
+
+    def _stack_status(self, status: int) -> None:
+        """Take a stack status reported while running: NETWORK_DOWN is the radio lost.
+
+        The stack no longer operates the network (the hub made it leave, or an
+        end device lost its parent) and every send answers NETWORK_DOWN: the
+        radio is given up as lost, so its owner reopens it (``networkInit``
+        resumes the network from the radio's tokens, or says to pair again).
+        """
+        if not self._running or status != _NETWORK_DOWN or self._radio is None:
+            return
+        self._running = False
+        _LOGGER.warning("The radio's stack left the HAN (NETWORK_DOWN)")
+        self._radio.connection_lost(
+            RadioError("the radio's stack left the HAN (NETWORK_DOWN)")
+        )
 
     def _capture(self, src: int, dst: int, packet: t.ZigbeePacket, data: bytes) -> None:
         if self.capture is None or self.capture.closed:

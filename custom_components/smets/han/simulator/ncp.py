@@ -84,6 +84,7 @@ Fault knobs (plain attributes; set them before or while the host talks):
   gets JOIN_FAILED, one as an end device is admitted),
   ``han.cbke_times = (30, 30)`` (the generate times the hub advertises) and
   ``han.cbke_delays = {"ephemeral": 2.0}`` (the real seconds it takes),
+  ``ncp.network_down()`` (the stack loses the network while the host runs),
   ``han.cbke_corrupt = "ephemeral"`` or ``"confirm"`` (a 36-byte ephemeral key,
   a wrong SMAC), and its radio faults (``han.radio_loss(reported=True)``...).
   The hub notes the Terminate Key Establishment commands it receives in
@@ -1146,6 +1147,22 @@ class EmulatedNcp:
         else:
             status = NETWORK_DOWN
         return bytes((SUCCESS,)), self._stack_statuses(status)
+
+    def network_down(self) -> None:
+        """Lose the network while the host runs: stackStatusHandler(NETWORK_DOWN).
+
+        As when the hub made the radio leave, or an end device lost its parent.
+
+        UG100: stackStatusHandler is "invoked when the status of the stack
+        changes"; EMBER_NETWORK_DOWN "The network is not operating" (error-def.h);
+        a send then answers EMBER_NETWORK_DOWN, "The node is not part of a
+        network" (message.h, emberSendUnicast). The network stays in the
+        tokens: after a reset, networkInit tries it again.
+        """
+        if not self.network_up:
+            return
+        self._disconnect_han()
+        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
 
     def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
