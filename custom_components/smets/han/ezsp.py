@@ -169,8 +169,10 @@ DISCOVERY_WINDOW: Final = 5.0
 device the hub lists has answered)."""
 REQUEST_TIMEOUT: Final = 10.0
 """Seconds for one ZDO or key establishment answer, or a send to be confirmed."""
-SCAN_DURATION: Final = 3
-"""Active scan duration exponent: (2**n + 1) x 15.36 ms per channel."""
+SCAN_DURATION: Final = 4
+"""Active scan duration exponent: (2**n + 1) x 15.36 ms per channel (261 ms; about
+4 s for the 16 channels), the default of Silicon Labs' network steering for a
+joining device (gecko_sdk ``network-steering-config.h``)."""
 
 JOIN_REASONS: Final = (
     "no_network",
