@@ -20,8 +20,9 @@ itself:
     hub sent no network key we could decrypt: wrong or unregistered install
     code) or ``"join_window_closed"`` (no beacon permitting association). A hub
     with no room for another router refuses the association (JOIN_FAILED; or
-    CANNOT_JOIN_AS_ROUTER): the join is made again as an end device that keeps its receiver on (a mains-powered
-    CAD is never sleepy), and :class:`HanNetwork` keeps which
+    CANNOT_JOIN_AS_ROUTER): the join is made again as an end device that keeps
+    its receiver on (a mains-powered CAD is never sleepy), and
+    :class:`HanNetwork` keeps which
     (``node_type``). Statuses a stack reports while it joins (NETWORK_OPENED,
     NETWORK_CLOSED, NODE_ID_CHANGED...) are not the join's result: the wait goes
     on until another status. Then certificate-based key establishment with the
@@ -46,7 +47,8 @@ CBKE (Key Establishment cluster 0x0800, crypto suite 2)
 The CAD initiates: ``getCertificate283k1`` -> Initiate Key Establishment
 Request carrying it -> the hub's response carries its 74-byte certificate ->
 ``generateCbkeKeys283k1`` (answered OPERATION_IN_PROGRESS: the radio works on
-it) / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
+it) / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral key) -> Ephemeral
+Data Request -> the hub's 37-byte ephemeral key ->
 ``calculateSmacs283k1`` / ``calculateSmacsHandler283k1`` (two 16-byte SMACs) ->
 Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
 responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
@@ -77,16 +79,16 @@ NO_BEACONS 0xAB, NO_NETWORK_KEY_RECEIVED 0xAD). Against ZigBee SE 1.x's Key
 Establishment cluster: the command ids and payloads (Initiate: suite, ephemeral
 data generate time, confirm key generate time, identity; Terminate: status,
 wait time, suite) and the Terminate status codes 0x01 to 0x06.
-Against Silicon Labs' gecko_sdk (docs/radio-conformance.md): generateCbkeKeys283k1
-and calculateSmacs283k1 answer OPERATION_IN_PROGRESS, the result is the
+Against Silicon Labs' gecko_sdk (docs/radio-conformance.md):
+generateCbkeKeys283k1 and calculateSmacs283k1 answer OPERATION_IN_PROGRESS, the result is the
 handler's; an active scan reports a channel it could not scan and goes on
 until a SUCCESS completion; setConfigurationValue and addEndpoint answer an
 EzspStatus; JOIN_FAILED is a join that failed (a full hub's refused
 association), CANNOT_JOIN_AS_ROUTER a ZigBee / ZigBee PRO mismatch (both make
 a router join fall back to an end device; an end device refused with
 JOIN_FAILED stays "join_refused").
-Assumed (no real Comms Hub or NCP trace here): which transient statuses a real NCP
-emits during a join; that the responder's advertised times are the right base
+Assumed (no real Comms Hub or NCP trace here): which transient statuses a
+real NCP emits during a join; that the responder's advertised times are the right base
 for the initiator's waits (the usual reading of the SE text); the margin and
 bound; the Wait Time we put in our Terminate (:data:`_KE_WAIT_TIME`); No
 Resources for our own library's failures; and that a one-minute
@@ -1502,7 +1504,6 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         if not self._running or status != _NETWORK_DOWN or self._radio is None:
             return
         self._running = False
-        _LOGGER.warning("The radio's stack left the HAN (NETWORK_DOWN)")
         self._radio.connection_lost(
             RadioError("the radio's stack left the HAN (NETWORK_DOWN)")
         )
