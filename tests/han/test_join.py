@@ -627,7 +627,7 @@ async def test_a_full_hub_admits_the_radio_as_an_end_device(
     network = await join_han(ncp.path, timeout=TIMEOUT)
     assert network.node_type == "end_device"
     assert network.cbke
-    # Refused as a router (CANNOT_JOIN_AS_ROUTER), admitted as an end device
+    # Refused as a router (JOIN_FAILED), admitted as an end device
     assert ncp.commands.count("joinNetwork") == 2
     assert ncp.network is not None
     assert ncp.network.node_type == 0x03  # EMBER_END_DEVICE: receiver on, not sleepy

@@ -177,7 +177,7 @@ def test_identity_frames() -> None:
 
 @pytest.mark.parametrize(
     ("has_certificate", "answer"),
-    [(False, (0xEC, b"\xb5" + bytes(74))), (None, (0x58, b"\x31"))],
+    [(False, (0xEC, b"\x01" + b"\xff" * 74)), (None, (0x58, b"\x31"))],
 )
 def test_radios_without_a_certificate(
     has_certificate: bool | None, answer: tuple[int, bytes]

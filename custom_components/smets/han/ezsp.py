@@ -19,9 +19,10 @@ itself:
     and wait for ``stackStatusHandler``: NETWORK_UP, or ``"join_refused"`` (the
     hub sent no network key we could decrypt: wrong or unregistered install
     code) or ``"join_window_closed"`` (no beacon permitting association). A hub
-    with no room for another router answers CANNOT_JOIN_AS_ROUTER: the join is
-    made again as an end device that keeps its receiver on (a mains-powered
-    CAD is never sleepy), and :class:`HanNetwork` keeps which
+    with no room for another router refuses the association (JOIN_FAILED; or
+    CANNOT_JOIN_AS_ROUTER): the join is made again as an end device that keeps
+    its receiver on (a mains-powered CAD is never sleepy), and
+    :class:`HanNetwork` keeps which
     (``node_type``). Statuses a stack reports while it joins (NETWORK_OPENED,
     NETWORK_CLOSED, NODE_ID_CHANGED...) are not the join's result: the wait goes
     on until another status. Then certificate-based key establishment with the
@@ -56,8 +57,9 @@ CBKE (Key Establishment cluster 0x0800, crypto suite 2)
 -------------------------------------------------------
 The CAD initiates: ``getCertificate283k1`` -> Initiate Key Establishment
 Request carrying it -> the hub's response carries its 74-byte certificate ->
-``generateCbkeKeys283k1`` / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral
-key) -> Ephemeral Data Request -> the hub's 37-byte ephemeral key ->
+``generateCbkeKeys283k1`` (answered OPERATION_IN_PROGRESS: the radio works on
+it) / ``generateCbkeKeysHandler283k1`` (37-byte ephemeral key) -> Ephemeral
+Data Request -> the hub's 37-byte ephemeral key ->
 ``calculateSmacs283k1`` / ``calculateSmacsHandler283k1`` (two 16-byte SMACs) ->
 Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
 responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
@@ -88,11 +90,16 @@ NO_BEACONS 0xAB, NO_NETWORK_KEY_RECEIVED 0xAD). Against ZigBee SE 1.x's Key
 Establishment cluster: the command ids and payloads (Initiate: suite, ephemeral
 data generate time, confirm key generate time, identity; Terminate: status,
 wait time, suite) and the Terminate status codes 0x01 to 0x06.
-Assumed (no real Comms Hub or NCP trace here): that a hub out of router
-capacity makes the NCP report CANNOT_JOIN_AS_ROUTER (bellows documents that
-status for a ZigBee / ZigBee PRO mismatch; a real stack may report JOIN_FAILED
-instead, which stays "join_refused"); which transient statuses a real NCP
-emits during a join; that the responder's advertised times are the right base
+Against Silicon Labs' gecko_sdk (docs/radio-conformance.md):
+generateCbkeKeys283k1 and calculateSmacs283k1 answer OPERATION_IN_PROGRESS, the result is the
+handler's; an active scan reports a channel it could not scan and goes on
+until a SUCCESS completion; setConfigurationValue and addEndpoint answer an
+EzspStatus; JOIN_FAILED is a join that failed (a full hub's refused
+association), CANNOT_JOIN_AS_ROUTER a ZigBee / ZigBee PRO mismatch (both make
+a router join fall back to an end device; an end device refused with
+JOIN_FAILED stays "join_refused").
+Assumed (no real Comms Hub or NCP trace here): which transient statuses a
+real NCP emits during a join; that the responder's advertised times are the right base
 for the initiator's waits (the usual reading of the SE text); the margin and
 bound; the Wait Time we put in our Terminate (:data:`_KE_WAIT_TIME`); No
 Resources for our own library's failures; and that a one-minute
@@ -176,8 +183,10 @@ DISCOVERY_WINDOW: Final = 5.0
 device the hub lists has answered)."""
 REQUEST_TIMEOUT: Final = 10.0
 """Seconds for one ZDO or key establishment answer, or a send to be confirmed."""
-SCAN_DURATION: Final = 3
-"""Active scan duration exponent: (2**n + 1) x 15.36 ms per channel."""
+SCAN_DURATION: Final = 4
+"""Active scan duration exponent: (2**n + 1) x 15.36 ms per channel (261 ms; about
+4 s for the 16 channels), the default of Silicon Labs' network steering for a
+joining device (gecko_sdk ``network-steering-config.h``)."""
 
 JOIN_REASONS: Final = (
     "no_network",
@@ -278,8 +287,19 @@ _SUCCESS: Final = 0x00
 _NETWORK_UP: Final = 0x90
 _NETWORK_DOWN: Final = 0x91
 _NOT_JOINED: Final = 0x93
+_JOIN_FAILED: Final = 0x94
 _CANNOT_JOIN_AS_ROUTER: Final = 0x98
+_NOT_AS_ROUTER: Final = frozenset({_JOIN_FAILED, _CANNOT_JOIN_AS_ROUTER})
+"""A join as a router failing with these is made again as an end device: a
+full hub refuses the association (JOIN_FAILED, "An attempt to join a network
+failed"); CANNOT_JOIN_AS_ROUTER is a ZigBee / ZigBee PRO mismatch (gecko_sdk
+``error-def.h``)."""
 _NO_BEACONS: Final = 0xAB
+_LIBRARY_NOT_PRESENT: Final = 0xB5
+_OPERATION_IN_PROGRESS: Final = 0xBA
+_CBKE_STARTED: Final = frozenset({_OPERATION_IN_PROGRESS, _SUCCESS})
+"""What generateCbkeKeys283k1 / calculateSmacs283k1 answer when the work started:
+OPERATION_IN_PROGRESS, as the stack documents (SUCCESS taken too)."""
 _TRANSIENT_STATUSES: Final = frozenset(
     {
         0x99,  # NODE_ID_CHANGED
@@ -294,6 +314,19 @@ _TRANSIENT_STATUSES: Final = frozenset(
 _CONFIG_STACK_PROFILE: Final = 0x0C
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
 _CONFIG_KEY_TABLE_SIZE: Final = 0x1E
+_CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
+_CONFIG_VALUES: Final = (
+    (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO, "stack profile"),
+    (_CONFIG_SECURITY_LEVEL, 5, "security level"),
+    # A router CAD is nobody's parent: a sleepy GSME or another device choosing
+    # it would lose its link whenever Home Assistant stops (the firmware
+    # default is 6; Silicon Labs' leaf stack configuration has 0)
+    (_CONFIG_MAX_END_DEVICE_CHILDREN, 0, "end-device children"),
+    # partner link keys with the meters (the trust centre's is not in the table)
+    (_CONFIG_KEY_TABLE_SIZE, KEY_TABLE_SIZE, "key table size"),
+)
+"""setConfigurationValue before the network comes up: (EzspConfigId, value, name)."""
+_EZSP_ERROR_INVALID_ID: Final = 0x37
 _APP_LINK_KEY_ESTABLISHED: Final = 0x01  # EmberKeyStatus
 _KEY_STATUS: Final = {
     0x04: "the trust centre sent no key (timeout)",
@@ -570,25 +603,29 @@ class _Radio:
         return t.EUI64(eui64)
 
     async def configure(self) -> None:
-        """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint."""
-        for config_id, value in (
-            (_CONFIG_STACK_PROFILE, _STACK_PROFILE_PRO),
-            (_CONFIG_SECURITY_LEVEL, 5),
-            (_CONFIG_KEY_TABLE_SIZE, KEY_TABLE_SIZE),  # partner link keys
-        ):
+        """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint.
+
+        Both answer an EzspStatus (UG100): a value or endpoint the radio refuses
+        is a RadioError, before any join, except EZSP_ERROR_INVALID_ID for a
+        setting the firmware does not have (Silicon Labs' own host tolerates
+        that one: ``af-host.c``, ``emberAfSetEzspConfigValue``). A router CAD
+        takes no end-device children (:data:`_CONFIG_VALUES`).
+        """
+        for config_id, value, name in _CONFIG_VALUES:
             (status,) = await self.command(
                 "setConfigurationValue",
                 configId=_enum("EzspConfigId", config_id),
                 value=value,
             )
-            if int(status) != _SUCCESS:
-                # Configuration is only taken after a reset, before the stack is up
+            if int(status) == _EZSP_ERROR_INVALID_ID:
+                _LOGGER.info("The radio's firmware has no %s setting", name)
+            elif int(status) != _SUCCESS:
                 msg = (
-                    f"the radio refused configuration value 0x{config_id:02X}:"
-                    f" 0x{int(status):02X}"
+                    f"the radio refused its configuration ({name} = {value}):"
+                    f" EzspStatus 0x{int(status):02X}"
                 )
                 raise RadioError(msg)
-        await self.command(
+        (status,) = await self.command(
             "addEndpoint",
             endpoint=CAD_ENDPOINT,
             profileId=SE_PROFILE,
@@ -599,6 +636,12 @@ class _Radio:
             inputClusterList=list(CAD_SERVER_CLUSTERS),
             outputClusterList=list(CAD_CLIENT_CLUSTERS),
         )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused the Smart Energy endpoint {CAD_ENDPOINT}:"
+                f" EzspStatus 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
 
     async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
         """Send a command answered by stackStatusHandler; return the status that ends it.
@@ -948,7 +991,16 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             raise
         msg = "the radio's firmware has no Smart Energy (CBKE) support"
         raise JoinError("no_certificate", msg) from err
+    if int(status) == _LIBRARY_NOT_PRESENT:
+        # The firmware was built with the CBKE library stub (gecko_sdk
+        # cbke-crypto-engine-283k1-stub.c): the certificate may be there
+        msg = (
+            "the radio's firmware has no CBKE library (sect283k1): flash a Zigbee"
+            " NCP firmware built with it"
+        )
+        raise JoinError("no_certificate", msg)
     if int(status) != _SUCCESS:
+        # EMBER_ERR_FATAL: the certificate token is blank
         msg = "the radio has no Smart Energy certificate (sect283k1)"
         raise JoinError("no_certificate", msg)
     certificate = bytes(certificate)
@@ -989,9 +1041,10 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     for found, _lqi in open_networks:
         node_type = "router"
         status = await _join_network(radio, state, found, _ROUTER)
-        if status == _CANNOT_JOIN_AS_ROUTER:
-            # The hub has no room for another router: a mains-powered CAD
-            # joins as an end device that keeps its receiver on
+        if status in _NOT_AS_ROUTER:
+            # The hub has no room for another router (its association refused:
+            # JOIN_FAILED): a mains-powered CAD joins as an end device that
+            # keeps its receiver on
             _LOGGER.info(
                 "The Comms Hub admits no more routers: joining as an end device"
             )
@@ -1072,15 +1125,30 @@ async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -
 
 
 async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
-    """Active scan of all channels; ZigBee PRO networks found, best link first."""
-    found: list[tuple[Any, int]] = []
+    """Active scan of all channels; ZigBee PRO networks found, best link first.
+
+    A scanCompleteHandler with a status other than SUCCESS is one channel the
+    radio could not scan (UG100: "Other error conditions signify a failure to
+    scan on the channel specified"): the scan goes on until SUCCESS. Every
+    router of a network answers the beacon request: one entry per extended PAN
+    id is kept (joining if any of its beacons says so, with its best link), as
+    Silicon Labs' network steering keeps one candidate per PAN.
+    """
+    beacons: list[tuple[Any, int]] = []
+    failed: list[tuple[int, int]] = []
+    complete: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def listener(name: str, args: list[Any]) -> None:
         if name == "networkFoundHandler":
-            found.append((args[0], int(args[1])))
+            beacons.append((args[0], int(args[1])))
+        elif name == "scanCompleteHandler" and not complete.done():
+            if int(args[1]) == _SUCCESS:
+                complete.set_result(None)
+            else:
+                failed.append((int(args[0]), int(args[1])))
 
     radio.listeners.append(listener)
-    complete = radio.expect("scanCompleteHandler")
+    lost = radio.expect("__never__")
     try:
         (status,) = await radio.command(
             "startScan",
@@ -1091,12 +1159,28 @@ async def _scan(radio: _Radio) -> list[tuple[Any, int]]:
         if int(status) != _SUCCESS:
             msg = f"the radio could not scan: status 0x{int(status):02X}"
             raise RadioError(msg)
-        await radio.wait(complete, REQUEST_TIMEOUT * 3)
+        async with asyncio.timeout(REQUEST_TIMEOUT * 3):
+            await _unless_lost(complete, lost)
     finally:
         radio.listeners.remove(listener)
-        radio.forget(complete)
-    networks = [n for n in found if int(n[0].stackProfile) == _STACK_PROFILE_PRO]
-    return sorted(networks, key=lambda n: -n[1])
+        radio.forget(lost)
+    for channel, failure in failed:
+        _LOGGER.info(
+            "The radio could not scan channel %d (status 0x%02X)", channel, failure
+        )
+    networks: dict[bytes, tuple[Any, int]] = {}
+    for found, lqi in beacons:
+        if int(found.stackProfile) != _STACK_PROFILE_PRO:
+            continue
+        key = bytes(found.extendedPanId)
+        best = networks.get(key)
+        # A beacon admitting joins beats one that does not, then the better link
+        if best is None or (bool(found.allowingJoin), lqi) > (
+            bool(best[0].allowingJoin),
+            best[1],
+        ):
+            networks[key] = (found, lqi)
+    return sorted(networks.values(), key=lambda n: -n[1])
 
 
 def ke_step_timeout(advertised: int) -> float:
@@ -1180,7 +1264,9 @@ async def _radio_cbke(
     done = radio.expect(handler)
     try:
         (status,) = await radio.command(command, **kwargs)
-        if int(status) != _SUCCESS:
+        # The library queues the work and says OPERATION_IN_PROGRESS; the
+        # result is the handler's (gecko_sdk cbke-crypto-engine.h)
+        if int(status) not in _CBKE_STARTED:
             msg = f"the radio's CBKE library failed {command}: 0x{int(status):02X}"
             raise _KeAbortError(_KE_NO_RESOURCES, msg)
         try:
@@ -1550,6 +1636,8 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         """Smart Energy frames dropped because they came without APS encryption."""
         self.unbound: set[tuple[str, int, int]] = set()
         """(EUI64, endpoint, cluster) whose pushes a meter would not bind: poll them."""
+        self._running = False
+        """True from the network's resumption to the radio's closing."""
 
     # --- the radio ---------------------------------------------------------------
 
@@ -1621,9 +1709,11 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             if int(status) != _SUCCESS:
                 msg = f"the radio could not start polling the hub: 0x{int(status):02X}"
                 raise RadioError(msg)
+        self._running = True
 
     async def disconnect(self) -> None:
         """Close the radio."""
+        self._running = False
         if self._radio is not None:
             await self._radio.close()
             self._radio = None
@@ -1718,6 +1808,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         )
 
     def _ezsp_callback(self, name: str, args: list[Any]) -> None:
+        if name == "stackStatusHandler":
+            self._stack_status(int(args[0]))
+            return
         if name != "incomingMessageHandler":
             return
         aps, lqi, rssi, sender, data = (
@@ -1749,6 +1842,21 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         )
         self._capture(sender, self._nwk, packet, data)
         self.packet_received(packet)
+
+    def _stack_status(self, status: int) -> None:
+        """Take a stack status reported while running: NETWORK_DOWN is the radio lost.
+
+        The stack no longer operates the network (the hub made it leave, or an
+        end device lost its parent) and every send answers NETWORK_DOWN: the
+        radio is given up as lost, so its owner reopens it (``networkInit``
+        resumes the network from the radio's tokens, or says to pair again).
+        """
+        if not self._running or status != _NETWORK_DOWN or self._radio is None:
+            return
+        self._running = False
+        self._radio.connection_lost(
+            RadioError("the radio's stack left the HAN (NETWORK_DOWN)")
+        )
 
     def _capture(self, src: int, dst: int, packet: t.ZigbeePacket, data: bytes) -> None:
         if self.capture is None or self.capture.closed:

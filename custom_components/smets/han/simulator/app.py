@@ -586,7 +586,7 @@ class HanSimulator:
         """Devices that completed CBKE with the hub (they share a link key)."""
         self.router_capacity: int | None = None
         """How many more routers the hub admits (None: no limit); a device asking
-        to join as a router beyond it is refused (CANNOT_JOIN_AS_ROUTER)."""
+        to join as a router beyond it is refused (the NCP reports JOIN_FAILED)."""
         self.cbke_times: tuple[int, int] = (10, 10)
         """What the hub advertises in its Initiate Key Establishment Response:
         (ephemeral data generate time, confirm key generate time), seconds."""

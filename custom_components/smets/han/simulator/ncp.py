@@ -65,7 +65,12 @@ so ``networkInit`` resumes it.
 Fault knobs (plain attributes; set them before or while the host talks):
 
 * on the radio: ``has_certificate=False`` (a radio without a Smart Energy
-  certificate; None: a firmware without the CBKE frames), ``install_code=None``
+  certificate: ERR_FATAL; None: a firmware without the CBKE frames),
+  ``cbke_library = False`` (a firmware with the CBKE library stub:
+  LIBRARY_NOT_PRESENT), ``scan_failures = {11: MAC_COMMAND_TRANSMIT_FAILURE}``
+  (the scan fails on that channel and goes on), ``config_refusals =
+  {0x0D: EZSP_ERROR_OUT_OF_MEMORY}`` / ``endpoint_refusal`` (the NCP refuses
+  a configuration value or the endpoint), ``install_code=None``
   (no install code token), ``silent=True`` (never answers),
   ``reset_on = "joinNetwork"`` (the NCP resets by itself, RSTACK with a
   watchdog reset code, instead of answering the first command of that name),
@@ -83,9 +88,10 @@ Fault knobs (plain attributes; set them before or while the host talks):
   establishment at that step with that status), ``han.cbke_mode =
   "unsupported"`` or ``"absent"`` (a hub that does not run CBKE),
   ``han.router_capacity = 0`` (no room for another router: a join as a router
-  gets CANNOT_JOIN_AS_ROUTER, one as an end device is admitted),
+  gets JOIN_FAILED, one as an end device is admitted),
   ``han.cbke_times = (30, 30)`` (the generate times the hub advertises) and
   ``han.cbke_delays = {"ephemeral": 2.0}`` (the real seconds it takes),
+  ``ncp.network_down()`` (the stack loses the network while the host runs),
   ``han.cbke_corrupt = "ephemeral"`` or ``"confirm"`` (a 36-byte ephemeral key,
   a wrong SMAC), ``han.hub_certificate_fault = "issuer"`` (or "subject",
   "key_usage", "curve", "hash", "type": a certificate the initiator must
@@ -279,9 +285,26 @@ ERROR_INVALID_FRAME_ID: Final = 0x31
 ERROR_WRONG_DIRECTION: Final = 0x32
 ERROR_TRUNCATED: Final = 0x33
 ERROR_COMMAND_TOO_LONG: Final = 0x40
+# EzspStatus values configuration frames answer (ezsp-enum.h)
+EZSP_ERROR_OUT_OF_MEMORY: Final = 0x35
+EZSP_ERROR_INVALID_VALUE: Final = 0x36
+EZSP_ERROR_INVALID_ID: Final = 0x37
+EZSP_ERROR_INVALID_CALL: Final = 0x38
 
-# EzspStatus: a configuration value set once the stack is up
-EZSP_ERROR_INVALID_CALL: Final = 0x36
+# EzspConfigId values a stack knows (gecko_sdk protocol/zigbee/app/util/ezsp/ezsp-enum.h)
+_CONFIG_IDS: Final = frozenset(
+    {
+        *range(0x01, 0x09),
+        0x0C, 0x0D, 0x10, 0x11, 0x12, 0x13, 0x17, 0x18, 0x19, 0x1A,
+        0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x22, 0x24, 0x29, 0x2A, 0x2B,
+        0x2C, 0x2D, 0x2E, 0x2F, 0x30, 0x33, 0x34, 0x35, 0x36, 0x37,
+        0x38, 0x39, 0x40, 0x41, 0x42,
+    }
+)  # fmt: skip
+_CONFIG_SECURITY_LEVEL: Final = 0x0D
+CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
+_CONFIG_DEFAULTS: Final = {CONFIG_MAX_END_DEVICE_CHILDREN: 6}
+"""What the stack has before the host sets anything (ember-configuration-defaults.h)."""
 
 # EzspConfigId
 CONFIG_KEY_TABLE_SIZE: Final = 0x1E
@@ -310,7 +333,16 @@ NETWORK_OPENED: Final = 0x9C
 NETWORK_CLOSED: Final = 0x9D
 NO_NETWORK_KEY_RECEIVED: Final = 0xAD
 NO_BEACONS: Final = 0xAB
+MAC_BAD_SCAN_DURATION: Final = 0x33
+MAC_INVALID_CHANNEL_MASK: Final = 0x35
+MAC_COMMAND_TRANSMIT_FAILURE: Final = 0x36
+"""A channel the NCP could not scan (its beacon request not sent: CCA failed)."""
 LIBRARY_NOT_PRESENT: Final = 0xB5
+OPERATION_IN_PROGRESS: Final = 0xBA
+"""What ``generateCbkeKeys283k1`` and ``calculateSmacs283k1`` answer when they
+start (gecko_sdk ``protocol/zigbee/stack/include/cbke-crypto-engine.h``): the
+result comes in their handler."""
+ERR_FATAL: Final = _ERR_FATAL
 
 # From this EZSP version on every status is a 4-byte sl_status_t
 _SL_STATUS_VERSION: Final = 14
@@ -334,6 +366,8 @@ _INCOMING_UNICAST: Final = 0x00
 
 _ACTIVE_SCAN: Final = 0x01
 _STACK_PROFILE_PRO: Final = 0x02
+_MAX_SCAN_DURATION: Final = 14
+_CHANNELS_2G4: Final = 0x07FFF800  # channels 11 to 26
 
 MFG_INSTALLATION_CODE: Final = 0x0A
 _STACK_TYPE_MESH: Final = 0x02
@@ -451,6 +485,21 @@ class EmulatedNcp:
         self.transient_statuses: tuple[int, ...] = ()
         """Stack statuses (e.g. NETWORK_OPENED, NETWORK_CLOSED) reported before
         the result of ``joinNetwork`` and ``networkInit``."""
+        self.config_refusals: dict[int, int] = {}
+        """EzspConfigId -> the EzspStatus setConfigurationValue answers for it
+        (EZSP_ERROR_OUT_OF_MEMORY: not enough memory for the value;
+        EZSP_ERROR_INVALID_ID: a firmware without that setting)."""
+        self.endpoint_refusal: int | None = None
+        """The EzspStatus addEndpoint answers (EZSP_ERROR_OUT_OF_MEMORY)."""
+        self.scan_speedup = 20.0
+        """How many times faster than a real radio the active scan runs (it
+        reports each channel after its listening time divided by this)."""
+        self.scan_failures: dict[int, int] = {}
+        """Channel -> EmberStatus: the active scan fails on those channels (each
+        reported by scanCompleteHandler, and the scan goes on)."""
+        self.cbke_library = True
+        """False: a firmware built without the CBKE 283k1 library (its stub
+        answers LIBRARY_NOT_PRESENT to every CBKE frame)."""
         self.cbke_library_fails: str | None = None
         """``generateCbkeKeys283k1`` or ``calculateSmacs283k1``: the radio's CBKE
         library reports a failure in that command's handler."""
@@ -471,7 +520,9 @@ class EmulatedNcp:
         """The preconfigured link key the host set (never logged)."""
         self.endpoints: dict[int, tuple[int, int]] = {}
         """Endpoints the host added: id -> (profile, device id)."""
-        self.config: dict[int, int] = {}
+        self.config: dict[int, int] = dict(_CONFIG_DEFAULTS)
+        """Configuration values (EzspConfigId -> value): the stack's defaults,
+        then what the host set since the last reset."""
         self.policies: dict[int, int] = {}
         self.stored_link_keys: list[bytes] = []
         """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
@@ -494,6 +545,8 @@ class EmulatedNcp:
         self._aps_sequence = 0
         self._cbke: dict[str, bytes] = {}
         self._cbke_counter = 0
+        self._epoch = 0
+        """Counts resets and unplugs: work scheduled before one is dropped."""
         self._sink = _Sink(self)
         self._write_fn: Callable[[bytes], object] | None = None
         self._master: int | None = None
@@ -584,6 +637,7 @@ class EmulatedNcp:
 
     def _unplug_now(self) -> None:
         """Close the line at once (from inside a frame handler)."""
+        self._epoch += 1
         self.network_up = False
         if self._master is not None:
             asyncio.get_running_loop().remove_reader(self._master)
@@ -696,7 +750,10 @@ class EmulatedNcp:
             self._problem(f"unexpected ASH frame from the host: {body.hex()}")
 
     def _reset(self, code: int) -> None:
-        self.config.clear()  # configuration values last until the next reset
+        self._epoch += 1
+        # "The NCP does not remember these settings after a reset" (UG100)
+        self.config = dict(_CONFIG_DEFAULTS)
+        self.endpoints = {}
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
@@ -853,13 +910,23 @@ class EmulatedNcp:
         if frame_id == _GET_MFG_TOKEN:
             token = self.install_token if params[0] == MFG_INSTALLATION_CODE else b""
             return bytes((len(token),)) + token, none
+        if frame_id in _CBKE_FRAMES and not self.cbke_library:
+            # A firmware built with the CBKE library stub: every call says so
+            # (gecko_sdk protocol/zigbee/stack/security/cbke-crypto-engine-283k1-stub.c)
+            if frame_id == _GET_CERTIFICATE_283K1:
+                return bytes((LIBRARY_NOT_PRESENT,)) + bytes(
+                    CERTIFICATE_283K1_LENGTH
+                ), none
+            return bytes((LIBRARY_NOT_PRESENT,)), none
         if frame_id == _GET_CERTIFICATE_283K1:
             if self.has_certificate:
                 self._cbke = {"certificate": b""}
                 return bytes((SUCCESS,)) + self.certificate, none
-            return bytes((LIBRARY_NOT_PRESENT,)) + bytes(CERTIFICATE_283K1_LENGTH), none
+            # The library, but the certificate token is blank: EMBER_ERR_FATAL
+            # "if the token contains uninitialized data" (cbke-crypto-engine.h)
+            return bytes((_ERR_FATAL,)) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
         if frame_id == _SET_CONFIGURATION_VALUE:
-            return self._set_configuration_value(params), none
+            return bytes((self._set_config(params[0], params[1:3]),)), none
         if frame_id == _REQUEST_LINK_KEY:
             return self._request_link_key(params)
         if frame_id == _SET_POLICY:
@@ -903,16 +970,6 @@ class EmulatedNcp:
         """Entries the key table has: the host's CONFIG_KEY_TABLE_SIZE, else none."""
         return self.config.get(CONFIG_KEY_TABLE_SIZE, 0)
 
-    def _set_configuration_value(self, params: bytes) -> bytes:
-        """UG100: configuration values may be set after a reset, not once the network is up."""
-        if self.network_up:
-            self._problem(
-                f"setConfigurationValue 0x{params[0]:02X} after the network is up"
-            )
-            return bytes((EZSP_ERROR_INVALID_CALL,))
-        self.config[params[0]] = int.from_bytes(params[1:3], "little")
-        return bytes((SUCCESS,))
-
     def _request_link_key(
         self, params: bytes
     ) -> tuple[bytes, list[Callable[[], None]]]:
@@ -951,6 +1008,26 @@ class EmulatedNcp:
         ieee = None if self.han is None else self.han.ieee_of(nwk)
         return ieee is not None and ieee in self.key_table
 
+    def _set_config(self, config_id: int, value_bytes: bytes) -> int:
+        """Answer setConfigurationValue (UG100) with an EzspStatus."""
+        value = int.from_bytes(value_bytes, "little")
+        if self.network_up:
+            # "Once the status of the stack changes to EMBER_NETWORK_UP,
+            # configuration values can no longer be modified"
+            self._problem(
+                f"setConfigurationValue 0x{config_id:02X} after the network is up"
+            )
+            return EZSP_ERROR_INVALID_CALL
+        if config_id not in _CONFIG_IDS:
+            return EZSP_ERROR_INVALID_ID
+        refusal = self.config_refusals.get(config_id)
+        if refusal is not None:
+            return refusal
+        if config_id == _CONFIG_SECURITY_LEVEL and value not in {0, 5}:
+            return EZSP_ERROR_INVALID_VALUE  # "The supported values are 0 ... and 5"
+        self.config[config_id] = value
+        return SUCCESS
+
     def _add_endpoint(self, params: bytes) -> bytes:
         endpoint, profile, device, _version, n_in, n_out = struct.unpack_from(
             "<BHHBBB", params
@@ -959,7 +1036,14 @@ class EmulatedNcp:
             msg = f"{len(params)} bytes for {n_in} + {n_out} clusters"
             raise ValueError(msg)
         if self.network_up:
-            self._problem("addEndpoint after the network is up")
+            # "Once the status of the stack changes to EMBER_NETWORK_UP,
+            # endpoints can no longer be added"
+            return bytes((EZSP_ERROR_INVALID_CALL,))
+        if endpoint in self.endpoints:
+            # "EZSP_ERROR_INVALID_VALUE if the endpoint already exists"
+            return bytes((EZSP_ERROR_INVALID_VALUE,))
+        if self.endpoint_refusal is not None:
+            return bytes((self.endpoint_refusal,))
         self.endpoints[endpoint] = (profile, device)
         return bytes((SUCCESS,))
 
@@ -1001,23 +1085,78 @@ class EmulatedNcp:
         return bytes((SUCCESS, network.node_type)) + parameters
 
     def _start_scan(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
-        scan_type, mask, _duration = struct.unpack("<BIB", params)
+        scan_type, mask, duration = struct.unpack("<BIB", params)
         if scan_type != _ACTIVE_SCAN:
             self._problem(f"startScan of type {scan_type}, not an active scan")
         if self.network_up:
             self._problem("startScan while joined")
+        # The start checks UG100 lists for startScan: a duration of 0 to 14, a
+        # mask with a channel of 11 to 26 in it (0 means the current channel)
+        if duration > _MAX_SCAN_DURATION:
+            return bytes((MAC_BAD_SCAN_DURATION,)), []
+        if mask == 0 and self.network is not None:
+            mask = 1 << self.network.channel
+        if not mask & _CHANNELS_2G4:
+            return bytes((MAC_INVALID_CHANNEL_MASK,)), []
         found = self._han_network()
-        callbacks: list[Callable[[], None]] = []
-        if found is not None and mask & (1 << found[0]):
-            callbacks.append(
-                lambda: self._callback(
-                    _NETWORK_FOUND_HANDLER, found + bytes((200, 0xD0))
+        han = self.han
+        events: list[Callable[[], None]] = []
+        # Each channel is listened to for ((2**duration) + 1) x 960 symbols of
+        # 16 us (UG100, startScan), then the results for it are reported
+        period = ((1 << duration) + 1) * 960 * 16e-6 / self.scan_speedup
+        elapsed = 0.0
+        for channel in range(11, 27):
+            if not mask & 1 << channel:
+                continue
+            elapsed += period
+            failure = self.scan_failures.get(channel)
+            if failure is not None:
+                # "Other error conditions signify a failure to scan on the
+                # channel specified": reported, and the scan goes on
+                events.append(
+                    self._at(
+                        elapsed,
+                        _SCAN_COMPLETE_HANDLER,
+                        bytes((channel, failure)),
+                    )
                 )
+                continue
+            if found is None or han is None or found[0] != channel:
+                continue
+            # Every router of the network answers the beacon request: the
+            # hub, and the ESME (a mains-powered router) beside it
+            events.extend(
+                self._at(
+                    elapsed,
+                    _NETWORK_FOUND_HANDLER,
+                    found + bytes((lqi, rssi & 0xFF)),
+                )
+                for lqi, rssi in ((200, -48), (232, -40))
             )
-        callbacks.append(
-            lambda: self._callback(_SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+        # "EMBER_SUCCESS signals that the scan has completed"
+        events.append(self._at(elapsed, _SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS))))
+        return bytes((SUCCESS,)), events
+
+    def _at(self, delay: float, frame_id: int, data: bytes) -> Callable[[], None]:
+        """Return a callback that sends the callback frame ``delay`` seconds later."""
+        return functools.partial(
+            self._later, delay, functools.partial(self._callback, frame_id, data)
         )
-        return bytes((SUCCESS,)), callbacks
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` in ``delay`` seconds, unless the NCP resets or goes first."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a host driving the NCP by hand, without a loop
+            callback()
+            return
+        epoch = self._epoch
+
+        def run() -> None:
+            if self._epoch == epoch:
+                callback()
+
+        loop.call_later(delay, run)
 
     def _set_security(self, params: bytes) -> bytes:
         bitmask = int.from_bytes(params[:2], "little")
@@ -1064,7 +1203,10 @@ class EmulatedNcp:
         elif outcome == "refused":
             status = NO_NETWORK_KEY_RECEIVED  # the hub sent no key we could decrypt
         elif outcome == "no_router_capacity":
-            status = CANNOT_JOIN_AS_ROUTER
+            # Association refused (no capacity for a router): "An attempt to
+            # join a network failed". CANNOT_JOIN_AS_ROUTER is only "a Zigbee
+            # versus Zigbee Pro incompatibility" (gecko_sdk error-def.h)
+            status = JOIN_FAILED
         else:
             status = NO_BEACONS  # no beacon with association permitted
         return bytes((SUCCESS,)), self._stack_statuses(status)
@@ -1089,6 +1231,22 @@ class EmulatedNcp:
         else:
             status = NETWORK_DOWN
         return bytes((SUCCESS,)), self._stack_statuses(status)
+
+    def network_down(self) -> None:
+        """Lose the network while the host runs: stackStatusHandler(NETWORK_DOWN).
+
+        As when the hub made the radio leave, or an end device lost its parent.
+
+        UG100: stackStatusHandler is "invoked when the status of the stack
+        changes"; EMBER_NETWORK_DOWN "The network is not operating" (error-def.h);
+        a send then answers EMBER_NETWORK_DOWN, "The node is not part of a
+        network" (message.h, emberSendUnicast). The network stays in the
+        tokens: after a reset, networkInit tries it again.
+        """
+        if not self.network_up:
+            return
+        self._disconnect_han()
+        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
 
     def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
@@ -1238,9 +1396,11 @@ class EmulatedNcp:
         if "certificate" not in self._cbke:
             self._problem("generateCbkeKeys283k1 before getCertificate283k1")
         if not self.has_certificate:
-            return bytes((LIBRARY_NOT_PRESENT,)), []
+            # Assumed: no public source says what the library answers without
+            # its certificate; the host never asks (it stops at getCertificate283k1)
+            return bytes((_ERR_FATAL,)), []
         if self.cbke_library_fails == "generateCbkeKeys283k1":
-            return bytes((SUCCESS,)), [
+            return bytes((OPERATION_IN_PROGRESS,)), [
                 lambda: self._callback(
                     _GENERATE_CBKE_KEYS_HANDLER_283K1,
                     bytes((_ERR_FATAL,)) + bytes(cbke.EPHEMERAL_LENGTH),
@@ -1250,7 +1410,7 @@ class EmulatedNcp:
         ephemeral = cbke.ephemeral_key(self.eui64[::-1], 1000 + self._cbke_counter)
         self._cbke["ephemeral"] = ephemeral
         self._cbke.pop("smacs", None)
-        return bytes((SUCCESS,)), [
+        return bytes((OPERATION_IN_PROGRESS,)), [
             lambda: self._callback(
                 _GENERATE_CBKE_KEYS_HANDLER_283K1, bytes((SUCCESS,)) + ephemeral
             )
@@ -1267,7 +1427,7 @@ class EmulatedNcp:
         if cbke.certificate_subject(partner_cert) is None:
             self._problem("calculateSmacs283k1 with a malformed partner certificate")
         if self.cbke_library_fails == "calculateSmacs283k1":
-            return bytes((SUCCESS,)), [
+            return bytes((OPERATION_IN_PROGRESS,)), [
                 lambda: self._callback(
                     _CALCULATE_SMACS_HANDLER_283K1,
                     bytes((_ERR_FATAL,)) + bytes(2 * cbke.SMAC_LENGTH),
@@ -1279,7 +1439,7 @@ class EmulatedNcp:
             smacs = cbke.smacs(partner_cert, partner_ephemeral, self.certificate, own)
         self._cbke["smacs"] = b"".join(smacs)
         self._cbke["partner"] = cbke.certificate_subject(partner_cert) or b""
-        return bytes((SUCCESS,)), [
+        return bytes((OPERATION_IN_PROGRESS,)), [
             lambda: self._callback(
                 _CALCULATE_SMACS_HANDLER_283K1, bytes((SUCCESS,)) + b"".join(smacs)
             )
@@ -1291,10 +1451,13 @@ class EmulatedNcp:
                 "clearTemporaryDataMaybeStoreLinkKey283k1 before calculateSmacs283k1"
             )
             return bytes((INVALID_CALL,))
+        stored = store
         if store:
             self.stored_link_keys.append(self._cbke["partner"])
         self._cbke = {}
-        return bytes((SUCCESS,))
+        # "If storeLinkKey is false, this function returns ::EMBER_ERR_FATAL
+        # always" (cbke-crypto-engine.h)
+        return bytes((SUCCESS if stored else _ERR_FATAL,))
 
 
 _CBKE_FRAMES: Final = frozenset(
