@@ -33,10 +33,15 @@ device (:attr:`SmartEnergyDevice.dropped`, :attr:`HanLink.dropped_frames`):
 
 * a ZCL header too short for its frame control (``truncated``) or of a
   reserved frame type (``reserved_frame_type``);
+* a frame for an endpoint or a cluster the meter does not have
+  (``unknown_endpoint``, ``unknown_cluster``: zigpy would parse it, then
+  ignore it);
 * a frame whose direction bit points at a side of the cluster the meter does
   not have (``wrong_direction``): zigpy would hand a client-to-server frame to
   the server cluster's handlers (its "flipped direction" fallback), so a
-  meter's own GetEventLog would read as one of its alerts;
+  meter's own GetEventLog would read as one of its alerts; and a
+  client-to-server Report Attributes (a client's own attributes: nothing
+  here reads them, zigpy would cache them);
 * in a Report Attributes, each value is checked against its attribute's
   definition in :mod:`.clusters` (zigpy converts it to that type): an
   attribute the cluster does not define (``unknown_attribute``, which keeps
@@ -221,18 +226,21 @@ def screen_frame(
         return None, ["reserved_frame_type"]
     endpoint = device.endpoints.get(int(packet.src_ep or 0))
     if not isinstance(endpoint, zigpy.endpoint.Endpoint):
-        return packet, []  # zigpy ignores an unknown endpoint
+        return None, ["unknown_endpoint"]  # zigpy would parse it, then ignore it
     to_client = bool(control & _SERVER_TO_CLIENT)
     side = endpoint.in_clusters if to_client else endpoint.out_clusters
     other = endpoint.out_clusters if to_client else endpoint.in_clusters
     cluster = side.get(packet.cluster_id)
     if cluster is None:
-        # zigpy would hand it to the other side's cluster
-        return (
-            (None, ["wrong_direction"]) if packet.cluster_id in other else (packet, [])
-        )
+        # zigpy would hand it to the other side's cluster, or parse and ignore it
+        why = "wrong_direction" if packet.cluster_id in other else "unknown_cluster"
+        return None, [why]
     if frame_type == 1 or data[header - 1] != _REPORT_ATTRIBUTES:
         return packet, []
+    if not to_client:
+        # A client's own attributes: nothing here reads them, and zigpy would
+        # cache them on the meter's client cluster
+        return None, ["wrong_direction"]
     manufacturer = (
         int.from_bytes(data[1:3], "little")
         if control & _MANUFACTURER_SPECIFIC

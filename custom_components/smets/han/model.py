@@ -789,9 +789,10 @@ def money(
     ``amount = raw_minor / 10**trailing / 10**minor_exponent``: for GBP (826,
     and unknown currencies) the minor unit is the penny, exponent 2. A raw
     28360 with 3 trailing digits is 28.360p = 0.2836 GBP. ``trailing`` None
-    counts as 0. The one conversion every money value goes through.
+    counts as 0; one that is not a nibble (0-15) gives None. The one
+    conversion every money value goes through.
     """
-    if raw_minor is None:
+    if raw_minor is None or (trailing is not None and not 0 <= trailing <= 0x0F):
         return None
     return _major(raw_minor, trailing, currency)
 

@@ -23,23 +23,33 @@ real push, and a push is allowed to change state); everything else is fair:
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import random
+import time
 from typing import Any, Final
 
 import zigpy.types as t
 
 from custom_components.smets.han import clusters as c
+from custom_components.smets.han.link import HanLink, SmartEnergyDevice
+
+from .app import CAD_ENDPOINT, HanSimulator
 
 _t: Any = t  # zigpy's integer types are untyped constructors
 
 __all__ = [
     "KINDS",
+    "FuzzRun",
     "Source",
     "frames",
+    "fuzz",
     "packet",
     "report",
+    "snapshot",
+    "sources",
     "zcl",
 ]
 
@@ -110,7 +120,7 @@ def packet(
     data: bytes,
     *,
     dst_nwk: int,
-    dst_ep: int = 1,
+    dst_ep: int = CAD_ENDPOINT,
     profile: int = c.SE_PROFILE_ID,
 ) -> t.ZigbeePacket:
     """Return the frame as the radio hands it to zigpy's ``packet_received``."""
@@ -245,3 +255,142 @@ def frames(
         cluster, data = _MAKERS[kind](rng)
         source = rng.choice(unknown if kind == "unknown_device" else paired)
         yield kind, packet(source, cluster, data, dst_nwk=dst_nwk)
+
+
+# --- a fuzz run on the simulator ------------------------------------------------------
+
+UNKNOWN_NWKS: Final = (0x7777, 0x1234, 0xFFF0)
+"""Network addresses no device on the simulated HAN has."""
+
+
+def sources(link: HanLink) -> tuple[list[Source], list[Source]]:
+    """Return the paired meters' endpoints, and sources nobody paired."""
+    paired = [
+        Source(int(meter.nwk), meter.endpoint.endpoint_id, paired=True)
+        for meter in (link.esme, link.gas, link.hub)
+    ]
+    unknown = [Source(nwk, 1, paired=False) for nwk in UNKNOWN_NWKS]
+    return paired, unknown
+
+
+def _caches(link: HanLink) -> dict[tuple[str, int, int, bool], dict[Any, Any]]:
+    """Return what zigpy cached of every cluster of the meters' devices."""
+    found: dict[tuple[str, int, int, bool], dict[Any, Any]] = {}
+    for device in link.app.devices.values():
+        if not isinstance(device, SmartEnergyDevice):
+            continue
+        for endpoint_id, endpoint in device.endpoints.items():
+            if endpoint_id == 0:
+                continue
+            for server, group in (
+                (True, endpoint.in_clusters),
+                (False, endpoint.out_clusters),
+            ):
+                for cluster_id, cluster in group.items():
+                    cache: Any = cluster._attr_cache  # noqa: SLF001 - what zigpy keeps
+                    values = {
+                        key: item.value
+                        for key, item in {
+                            **cache._cache,  # noqa: SLF001
+                            **cache._legacy_cache,  # noqa: SLF001
+                        }.items()
+                    }
+                    found[str(device.ieee), endpoint_id, cluster_id, server] = values
+    return found
+
+
+async def snapshot(link: HanLink) -> dict[str, object]:
+    """Everything a frame could change: readings, kept state, zigpy's caches."""
+    esme, gas = link.esme, link.gas
+    return {
+        "esme": await esme.poll(),
+        "gas": await gas.poll(),
+        "price_event": esme.price_event,
+        "tiers": esme.tiers,
+        "active_tier": esme.active_tier,
+        "static": {
+            meter.role: {k: dict(v) for k, v in meter._static.items()}  # noqa: SLF001
+            for meter in (esme, gas, link.hub)
+        },
+        "unsupported": [set(m.unsupported) for m in (esme, gas, link.hub)],
+        "gas_price": dict(gas.price_attributes),
+        "caches": _caches(link),
+        "devices": {str(ieee): int(d.nwk) for ieee, d in link.app.devices.items()},
+    }
+
+
+@dataclass(slots=True)
+class FuzzRun:
+    """What a fuzz run measured."""
+
+    frames: int = 0
+    seconds: float = 0.0
+    """Wall time from the first frame handed to the loop to the last handled."""
+    loop_exceptions: int = 0
+    """Exceptions that reached the event loop, or that zigpy raised and the link caught."""
+    events: int = 0
+    """Events the meters emitted (must be 0)."""
+    state_unchanged: bool = True
+    kinds: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    """The link's drop counts, summed over the meters' devices."""
+
+
+BATCH: Final = 256
+"""Frames handed to the loop at once, as a radio's callbacks queue them."""
+
+
+async def fuzz(count: int, *, seed: int = 0) -> FuzzRun:
+    """Hand ``count`` hostile frames to a link on the simulator, as the radio would.
+
+    Every frame is queued on the event loop (``call_soon``, where a radio's
+    callbacks run) and handled there; what reaches the loop's exception
+    handler is counted. The meters' state is compared before and after.
+    """
+    run = FuzzRun()
+    sim = HanSimulator(seed=seed)
+    link = await HanLink.open(await sim.start(), clock=sim.clock.time)
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        run.loop_exceptions += 1
+
+    seen: list[object] = []
+    try:
+        await link.esme.poll_price()
+        await link.gas.poll_price()
+        before = await snapshot(link)
+        for meter in (link.esme, link.gas, link.hub):
+            meter.subscribe(seen.append)
+        paired, unknown = sources(link)
+        cad = int(link.app.state.node_info.nwk)
+        loop.set_exception_handler(handler)
+        rng = random.Random(seed)  # noqa: S311 - a seeded fuzz, not a secret
+        started = time.perf_counter()
+        batch = 0
+        for kind, frame in frames(
+            rng, count, paired=paired, unknown=unknown, dst_nwk=cad
+        ):
+            run.kinds[kind] += 1
+            loop.call_soon(link.app.packet_received, frame)
+            batch += 1
+            if batch == BATCH:
+                batch = 0
+                await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await sim.settle()
+        run.seconds = time.perf_counter() - started
+        run.frames = count
+        loop.set_exception_handler(previous)
+        after = await snapshot(link)
+        run.state_unchanged = after == before
+        run.events = len(seen)
+        for device in link.app.devices.values():
+            if isinstance(device, SmartEnergyDevice):
+                run.dropped.update(device.dropped)
+        run.loop_exceptions += run.dropped["zigpy_raised"]
+    finally:
+        loop.set_exception_handler(previous)
+        await link.close()
+    return run
