@@ -114,6 +114,12 @@ async def async_get_config_entry_diagnostics(
                     for cluster, count in sorted(link.requests.by_cluster.items())
                 },
                 "requests_total": link.requests.total,
+                # Hostile or broken frames the link dropped before zigpy saw
+                # them, per meter device, by reason (han/link.py)
+                "dropped_frames": {
+                    redact_eui64(ieee): reasons
+                    for ieee, reasons in link.dropped_frames.items()
+                },
                 "discovered": [
                     {
                         "ieee": redact_eui64(found.ieee),

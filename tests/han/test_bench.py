@@ -30,13 +30,19 @@ KEYS = [
     "radio_esme_requests_per_cycle",
     "radio_ezsp_frames_per_cycle",
     "radio_cpu_ms_per_cycle",
+    "fuzz_frames_per_s",
+    "fuzz_peak_rss_mb",
+    "fuzz_loop_exceptions",
 ]
 RADIO_CYCLES = 10
 """Radio cycles in these tests (the radio run is kept per seed, tiers and cycles)."""
+FUZZ_FRAMES = 600
+"""Hostile frames in these tests (the fuzz run is kept per seed and count)."""
 
 
 async def test_one_request_per_cluster_per_cycle() -> None:
     run = await bench.simulate(1, seed=5)
+    run.fuzz_frames = FUZZ_FRAMES
     assert run.esme.cycles == 360
     assert run.gas.cycles == 2  # at 0 and 30 minutes
     # Counted on the radio and by the library alike
@@ -64,6 +70,7 @@ async def test_four_tiers_split_the_esme_read() -> None:
     own time moves on.
     """
     run = await bench.simulate(1, tiers=4)
+    run.fuzz_frames = FUZZ_FRAMES
     assert run.esme.requests == 720
     assert run.esme.clusters == 360
     figures = bench.figures(run)
@@ -93,7 +100,13 @@ async def test_the_radio_path_over_the_emulated_ncp() -> None:
 
 def test_radio_figures() -> None:
     figures = bench.figures(
-        bench.BenchRun(hours=0, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
+        bench.BenchRun(
+            hours=0,
+            seed=0,
+            tiers=2,
+            radio_cycles=RADIO_CYCLES,
+            fuzz_frames=FUZZ_FRAMES,
+        )
     )
     assert list(figures) == KEYS
     assert figures["radio_esme_requests_per_cycle"] == 1.0
@@ -104,7 +117,16 @@ def test_radio_figures() -> None:
 
 
 def test_json_is_the_last_line(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["bench", "--hours", "0.5", "--radio-cycles", str(RADIO_CYCLES), "--json"]
+    argv = [
+        "bench",
+        "--hours",
+        "0.5",
+        "--radio-cycles",
+        str(RADIO_CYCLES),
+        "--fuzz-frames",
+        str(FUZZ_FRAMES),
+        "--json",
+    ]
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     figures = json.loads(lines[-1])
@@ -123,11 +145,20 @@ def test_json_is_the_last_line(capsys: pytest.CaptureFixture[str]) -> None:
         " (goal 1.0;" in text
     )
     assert "radio problem" not in text
+    assert f"hostile frames ({FUZZ_FRAMES}, in a process of their own): " in text
+    assert "0 exceptions into the event loop (must be 0)" in text
+    assert "meters' state unchanged" in text
+    assert figures["fuzz_loop_exceptions"] == 0
 
 
 def test_without_json_no_json(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(
-        hours=0.1, seed=0, tiers=2, radio_cycles=RADIO_CYCLES, json=False
+        hours=0.1,
+        seed=0,
+        tiers=2,
+        radio_cycles=RADIO_CYCLES,
+        fuzz_frames=FUZZ_FRAMES,
+        json=False,
     )
     assert bench.run(args) == 0
     out = capsys.readouterr().out
@@ -137,7 +168,12 @@ def test_without_json_no_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_missed_goal_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(
-        hours=0.1, seed=0, tiers=4, radio_cycles=RADIO_CYCLES, json=True
+        hours=0.1,
+        seed=0,
+        tiers=4,
+        radio_cycles=RADIO_CYCLES,
+        fuzz_frames=FUZZ_FRAMES,
+        json=True,
     )
     assert bench.run(args) == 1
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
@@ -148,7 +184,9 @@ def test_a_missed_goal_fails_the_run(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_sections_extend_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    run = bench.BenchRun(hours=1, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
+    run = bench.BenchRun(
+        hours=1, seed=0, tiers=2, radio_cycles=RADIO_CYCLES, fuzz_frames=FUZZ_FRAMES
+    )
     run.esme.add([0x0702], 1, 0.001)
     run.esme.add([0x0702, 0x0700], 2, 0.003)
     monkeypatch.setattr(
@@ -163,10 +201,33 @@ def test_sections_extend_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     # No cycles at all: zeros, not a division by zero
     assert (
         bench.figures(
-            bench.BenchRun(hours=0, seed=0, tiers=2, radio_cycles=RADIO_CYCLES)
+            bench.BenchRun(
+                hours=0,
+                seed=0,
+                tiers=2,
+                radio_cycles=RADIO_CYCLES,
+                fuzz_frames=FUZZ_FRAMES,
+            )
         )["gas_requests_per_cycle"]
         == 0.0
     )
+
+
+def test_fuzz_figures_come_from_a_process_of_their_own() -> None:
+    """Hostile frames, every kind, in a fresh process: 0 exceptions, no trace."""
+    run = bench.BenchRun(hours=0, seed=3, tiers=2, fuzz_frames=FUZZ_FRAMES)
+    result = bench.fuzz_run(run)
+    assert result["frames"] == FUZZ_FRAMES
+    assert result["loop_exceptions"] == 0
+    assert result["events"] == 0
+    assert result["state_unchanged"] is True
+    assert result["dropped"]["wrong_type"] > 0
+    figures = bench.figures(run)
+    assert figures["fuzz_loop_exceptions"] == 0
+    # Machine-dependent figures: present and positive, never compared
+    assert isinstance(figures["fuzz_frames_per_s"], int)
+    assert figures["fuzz_frames_per_s"] > 0
+    assert 1 < figures["fuzz_peak_rss_mb"] < 100_000
 
 
 def test_peak_rss_is_in_megabytes() -> None:

@@ -24,10 +24,42 @@ here, once: :class:`SmartEnergyDevice` overrides that hook and passes Smart
 Energy frames on as ZCL (the ZCL frame is the same whatever the profile), and
 :func:`adopt_device` swaps a meter's zigpy device for one of those. It touches
 nothing global: ZHA's devices in the same process are unaffected.
+
+Hostile frames
+--------------
+Whatever a frame says, it is screened here before zigpy sees it
+(:func:`screen_frame`), and what fails is dropped and counted by reason on the
+device (:attr:`SmartEnergyDevice.dropped`, :attr:`HanLink.dropped_frames`):
+
+* a ZCL header too short for its frame control (``truncated``) or of a
+  reserved frame type (``reserved_frame_type``);
+* a frame for an endpoint or a cluster the meter does not have
+  (``unknown_endpoint``, ``unknown_cluster``: zigpy would parse it, then
+  ignore it);
+* a frame whose direction bit points at a side of the cluster the meter does
+  not have (``wrong_direction``): zigpy would hand a client-to-server frame to
+  the server cluster's handlers (its "flipped direction" fallback), so a
+  meter's own GetEventLog would read as one of its alerts; and a
+  client-to-server Report Attributes (a client's own attributes: nothing
+  here reads them, zigpy would cache them);
+* in a Report Attributes, each value is checked against its attribute's
+  definition in :mod:`.clusters` (zigpy converts it to that type): an
+  attribute the cluster does not define (``unknown_attribute``, which keeps
+  zigpy's attribute cache to the defined attributes), a value of another type
+  (``wrong_type``: an integer for an octet string would make zigpy allocate
+  that many bytes), a string longer than the attribute allows (``too_long``)
+  or a value its type refuses (``unconvertible``) is left out of the frame;
+  a report left with nothing is dropped.
+
+Nothing dropped reaches zigpy, its attribute cache or the meters' callbacks,
+and nothing raises out of ``packet_received``: what zigpy itself raises on a
+frame that passed is caught and counted (``zigpy_raised``; the fuzz tests
+keep it at 0).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 import logging
@@ -38,8 +70,9 @@ import zigpy.application
 import zigpy.device
 import zigpy.endpoint
 import zigpy.exceptions
-from zigpy.profiles import zha
+from zigpy.profiles import zha, zll
 import zigpy.types as t
+from zigpy.zcl import Cluster, foundation
 from zigpy.zcl.clusters import smartenergy as zse
 
 from . import model
@@ -62,6 +95,7 @@ __all__ = [
     "SmartEnergyDevice",
     "SurveyingApplication",
     "adopt_device",
+    "screen_frame",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,13 +128,168 @@ class SurveyingApplication(Protocol):
         ...
 
 
+_ZCL_PROFILES: Final = frozenset({SE_PROFILE_ID, zha.PROFILE_ID, zll.PROFILE_ID})
+"""Profiles whose frames zigpy (or this module, for Smart Energy) parses as ZCL."""
+
+_MANUFACTURER_SPECIFIC: Final = 0x04
+_SERVER_TO_CLIENT: Final = 0x08
+_REPORT_ATTRIBUTES: Final = int(foundation.GeneralCommand.Report_Attributes)
+
+_INTEGER_TYPES: Final = frozenset(
+    {
+        *range(0x08, 0x11),  # data8..data64, bool
+        *range(0x18, 0x32),  # map8..map64, uint8..uint64, int8..int64, enum8/16
+        *range(0xE0, 0xE3),  # time of day, date, UTC time
+        *range(0xE8, 0xEB),  # cluster id, attribute id, BACnet OID
+    }
+)
+"""ZCL data types whose value is an integer of at most 8 bytes."""
+_STRING_TYPES: Final = frozenset({0x41, 0x42, 0x43, 0x44})
+"""Octet and character strings (length-prefixed, so bounded by the frame)."""
+
+
+def _value_fits(attr_def: foundation.ZCLAttributeDef, record: Any) -> str | None:
+    """Why a reported value cannot become ``attr_def``'s type (None: it can)."""
+    wire = int(record.value.type)
+    value = record.value.value
+    expected = int(attr_def.zcl_type)
+    attr_type: Any = attr_def.type
+    if issubclass(attr_type, int):
+        if wire not in _INTEGER_TYPES or not isinstance(value, int):
+            return "wrong_type"
+    elif wire != expected:
+        return "wrong_type"
+    max_len = getattr(attr_type, "_max_len", None)
+    if isinstance(max_len, int) and len(value) > max_len:
+        return "too_long"
+    try:
+        attr_type(value)
+    except Exception:  # noqa: BLE001 - whatever zigpy's type refuses
+        return "unconvertible"
+    return None
+
+
+def _screen_report(
+    cluster: Cluster, manufacturer: int | None, payload: bytes
+) -> tuple[bytes, list[str]]:
+    """Return the records of a Report Attributes payload zigpy may take, and why not the rest."""
+    kept = b""
+    dropped: list[str] = []
+    rest = payload
+    while rest:
+        # attribute id (2), data type (1): a type that is neither a short
+        # integer nor a string (arrays, structures, sets) is never reported
+        # by these clusters, and its length cannot be trusted
+        if len(rest) < 3 or rest[2] not in _INTEGER_TYPES | _STRING_TYPES:
+            dropped.append("truncated" if len(rest) < 3 else "wrong_type")
+            break
+        try:
+            record, rest = foundation.Attribute.deserialize(rest)
+        except Exception:  # noqa: BLE001 - a value cut short
+            dropped.append("truncated")
+            break
+        try:
+            attr_def = cluster.find_attribute(
+                int(record.attrid), manufacturer_code=manufacturer
+            )
+        except KeyError:
+            dropped.append("unknown_attribute")
+            continue
+        why = _value_fits(attr_def, record)
+        if why is None:
+            kept += record.serialize()
+        else:
+            dropped.append(why)
+    return kept, dropped
+
+
+def screen_frame(
+    device: zigpy.device.Device, packet: t.ZigbeePacket
+) -> tuple[t.ZigbeePacket | None, list[str]]:
+    """Screen one received frame of ``device`` before zigpy parses it.
+
+    Returns the frame zigpy may handle (the same frame, or a Report
+    Attributes with only its acceptable records; None when nothing is left)
+    and the reasons for what was dropped (see the module's "Hostile frames").
+    Frames that are not ZCL (ZDO, other profiles) are only checked for a
+    header.
+    """
+    data = packet.data.serialize()
+    if packet.src_ep == 0 or packet.profile_id not in _ZCL_PROFILES:
+        return (packet, []) if data else (None, ["truncated"])
+    control = data[0] if data else 0
+    header = 5 if control & _MANUFACTURER_SPECIFIC else 3
+    if len(data) < header:
+        return None, ["truncated"]
+    frame_type = control & 0x03
+    if frame_type > 1:
+        return None, ["reserved_frame_type"]
+    endpoint = device.endpoints.get(int(packet.src_ep or 0))
+    if not isinstance(endpoint, zigpy.endpoint.Endpoint):
+        return None, ["unknown_endpoint"]  # zigpy would parse it, then ignore it
+    to_client = bool(control & _SERVER_TO_CLIENT)
+    side = endpoint.in_clusters if to_client else endpoint.out_clusters
+    other = endpoint.out_clusters if to_client else endpoint.in_clusters
+    cluster = side.get(packet.cluster_id)
+    if cluster is None:
+        # zigpy would hand it to the other side's cluster, or parse and ignore it
+        why = "wrong_direction" if packet.cluster_id in other else "unknown_cluster"
+        return None, [why]
+    if frame_type == 1 or data[header - 1] != _REPORT_ATTRIBUTES:
+        return packet, []
+    if not to_client:
+        # A client's own attributes: nothing here reads them, and zigpy would
+        # cache them on the meter's client cluster
+        return None, ["wrong_direction"]
+    manufacturer = (
+        int.from_bytes(data[1:3], "little")
+        if control & _MANUFACTURER_SPECIFIC
+        else None
+    )
+    kept, dropped = _screen_report(cluster, manufacturer, data[header:])
+    if not dropped:
+        return packet, []
+    if not kept:
+        return None, dropped
+    return packet.replace(data=t.SerializableBytes(data[:header] + kept)), dropped
+
+
 class SmartEnergyDevice(zigpy.device.Device):
-    """A zigpy device whose Smart Energy (0x0109) frames reach its clusters."""
+    """A zigpy device whose Smart Energy (0x0109) frames reach its clusters, screened."""
+
+    dropped: Counter[str]
+    """Frames (or report records) dropped before zigpy saw them, by reason."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Create the device with no drops counted."""
+        super().__init__(*args, **kwargs)
+        self.dropped = Counter()
+
+    def packet_received(self, packet: t.ZigbeePacket) -> None:
+        """Screen a frame (:func:`screen_frame`), then hand what is left to zigpy."""
+        screened, dropped = screen_frame(self, packet)
+        if dropped:
+            self.dropped.update(dropped)
+            _LOGGER.debug(
+                "Dropped from 0x%04X cluster 0x%04X: %s",
+                int(self.nwk),
+                int(packet.cluster_id),
+                ", ".join(dropped),
+            )
+        if screened is None:
+            return
+        if screened.profile_id == SE_PROFILE_ID:
+            # zigpy parses ZCL only for HA/ZLL; the frame layout is identical
+            screened = screened.replace(profile_id=zha.PROFILE_ID)
+        try:
+            super().packet_received(screened)
+        except Exception:
+            self.dropped["zigpy_raised"] += 1
+            _LOGGER.debug("zigpy could not handle a frame", exc_info=True)
 
     def custom_profile_packet_received(self, packet: t.ZigbeePacket) -> None:
         """Deliver Smart Energy ZCL frames as ZCL; leave other profiles to zigpy."""
         if packet.profile_id == SE_PROFILE_ID:
-            # zigpy parses ZCL only for HA/ZLL; the frame layout is identical
             self.packet_received(packet.replace(profile_id=zha.PROFILE_ID))
             return
         super().custom_profile_packet_received(packet)
@@ -336,6 +525,19 @@ class HanLink:
     def has_gas(self) -> bool:
         """Whether a GPF gas mirror was found."""
         return self._gas is not None
+
+    @property
+    def dropped_frames(self) -> dict[str, dict[str, int]]:
+        """Frames dropped before zigpy saw them: {EUI64: {reason: count}}.
+
+        Only the meters' devices (the ones :func:`adopt_device` screens) with
+        at least one drop; see the module's "Hostile frames" for the reasons.
+        """
+        return {
+            str(device.ieee): dict(sorted(device.dropped.items()))
+            for device in self.app.devices.values()
+            if isinstance(device, SmartEnergyDevice) and device.dropped
+        }
 
     @property
     def meters(self) -> Iterable[ElectricityMeter | GasMirror]:

@@ -292,18 +292,41 @@ type HanEvent = (
 type EventCallback = Callable[[HanEvent], None]
 
 
+def _sent_by_server(cluster: Cluster, command_id: int, args: Any) -> bool:
+    """Whether zigpy parsed a cluster command as one the server sends (server -> client).
+
+    zigpy's ``cluster_command`` listener event carries no header; it parses a
+    frame with the command table of the frame's direction (the cluster's
+    client commands for server -> client), so the schema of ``args`` says
+    which direction the frame had. Raw bytes (a command zigpy does not know)
+    are neither.
+    """
+    definition = cluster.client_commands.get(command_id)
+    return definition is not None and type(args) is definition.schema
+
+
 class _ClusterListener:
-    """zigpy cluster listener (``cluster_command`` / ``general_command``)."""
+    """zigpy cluster listener (``cluster_command`` / ``general_command``).
+
+    A meter is the server of its clusters: only what a server sends to its
+    clients (server -> client) is one of its events. The same command id the
+    other way is a client's request (GetEventLog, MessageConfirmation, a
+    client's own Report Attributes) and is never taken for one.
+    """
 
     def __init__(self, meter: BaseMeter, cluster: Cluster) -> None:
         self._meter = meter
         self._cluster = cluster
 
     def cluster_command(self, tsn: int, command_id: int, args: Any) -> None:
-        self._meter._handle_command(self._cluster, command_id, args)  # noqa: SLF001
+        if _sent_by_server(self._cluster, command_id, args):
+            self._meter._handle_command(self._cluster, command_id, args)  # noqa: SLF001
 
     def general_command(self, hdr: foundation.ZCLHeader, args: Any) -> None:
-        if hdr.command_id == foundation.GeneralCommand.Report_Attributes:
+        if (
+            hdr.command_id == foundation.GeneralCommand.Report_Attributes
+            and hdr.frame_control.direction == foundation.Direction.Server_to_Client
+        ):
             values = {
                 int(report.attrid): _plain(report.value.value)
                 for report in args.attribute_reports

@@ -305,10 +305,15 @@ def _int32ish(raw: object) -> int | None:
     return valid_int(value, 32)
 
 
-def bcd_to_int(raw: object) -> int | None:
-    """Decode a binary-coded decimal number (each nibble a digit); None if not BCD."""
+def bcd_to_int(raw: object, bits: int | None = None) -> int | None:
+    """Decode a binary-coded decimal number (each nibble a digit); None if not BCD.
+
+    With ``bits``, the width of the register it came from, a value wider than
+    that register (more than ``bits // 4`` digits) is None too: a uint48
+    register holds 12 digits, not the 16 of a uint64 or 400 of a forged one.
+    """
     value = _as_int(raw)
-    if value is None or value < 0:
+    if value is None or value < 0 or (bits is not None and value >> bits):
         return None
     result = 0
     factor = 1
@@ -374,6 +379,16 @@ def datetime_to_zcl_time(when: dt.datetime) -> int:
     if not 0 <= seconds < 0xFFFFFFFF:
         raise ValueError(f"{when.isoformat()} is outside the ZCL UTCTime range")
     return seconds
+
+
+def _end(start: dt.datetime | None, minutes: int | None) -> dt.datetime | None:
+    """``start + minutes``; None without either, or past the last datetime."""
+    if start is None or minutes is None:
+        return None
+    try:
+        return start + dt.timedelta(minutes=minutes)
+    except OverflowError:
+        return None
 
 
 def _as_time(raw: object) -> dt.datetime | None:
@@ -774,9 +789,10 @@ def money(
     ``amount = raw_minor / 10**trailing / 10**minor_exponent``: for GBP (826,
     and unknown currencies) the minor unit is the penny, exponent 2. A raw
     28360 with 3 trailing digits is 28.360p = 0.2836 GBP. ``trailing`` None
-    counts as 0. The one conversion every money value goes through.
+    counts as 0; one that is not a nibble (0-15) gives None. The one
+    conversion every money value goes through.
     """
-    if raw_minor is None:
+    if raw_minor is None or (trailing is not None and not 0 <= trailing <= 0x0F):
         return None
     return _major(raw_minor, trailing, currency)
 
@@ -968,13 +984,13 @@ class _Scaling:
         return self.unit is not None and self.unit.is_bcd
 
     def unsigned(self, raw: object, bits: int) -> Decimal | None:
-        value = bcd_to_int(raw) if self.is_bcd else valid_uint(raw, bits)
+        value = bcd_to_int(raw, bits) if self.is_bcd else valid_uint(raw, bits)
         if value is None:
             return None
         return scale(value, self.multiplier, self.divisor)
 
     def signed(self, raw: object, bits: int) -> Decimal | None:
-        value = bcd_to_int(raw) if self.is_bcd else valid_int(raw, bits)
+        value = bcd_to_int(raw, bits) if self.is_bcd else valid_int(raw, bits)
         if value is None:
             return None
         return scale(value, self.multiplier, self.divisor)
@@ -997,14 +1013,17 @@ def _in(value: Decimal | None, factor: Decimal | None) -> Decimal | None:
         return None
     if factor == 1:
         return value
-    with localcontext(prec=_PRECISION):
-        converted = (value * factor).normalize()
-    # 1.234 kW is 1234 W, not 1234.000 W or 1.234E+3 W: no trailing zeros,
-    # never an exponent.
-    exponent = converted.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        return converted.quantize(Decimal(1))
-    return converted
+    try:
+        with localcontext(prec=_PRECISION):
+            converted = (value * factor).normalize()
+            # 1.234 kW is 1234 W, not 1234.000 W or 1.234E+3 W: no trailing
+            # zeros, never an exponent.
+            exponent = converted.as_tuple().exponent
+            if isinstance(exponent, int) and exponent > 0:
+                converted = converted.quantize(Decimal(1))
+    except InvalidOperation:
+        return None  # more digits than any register holds
+    return converted if converted.is_finite() else None
 
 
 def _tiers(
@@ -1358,9 +1377,7 @@ class PriceEvent:
     @property
     def end_time(self) -> dt.datetime | None:
         """When the price ends, if it has a start time and a duration."""
-        if self.start_time is None or self.duration_minutes is None:
-            return None
-        return self.start_time + dt.timedelta(minutes=self.duration_minutes)
+        return _end(self.start_time, self.duration_minutes)
 
 
 def parse_publish_price(fields: Mapping[str, object]) -> PriceEvent | None:
@@ -1958,9 +1975,7 @@ class SupplierMessage:
     @property
     def end_time(self) -> dt.datetime | None:
         """When the message expires, if it has a start and a duration."""
-        if self.start_time is None or self.duration_minutes is None:
-            return None
-        return self.start_time + dt.timedelta(minutes=self.duration_minutes)
+        return _end(self.start_time, self.duration_minutes)
 
 
 def parse_display_message(fields: Mapping[str, object]) -> SupplierMessage | None:
@@ -2084,7 +2099,10 @@ def profile_series(
     for index, raw in enumerate(response.intervals):
         if raw is None and not include_invalid:
             continue
-        start = response.end_time - step * (index + 1)
+        try:
+            start = response.end_time - step * (index + 1)
+        except OverflowError:
+            continue  # before the first datetime there is nothing to place
         value = float(scale(raw, multiplier, divisor)) if raw is not None else None
         series.append((start, value))
     series.reverse()

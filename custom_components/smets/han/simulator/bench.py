@@ -46,6 +46,17 @@ later benchmark adds a section and its keys without touching the others):
   the NCP received per cycle (:attr:`.ncp.EmulatedNcp.commands`) and process
   CPU time per cycle (library + bellows + emulator, all in this process).
 
+* ``fuzz_frames_per_s`` / ``fuzz_peak_rss_mb`` / ``fuzz_loop_exceptions``:
+  :data:`FUZZ_FRAMES` hostile frames (:mod:`.hostile`: truncated, the wrong
+  direction, wrong types, oversized values such as an octet string given the
+  integer 0x40000000, unknown attributes, anything from unknown addresses),
+  queued on the event loop into zigpy's ``packet_received`` as a radio's
+  callbacks are, in a fresh Python process of their own (so its peak RSS,
+  ``ru_maxrss``, is the fuzz run's and nothing else's): frames handled per
+  second of wall time, that peak in MB, and the exceptions that reached the
+  loop (goal 0; zigpy's own, caught behind the link, count too). The run also
+  checks that no event was emitted and the meters' state is unchanged.
+
 The CPU, memory and time figures depend on the machine; the counts do not.
 """
 
@@ -59,7 +70,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 import json
+from pathlib import Path
 import resource
+import subprocess
 import sys
 import time
 from typing import Any
@@ -73,6 +86,7 @@ from .ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp
 
 __all__ = [
     "ESME_CYCLE",
+    "FUZZ_FRAMES",
     "GAS_CYCLE",
     "RADIO_CYCLES",
     "SECTIONS",
@@ -82,6 +96,8 @@ __all__ = [
     "add_arguments",
     "backfill",
     "figures",
+    "fuzz_child",
+    "fuzz_run",
     "peak_rss_mb",
     "radio",
     "radio_run",
@@ -95,6 +111,8 @@ GAS_CYCLE = 1800
 """Seconds between gas cycles."""
 RADIO_CYCLES = 60
 """ESME cycles run over the emulated radio (each a real round trip through bellows)."""
+FUZZ_FRAMES = 100_000
+"""Hostile frames of the fuzz section (:func:`fuzz_run`)."""
 
 type Figures = dict[str, float | int]
 
@@ -138,6 +156,8 @@ class BenchRun:
     peak_rss_mb: float = 0.0
     radio_cycles: int = RADIO_CYCLES
     """ESME cycles for the radio section (:func:`radio`)."""
+    fuzz_frames: int = FUZZ_FRAMES
+    """Hostile frames for the fuzz section (:func:`fuzz_run`)."""
 
 
 @dataclass(slots=True)
@@ -389,12 +409,93 @@ def _radio_section(bench: BenchRun) -> Figures:
     }
 
 
+# --- hostile frames, in a process of their own ------------------------------------
+
+_ROOT = Path(__file__).resolve().parents[4]
+_FUZZ_CHILD = """
+import sys, types
+root = sys.argv[3]
+for name, path in (
+    ("custom_components", root + "/custom_components"),
+    ("custom_components.smets", root + "/custom_components/smets"),
+):
+    if name not in sys.modules:  # the HAN library only, as scripts/han_standalone.py
+        module = types.ModuleType(name)
+        module.__path__ = [path]
+        sys.modules[name] = module
+sys.path.insert(0, root)
+from custom_components.smets.han.simulator.bench import fuzz_child
+fuzz_child(int(sys.argv[1]), int(sys.argv[2]))
+"""
+
+
+def fuzz_child(frames: int, seed: int) -> None:
+    """In the fuzz process: run :func:`.hostile.fuzz`, print its figures as JSON."""
+    from . import hostile  # noqa: PLC0415 - only the fuzz process needs it
+
+    run = asyncio.run(hostile.fuzz(frames, seed=seed))
+    result = {
+        "frames": run.frames,
+        "seconds": run.seconds,
+        "loop_exceptions": run.loop_exceptions,
+        "events": run.events,
+        "state_unchanged": run.state_unchanged,
+        "dropped": dict(sorted(run.dropped.items())),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+_FUZZ: dict[tuple[int, int], dict[str, Any]] = {}
+
+
+def fuzz_run(bench: BenchRun) -> dict[str, Any]:
+    """Run the fuzz section's frames in a fresh process (once per seed and count)."""
+    key = (bench.seed, bench.fuzz_frames)
+    if key not in _FUZZ:
+        done = subprocess.run(  # noqa: S603 - this interpreter, this code
+            [
+                sys.executable,
+                "-c",
+                _FUZZ_CHILD,
+                str(bench.fuzz_frames),
+                str(bench.seed),
+                str(_ROOT),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        _FUZZ[key] = json.loads(done.stdout.splitlines()[-1])
+    return _FUZZ[key]
+
+
+def _fuzz_section(bench: BenchRun) -> Figures:
+    result = fuzz_run(bench)
+    seconds = result["seconds"]
+    return {
+        "fuzz_frames_per_s": round(result["frames"] / seconds) if seconds else 0,
+        "fuzz_peak_rss_mb": result["peak_rss_mb"],
+        "fuzz_loop_exceptions": result["loop_exceptions"],
+    }
+
+
+def _fuzz_clean(bench: BenchRun) -> bool:
+    result = fuzz_run(bench)
+    return (
+        result["loop_exceptions"] == 0
+        and result["events"] == 0
+        and bool(result["state_unchanged"])
+    )
+
+
 SECTIONS: list[Callable[[BenchRun], Figures]] = [
     _esme_section,
     _gas_section,
     _cost_section,
     _backfill_section,
     _radio_section,
+    _fuzz_section,
 ]
 """Each section turns a run into some of the figures; later benchmarks append theirs."""
 
@@ -450,6 +551,23 @@ def report(bench: BenchRun) -> list[str]:
             " and hourly aggregation, not the recorder's writes)"
         ),
         *_radio_lines(bench, values),
+        *_fuzz_lines(bench, values),
+    ]
+
+
+def _fuzz_lines(bench: BenchRun, values: Figures) -> list[str]:
+    result = fuzz_run(bench)
+    dropped = ", ".join(f"{k} {v}" for k, v in result["dropped"].items())
+    return [
+        (
+            f"hostile frames ({result['frames']}, in a process of their own): "
+            f"{values['fuzz_frames_per_s']} frames/s handled, peak memory "
+            f"{values['fuzz_peak_rss_mb']} MB (ru_maxrss of that process), "
+            f"{values['fuzz_loop_exceptions']} exceptions into the event loop"
+            f" (must be 0), {result['events']} events (must be 0), meters' state "
+            + ("unchanged" if result["state_unchanged"] else "CHANGED")
+        ),
+        f"hostile frames dropped by the link, by reason: {dropped or 'none'}",
     ]
 
 
@@ -486,7 +604,7 @@ def _goal_met(bench: BenchRun) -> bool:
     if backfill["backfill_requests"] != backfill["backfill_min_requests"]:
         return False
     over_radio = radio_run(bench)
-    if over_radio.problems:
+    if over_radio.problems or not _fuzz_clean(bench):
         return False
     return all(
         stats.requests == stats.clusters == stats.library_requests
@@ -508,6 +626,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"ESME cycles over the emulated EZSP radio (default {RADIO_CYCLES})",
     )
     parser.add_argument(
+        "--fuzz-frames",
+        type=int,
+        default=FUZZ_FRAMES,
+        help=f"hostile frames of the fuzz section (default {FUZZ_FRAMES})",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="end with the figures as one JSON object on the last line",
@@ -524,6 +648,7 @@ def run(args: argparse.Namespace) -> int:
             radio_cycles=args.radio_cycles,
         )
     )
+    bench.fuzz_frames = getattr(args, "fuzz_frames", FUZZ_FRAMES)
     lines = report(bench)
     if args.json:
         lines.append(json.dumps(figures(bench), sort_keys=False))
