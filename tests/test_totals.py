@@ -1,0 +1,175 @@
+"""The never-resetting total cost, on the simulated meter's own registers and tariff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from custom_components.smets.han.simulator.meters import (
+    MONEY_UNITS_PER_POUND,
+    ElectricityMeter,
+    Tariff,
+)
+from custom_components.smets.totals import TotalCost, hour_cost
+
+START = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
+STEP = dt.timedelta(minutes=5)
+
+
+def pounds(money_units: int) -> Decimal:
+    return Decimal(money_units) / MONEY_UNITS_PER_POUND
+
+
+def tiers(meter: ElectricityMeter, when: dt.datetime) -> dict[int, Decimal | None]:
+    """The meter's tier registers at ``when``, in kWh, as the sensors decode them."""
+    now = int(when.timestamp())
+    return {
+        tier: Decimal(meter.tier_register(tier, now)) / 1000
+        for tier in range(1, meter.tariff.tiers + 1)
+    }
+
+
+def prices(tariff: Tariff) -> dict[int, Decimal]:
+    return {tier: pounds(tariff.price(tier)) for tier in range(1, tariff.tiers + 1)}
+
+
+def cost(
+    meter: ElectricityMeter, tariff: Tariff, start: dt.datetime, end: dt.datetime
+) -> Decimal:
+    """What the tiers used in ``[start, end)`` cost at ``tariff``'s prices."""
+    before, after = tiers(meter, start), tiers(meter, end)
+    return sum(
+        (
+            ((after[tier] or 0) - (before[tier] or 0)) * price
+            for tier, price in prices(tariff).items()
+        ),
+        Decimal(0),
+    )
+
+
+def run(
+    total: TotalCost,
+    meter: ElectricityMeter,
+    start: dt.datetime,
+    end: dt.datetime,
+    tariff: Tariff,
+) -> None:
+    when = start
+    while when <= end:
+        total.update(
+            when, tiers(meter, when), prices(tariff), pounds(tariff.standing_charge)
+        )
+        when += STEP
+
+
+def test_tiers_midnight_and_a_price_change() -> None:
+    """Four tiers through the 16:00 peak and midnight; prices change at 20:00."""
+    old = Tariff(tiers=4)
+    new = Tariff(
+        tiers=4, prices=(26_010, 13_300, 41_250, 21_700), standing_charge=63_450
+    )
+    meter = ElectricityMeter(1, int(START.timestamp()), old)
+    change = START.replace(hour=20)
+    end = START.replace(day=15, hour=1)
+    total = TotalCost()
+    run(total, meter, START, change - STEP, old)
+    run(total, meter, change, end, new)
+    expected = (
+        pounds(old.standing_charge)
+        + cost(meter, old, START, change)
+        + cost(meter, new, change, end)
+        + pounds(new.standing_charge)
+    )
+    assert total.total == expected
+    # a flat rate, or the new prices from the start, would not give it
+    assert abs(
+        expected - cost(meter, new, START, end) - 2 * pounds(new.standing_charge)
+    ) > Decimal("0.01")
+    assert total.charged_through == end.date()
+    assert total.since == START
+
+
+def test_an_outage_costs_what_the_tiers_counted_in_it() -> None:
+    """Six hours without an update, across midnight and the night tier."""
+    tariff = Tariff(tiers=2)
+    meter = ElectricityMeter(1, int(START.timestamp()), tariff)
+    total = TotalCost()
+    outage = START.replace(hour=21)
+    back = outage + dt.timedelta(hours=6)
+    run(total, meter, START, outage, tariff)
+    run(total, meter, back, back + STEP, tariff)
+    assert total.total == 2 * pounds(tariff.standing_charge) + cost(
+        meter, tariff, START, back + STEP
+    )
+
+
+def test_days_skipped_are_charged_once_each() -> None:
+    total = TotalCost()
+    one = {1: Decimal(1)}
+    total.update(START, {1: Decimal(10)}, one, Decimal(1))
+    total.update(START + dt.timedelta(days=3), {1: Decimal(12)}, one, Decimal(1))
+    assert total.total == 4 + 2
+    total.update(
+        START + dt.timedelta(days=3, hours=1), {1: Decimal(12)}, one, Decimal(1)
+    )
+    # the clock went back a day: nothing charged again
+    total.update(START + dt.timedelta(days=2), {1: Decimal(13)}, one, Decimal(1))
+    assert total.total == 4 + 3
+
+
+def test_no_spike_on_an_exchange_new_tiers_or_invalid_values() -> None:
+    total = TotalCost()
+    one = {1: Decimal(1), 2: Decimal(2)}
+    total.update(START, {1: Decimal(100), 2: Decimal(10)}, one, None)
+    assert total.total == 0
+    assert total.charged_through is None  # no standing charge published yet
+    total.update(START + STEP, {1: Decimal("0.5"), 2: Decimal(10)}, one, None)
+    assert total.total == 0  # a meter exchange: a baseline
+    total.update(START + 2 * STEP, {1: Decimal("1.5"), 2: None}, one, None)
+    assert total.total == 1
+    total.update(START + 3 * STEP, {1: Decimal("1.5"), 2: Decimal(11)}, one, None)
+    assert total.total == 3  # tier 2's kWh while it read invalid
+    total.update(START + 4 * STEP, dict.fromkeys((1, 2, 3, 4), Decimal(20)), one, None)
+    assert total.total == 3  # a new set of tiers: a baseline
+    total.update(START + 5 * STEP, dict.fromkeys((1, 2, 3, 4), Decimal(21)), one, None)
+    assert total.total == 6  # tiers 3 and 4 have no price
+    total.update(
+        START + 6 * STEP, dict.fromkeys((1, 2, 3, 4), Decimal(22)), one, Decimal(5)
+    )
+    assert total.total == 14  # and today's standing charge, once known
+
+
+def test_saved_and_restored() -> None:
+    tariff = Tariff(tiers=2)
+    meter = ElectricityMeter(1, int(START.timestamp()), tariff)
+    total = TotalCost()
+    run(total, meter, START, START + dt.timedelta(hours=13), tariff)
+    restored = TotalCost.from_dict(total.as_dict())
+    assert restored == total
+    assert TotalCost.from_dict(TotalCost().as_dict()) == TotalCost()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"total": "NaN"},
+        {"total": "x"},
+        {"total": "1", "registers": {"x": "1"}},
+        {"total": "1", "registers": {"1": "Infinity"}},
+        {"total": "1", "charged_through": "not a date"},
+        {"total": "1", "prices": ["1"]},
+    ],
+)
+def test_a_damaged_save_is_refused(data: dict[str, object]) -> None:
+    assert TotalCost.from_dict(data) is None
+
+
+def test_hour_cost() -> None:
+    kwh = {1: Decimal("0.5"), 2: Decimal("0.25")}
+    rates = {1: Decimal("0.2"), 2: Decimal("0.4")}
+    assert hour_cost(kwh, rates, Decimal(1), first_of_day=False) == Decimal("0.2")
+    assert hour_cost(kwh, rates, Decimal(1), first_of_day=True) == Decimal("1.2")
+    assert hour_cost(kwh, {1: Decimal(1)}, None, first_of_day=True) == Decimal("0.5")
