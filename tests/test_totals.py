@@ -12,7 +12,7 @@ from custom_components.smets.han.simulator.meters import (
     ElectricityMeter,
     Tariff,
 )
-from custom_components.smets.totals import TotalCost, hour_cost
+from custom_components.smets.totals import TotalCost
 
 START = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
 STEP = dt.timedelta(minutes=5)
@@ -165,11 +165,3 @@ def test_saved_and_restored() -> None:
 )
 def test_a_damaged_save_is_refused(data: dict[str, object]) -> None:
     assert TotalCost.from_dict(data) is None
-
-
-def test_hour_cost() -> None:
-    kwh = {1: Decimal("0.5"), 2: Decimal("0.25")}
-    rates = {1: Decimal("0.2"), 2: Decimal("0.4")}
-    assert hour_cost(kwh, rates, Decimal(1), first_of_day=False) == Decimal("0.2")
-    assert hour_cost(kwh, rates, Decimal(1), first_of_day=True) == Decimal("1.2")
-    assert hour_cost(kwh, {1: Decimal(1)}, None, first_of_day=True) == Decimal("0.5")

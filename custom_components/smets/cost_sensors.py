@@ -10,6 +10,7 @@ costs" of each fuel.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ from .coordinator import (
     SmetsCoordinator,
     TariffSnapshot,
 )
+from .cost_history import history_attributes
 from .entity import SmetsEntity
 from .han import model
 from .totals import TotalCost
@@ -117,6 +119,7 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
             restored = TotalCost.from_dict(last.as_dict())
             if restored is not None:
                 self.total = restored
+        self.coordinator.config_entry.runtime_data.totals[self.meter.role] = self.total
         self._count()
 
     def _count(self) -> None:
@@ -127,9 +130,12 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
         if tiers is None:
             return
         registers, prices = tiers
-        self.total.update(
-            dt_util.now(), registers, prices, price.standing_charge_per_day
-        )
+        now = dt_util.now()
+        self.total.update(now, registers, prices, price.standing_charge_per_day)
+        self._learn(now, price)
+
+    def _learn(self, now: dt.datetime, price: model.PriceInfo) -> None:
+        """Note the tiers the meter has in force (the calendar the past is priced by)."""
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -145,9 +151,12 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """Since when the total counts."""
+        """Since when the total counts; what the imported history is priced with."""
         since = self.total.since
-        return {"counting_since": None if since is None else since.isoformat()}
+        return {
+            "counting_since": None if since is None else since.isoformat(),
+            **history_attributes(self.total),
+        }
 
     @property
     def extra_restore_state_data(self) -> TotalCostStoredData:
@@ -163,6 +172,24 @@ class ElectricityTotalCostSensor(_TotalCostSensor[ElectricitySnapshot]):
 
     def _tiers(self, price: model.PriceInfo) -> Tiers | None:
         return electricity_tiers(self.coordinator.data, price)
+
+    def _learn(self, now: dt.datetime, price: model.PriceInfo) -> None:
+        calendar = self.total.calendar
+        if price.current_tier is not None:
+            start = now.replace(
+                minute=now.minute - now.minute % 30, second=0, microsecond=0
+            )
+            calendar.learn(start, start + dt.timedelta(minutes=30), price.current_tier)
+        link = self.coordinator.config_entry.runtime_data.link
+        event = link.esme.current_price_event() if link.has_esme else None
+        if event is not None and event.start_time is not None:
+            end = event.end_time
+            if end is not None:
+                calendar.learn(
+                    dt_util.as_local(event.start_time),
+                    dt_util.as_local(end),
+                    event.price_tier,
+                )
 
 
 class GasTotalCostSensor(_TotalCostSensor[GasSnapshot]):
