@@ -12,7 +12,12 @@ from custom_components.smets.han.simulator.meters import (
     ElectricityMeter,
     Tariff,
 )
-from custom_components.smets.totals import TotalCost
+from custom_components.smets.totals import (
+    CostWalk,
+    TierCalendar,
+    TotalCost,
+    blended_price,
+)
 
 START = dt.datetime(2026, 1, 14, 12, 0, tzinfo=dt.UTC)
 STEP = dt.timedelta(minutes=5)
@@ -165,3 +170,98 @@ def test_saved_and_restored() -> None:
 )
 def test_a_damaged_save_is_refused(data: dict[str, object]) -> None:
     assert TotalCost.from_dict(data) is None
+
+
+def test_the_calendar_learns_the_week() -> None:
+    calendar = TierCalendar()
+    monday = dt.datetime(2026, 1, 12, tzinfo=dt.UTC)
+    assert calendar.tier_at(monday, 2) is None
+    calendar.learn(monday.replace(hour=7, minute=30), monday.replace(hour=23), 1)
+    assert calendar.tier_at(monday.replace(hour=12)) == 1
+    # another weekday's half-hour counts when that day's is not known
+    assert calendar.tier_at(monday.replace(day=14, hour=12)) == 1
+    assert calendar.tier_at(monday.replace(hour=3)) is None
+    # two tiers, one seen: the rest is the other one
+    assert calendar.tier_at(monday.replace(hour=3), 2) == 2
+    assert calendar.tier_at(monday.replace(hour=3), 4) is None
+    calendar.learn(monday.replace(hour=3), monday.replace(hour=4), 2)
+    assert calendar.tier_at(monday.replace(hour=1), 2) is None  # both seen
+    # a block never marks more than a week
+    calendar.learn(monday, monday + dt.timedelta(days=30), 3)
+    assert set(calendar.slots.values()) == {3}
+    assert len(calendar.slots) == 7 * 48
+    assert TierCalendar.from_dict(calendar.as_dict()) == calendar
+    assert TierCalendar.from_dict({"slots": {"x": 1}}) == TierCalendar()
+    assert TierCalendar.from_dict({"slots": {"9999": 1}}) == TierCalendar()
+
+
+def test_blended_price() -> None:
+    rates = {1: Decimal("0.3"), 2: Decimal("0.1")}
+    assert blended_price({1: Decimal(1), 2: Decimal(3)}, rates) == Decimal("0.15")
+    assert blended_price({1: None, 2: Decimal(0)}, rates) is None
+
+
+def midnight_utc(start: int) -> bool:
+    return start % 86_400 == 0
+
+
+def test_the_walk_back_matches_the_total_it_started_from() -> None:
+    """Walking back from a total over the half-hours it counted gives the totals
+    it had at each hour, standing charges at midnight."""
+    tariff = Tariff(tiers=2)
+    meter = ElectricityMeter(1, int(START.timestamp()), tariff)
+    rates = prices(tariff)
+    standing = pounds(tariff.standing_charge)
+    first = START - dt.timedelta(days=2)
+    total = TotalCost()
+    hourly: dict[int, Decimal] = {}
+    when = first
+    while when <= START:
+        total.update(when, tiers(meter, when), rates, standing)
+        hourly[int(when.timestamp())] = total.total
+        when += dt.timedelta(minutes=30)
+    kwh = {
+        index * 1800: Decimal(meter.import_wh(index)) / 1000
+        for index in range(
+            int(first.timestamp()) // 1800, int(START.timestamp()) // 1800
+        )
+    }
+
+    def price_at(start: int) -> tuple[Decimal, bool]:
+        return rates[tariff.tier_at(start)], False
+
+    since = int(START.timestamp()) + 600  # ten minutes into a half-hour
+    used = Decimal(meter.import_wh(since // 1800)) / 1000 / 3
+    walk = CostWalk.start(
+        since=since,
+        value=total.total + used * rates[1],
+        used=used,
+        price=price_at(since - 600),
+        standing=standing,
+        is_midnight=midnight_utc,
+    )
+    assert walk is not None
+    rows = walk.back(kwh, int(first.timestamp()), price_at, standing, midnight_utc)
+    assert len(rows) == 48
+    # the totals it had, but at midnight: the new day's standing charge is in
+    # the hour that midnight begins (the total adds it at the day's first update)
+    for start, value in rows:
+        end = start + 3600
+        assert value == hourly[end] - (standing if midnight_utc(end) else 0), end
+    assert not walk.estimated
+    # a half-hour not read, or not priced, stops it
+    assert walk.back(kwh, 0, price_at, standing, midnight_utc) == []
+    again = CostWalk(int(START.timestamp()), Decimal(10))
+    assert again.back(kwh, 0, lambda _s: None, None, midnight_utc) == []
+    assert CostWalk(since, Decimal(1)).back(kwh, 0, price_at, None, midnight_utc) == []
+    assert (
+        CostWalk.start(
+            since=since,
+            value=Decimal(1),
+            used=used,
+            price=None,
+            standing=None,
+            is_midnight=midnight_utc,
+        )
+        is None
+    )
