@@ -68,6 +68,9 @@ class CostHistory:
         )
         self._walks: dict[str, dict[str, Any]] | None = None
         self.half_hours: dict[str, dict[int, Decimal | None]] = {}
+        self._zeros: dict[str, float] = {}
+        self._pending: dict[str, tuple[str, float, list[tuple[int, Decimal]]]] = {}
+        """Each live statistic's zero, read once (no reset comes between pages)."""
 
     async def _async_walks(self) -> dict[str, dict[str, Any]]:
         if self._walks is None:
@@ -77,6 +80,7 @@ class CostHistory:
     async def async_reset(self) -> None:
         """Walk again from the start (the history is imported again)."""
         self._walks = {}
+        self._zeros = {}
         await self._store.async_save({"walks": {}})
 
     def _entity_id(self, role: str) -> str | None:
@@ -142,15 +146,18 @@ class CostHistory:
             or total.since_total is None
         ):
             return
-        zero = await self._async_zero(entity_id)
+        zero = self._zeros.get(entity_id)
+        if zero is None:
+            zero = await self._async_zero(entity_id)
         if zero is None:
             return  # the live statistic is not compiled yet: the next page will do
+        self._zeros[entity_id] = zero
         walks = await self._async_walks()
         price_at = self._price_at(role, total)
         walk = self._walk(walks.get(source), total, known, price_at)
         if walk is None:
             return
-        floor = min(known) if known else walk.at
+        floor = min(known, default=walk.at)
         rows = walk.back(known, floor, price_at, total.standing, self._is_midnight)
         walks[source] = {
             "at": walk.at,
@@ -159,24 +166,29 @@ class CostHistory:
             "since": total.since.isoformat(),
         }
         total.history_estimated = walk.estimated
-        await self._store.async_save({"walks": walks})
-        if not rows:
-            return
-        price = self.entry.runtime_data.tariff.data
-        info = price.electricity_price if role == ROLE_ESME else price.gas_price
-        unit = (info.currency_code if info else None) or "GBP"
-        async_import_statistics(
-            self.hass,
-            sum_statistic_metadata(entity_id, unit, None),
-            [
-                StatisticData(
-                    start=dt_util.utc_from_timestamp(start),
-                    state=float(value),
-                    sum=float(value) - zero,
-                )
-                for start, value in rows
-            ],
-        )
+        self._store.async_delay_save(lambda: {"walks": walks}, 1)
+        if rows:
+            self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
+
+    def flush(self) -> None:
+        """Import the cost rows walked since the last flush (one batch a statistic)."""
+        tariff = self.entry.runtime_data.tariff.data
+        for entity_id, (role, zero, rows) in self._pending.items():
+            info = tariff.electricity_price if role == ROLE_ESME else tariff.gas_price
+            unit = (info.currency_code if info else None) or "GBP"
+            async_import_statistics(
+                self.hass,
+                sum_statistic_metadata(entity_id, unit, None),
+                [
+                    StatisticData(
+                        start=dt_util.utc_from_timestamp(start),
+                        state=float(value),
+                        sum=float(value) - zero,
+                    )
+                    for start, value in rows
+                ],
+            )
+        self._pending = {}
 
     def _walk(
         self,

@@ -618,6 +618,7 @@ class HistoryImporter:
         self, targets: list[Target], readings: list[history.HourReading]
     ) -> None:
         """Import hourly rows for every target; count them and note the oldest."""
+        self.cost.flush()
         if not readings:
             return
         for target in targets:
