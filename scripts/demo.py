@@ -4,8 +4,8 @@ Against a Home Assistant on 127.0.0.1:8123 it: finishes onboarding with a local
 demo user, sets the home to the UK (GBP, Europe/London), adds the simulated
 meter (SMETS2 electricity with Pay-As-You-Go and solar export, and gas) through
 the integration's own config flow, and sets up the Energy dashboard with grid
-import/export, gas and the price entities. Each step is skipped when it was
-already done, so a second start reuses everything.
+import/export, grid power, gas and the meters' Total cost statistics. Each
+step is skipped when it was already done, so a second start reuses everything.
 
 Run: scripts/run python scripts/demo.py [--url http://127.0.0.1:8123]
 """
@@ -272,16 +272,19 @@ async def set_up_energy(demo: Demo) -> None:
         return
     grid_import = await entity_by_unique_suffix(demo, "_esme_import_energy")
     grid_export = await entity_by_unique_suffix(demo, "_esme_export_energy")
-    price = await entity_by_unique_suffix(demo, "_esme_unit_price")
     gas = await entity_by_unique_suffix(demo, "_gpf_energy")
-    gas_price = await entity_by_unique_suffix(demo, "_gpf_unit_price")
-    if not (grid_import and grid_export and price and gas and gas_price):
+    gas_cost = await entity_by_unique_suffix(demo, "_gpf_total_cost")
+    cost = await entity_by_unique_suffix(demo, "_esme_total_cost")
+    power = await entity_by_unique_suffix(demo, "_esme_demand")
+    if not (grid_import and grid_export and cost and power and gas and gas_cost):
         sys.exit("energy: the meter's entities did not appear")
+    # The costs are the meters' Total cost statistics (standing charges in,
+    # the imported history priced too); the grid power is the signed demand.
     gas_source = {
         "type": "gas",
         "stat_energy_from": gas,
-        "stat_cost": None,
-        "entity_energy_price": gas_price,
+        "stat_cost": gas_cost,
+        "entity_energy_price": None,
         "number_energy_price": None,
     }
     # Home Assistant 2026.8 and later keep one grid source per import/export
@@ -290,12 +293,13 @@ async def set_up_energy(demo: Demo) -> None:
         "type": "grid",
         "stat_energy_from": grid_import,
         "stat_energy_to": grid_export,
-        "stat_cost": None,
-        "entity_energy_price": price,
+        "stat_cost": cost,
+        "entity_energy_price": None,
         "number_energy_price": None,
         "stat_compensation": None,
         "entity_energy_price_export": None,
         "number_energy_price_export": 0.15,
+        "stat_rate": power,
         "cost_adjustment_day": 0,
     }
     legacy = {
@@ -303,8 +307,8 @@ async def set_up_energy(demo: Demo) -> None:
         "flow_from": [
             {
                 "stat_energy_from": grid_import,
-                "stat_cost": None,
-                "entity_energy_price": price,
+                "stat_cost": cost,
+                "entity_energy_price": None,
                 "number_energy_price": None,
             }
         ],
@@ -316,6 +320,7 @@ async def set_up_energy(demo: Demo) -> None:
                 "number_energy_price": 0.15,
             }
         ],
+        "power": [{"stat_rate": power}],
         "cost_adjustment_day": 0,
     }
     saved = await demo.ws(
@@ -326,7 +331,7 @@ async def set_up_energy(demo: Demo) -> None:
         await demo.ws(
             {"type": "energy/save_prefs", "energy_sources": [legacy, gas_source]}
         )
-    print("energy: dashboard set up (grid import/export, gas, prices)")
+    print("energy: dashboard set up (grid import/export and power, gas, total costs)")
 
 
 async def main() -> None:

@@ -28,6 +28,7 @@ from custom_components.smets.const import (
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
     CONF_ESME_INTERVAL,
+    CONF_ESTIMATE_HISTORY_COST,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_INSTALL_CODE,
@@ -1119,7 +1120,11 @@ async def test_options(hass: HomeAssistant) -> None:
         result["flow_id"], options
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {**options, CONF_BILLING_DAY: 1}
+    assert entry.options == {
+        **options,
+        CONF_BILLING_DAY: 1,
+        CONF_ESTIMATE_HISTORY_COST: True,
+    }
 
 
 async def test_options_billing_day(hass: HomeAssistant) -> None:

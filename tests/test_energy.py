@@ -8,6 +8,7 @@ from homeassistant.components.energy import data as energy_data, validate
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -77,3 +78,67 @@ async def test_energy_validation_has_no_issues(
     assert all(not group for group in found["device_consumption"])
     for entity_id in (GRID_IMPORT, GRID_EXPORT, PRICE, GAS, GAS_PRICE):
         assert hass.states.get(entity_id) is not None, entity_id
+
+
+GRID_POWER = "sensor.electricity_meter_demand"
+ELECTRICITY_COST = "sensor.electricity_meter_total_cost"
+GAS_COST = "sensor.gas_meter_total_cost"
+
+
+def cost_and_power_preferences(power: str = GRID_POWER) -> dict[str, Any]:
+    """The preferences (one unified grid) with Total cost and the grid power."""
+    return {
+        "energy_sources": [
+            {
+                "type": "grid",
+                "stat_energy_from": GRID_IMPORT,
+                "stat_energy_to": GRID_EXPORT,
+                "stat_cost": ELECTRICITY_COST,
+                "entity_energy_price": None,
+                "number_energy_price": None,
+                "stat_compensation": None,
+                "entity_energy_price_export": None,
+                "number_energy_price_export": 0.15,
+                "stat_rate": power,
+                "cost_adjustment_day": 0,
+            },
+            {
+                "type": "gas",
+                "stat_energy_from": GAS,
+                "stat_cost": GAS_COST,
+                "entity_energy_price": None,
+                "number_energy_price": None,
+            },
+        ],
+    }
+
+
+@pytest.mark.parametrize(("power", "issues"), [(GRID_POWER, False), (PRICE, True)])
+async def test_total_cost_and_grid_power_have_no_issues(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    power: str,
+    issues: bool,
+) -> None:
+    """stat_cost = Total cost, grid power = the signed Demand: no issues.
+
+    (A price as the grid power is an issue: the check looks at it.)
+    """
+    await hass.config.async_update(currency="GBP")
+    assert await async_setup_component(hass, "energy", {})
+    await async_wait_recording_done(hass)
+    do_adhoc_statistics(hass, start=START)
+    await async_wait_recording_done(hass)
+    manager = await energy_data.async_get_manager(hass)
+    await manager.async_update(cost_and_power_preferences(power))  # type: ignore[arg-type]
+    await hass.async_block_till_done()
+    result = await validate.async_validate(hass)
+    found = result.as_dict()
+    assert len(found["energy_sources"]) == 2
+    assert found["energy_sources"][1] == []
+    assert bool(found["energy_sources"][0]) is issues, found
+    for entity_id in (GRID_POWER, ELECTRICITY_COST, GAS_COST):
+        assert hass.states.get(entity_id) is not None, entity_id
+    # the signed demand: import positive, export negative (solar at noon)
+    assert float(hass.states.get(GRID_POWER).state) != 0

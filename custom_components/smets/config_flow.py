@@ -38,6 +38,7 @@ from .const import (
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
     CONF_ESME_INTERVAL,
+    CONF_ESTIMATE_HISTORY_COST,
     CONF_FLOW_CONTROL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
@@ -58,6 +59,7 @@ from .const import (
     DEFAULT_BILLING_DAY,
     DEFAULT_CO2_FACTOR,
     DEFAULT_ESME_INTERVAL,
+    DEFAULT_ESTIMATE_HISTORY_COST,
     DEFAULT_GAS_INTERVAL,
     DEFAULT_TARIFF_INTERVAL,
     DOMAIN,
@@ -748,6 +750,12 @@ class SmetsOptionsFlow(OptionsFlow):
                     CONF_BILLING_DAY,
                     default=options.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY),
                 ): _box(MIN_BILLING_DAY, MAX_BILLING_DAY, 1),
+                vol.Required(
+                    CONF_ESTIMATE_HISTORY_COST,
+                    default=options.get(
+                        CONF_ESTIMATE_HISTORY_COST, DEFAULT_ESTIMATE_HISTORY_COST
+                    ),
+                ): bool,
             }
         )
         if user_input is not None:

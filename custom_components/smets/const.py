@@ -70,3 +70,6 @@ DEFAULT_CO2_FACTOR: Final = 0.20705
 ROLE_HUB: Final = "chf"
 ROLE_ESME: Final = "esme"
 ROLE_GAS: Final = "gpf"
+CONF_ESTIMATE_HISTORY_COST: Final = "estimate_history_cost"
+"""Price imported half-hours whose tier is not known with a blended estimate."""
+DEFAULT_ESTIMATE_HISTORY_COST: Final = True

@@ -43,6 +43,7 @@ from .han.errors import HanCommandError, HanError
 from .han.link import HanLink
 from .han.meter import PREPAYMENT
 from .push import PushState
+from .totals import TotalCost
 
 if TYPE_CHECKING:
     from .han.simulator import HanSimulator
@@ -226,6 +227,8 @@ class SmetsRuntimeData:
     """The import of the meters' half-hourly history (statistics.py)."""
     watch: MeterWatch | None = None
     """What notices a meter joining or leaving the HAN."""
+    totals: dict[str, TotalCost] = field(default_factory=dict)
+    """Each meter's Total cost, by role (cost_sensors.py; the history's cost joins it)."""
 
 
 type SmetsConfigEntry = ConfigEntry[SmetsRuntimeData]

@@ -51,6 +51,7 @@ from .coordinator import (
     TariffSnapshot,
 )
 from .cost import CostTracker
+from .cost_sensors import total_cost_sensors
 from .entity import SmetsEntity, device_info
 from .han import model
 from .push import SIGNAL_MESSAGE, SIGNAL_PRICE, signal
@@ -415,6 +416,7 @@ async def async_setup_entry(
         entities.append(MigrationStatusSensor(entry, meters, meter))
     entities.extend(await _async_money_sensors(hass, entry))
     entities.extend(history_sensors(entry))
+    entities.extend(total_cost_sensors(entry))
     async_add_entities(entities)
 
 

@@ -65,6 +65,7 @@ from . import history
 from .compat import sum_statistic_metadata, vol
 from .const import CONF_GAS_CV_OVERRIDE, DOMAIN, ROLE_ESME, ROLE_GAS
 from .coordinator import sync_simulator
+from .cost_history import SOURCES as COST_SOURCES, CostHistory
 from .entity import device_info
 from .han import model
 from .han.errors import HanError
@@ -89,6 +90,8 @@ CHECK_INTERVAL: Final = dt.timedelta(minutes=30)
 
 _SHORT_TERM: Final = 300
 _CV_DEFAULT_FACTOR: Final = Decimal("1.02264")
+_LINEAR_PROBE: Final = 10**9
+"""A raw value large enough that the decoding's rounding is lost in it."""
 
 IMPORT_HISTORY_SCHEMA = vol.Schema(
     {
@@ -183,6 +186,8 @@ class HistoryImporter:
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._link_ok: dict[str, bool] = {}
+        self.cost = CostHistory(hass, entry)
+        """The cost statistics of the half-hours read (cost_history.py)."""
 
     # --- scheduling ------------------------------------------------------------
 
@@ -250,6 +255,7 @@ class HistoryImporter:
         floor = None
         if start is not None:
             floor = int(dt_util.start_of_local_day(start).timestamp())
+        await self.cost.async_reset()
         for state in data["sources"].values():
             state["oldest"] = state["newest"]
             state["oldest_register"] = state["newest_register"]
@@ -470,6 +476,7 @@ class HistoryImporter:
             dt_util.utc_from_timestamp(end),
             len(intervals),
         )
+        await self._async_cost(meter, source, intervals)
         return intervals
 
     async def _async_sync(self, source: Source, data: dict[str, Any]) -> None:
@@ -611,6 +618,7 @@ class HistoryImporter:
         self, targets: list[Target], readings: list[history.HourReading]
     ) -> None:
         """Import hourly rows for every target; count them and note the oldest."""
+        self.cost.flush()
         if not readings:
             return
         for target in targets:
@@ -643,6 +651,28 @@ class HistoryImporter:
         self.progress.async_update()
         # let the recorder and the event loop breathe between pages
         await asyncio.sleep(0)
+
+    async def _async_cost(
+        self, meter: BaseMeter, source: Source, intervals: dict[int, int | None]
+    ) -> None:
+        """Hand the half-hours read to the cost statistics, in kWh."""
+        if source.key not in COST_SOURCES:
+            return
+        convert = self._converter(
+            "import_energy" if source.key == "import" else "energy",
+            await meter.metering_static(),
+        )
+        # The decoding is linear: its factor from a large raw value, so that a
+        # half-hour's kWh is not rounded to the register's last digit.
+        big, nothing = convert(_LINEAR_PROBE), convert(0)
+        if big is None or nothing is None:
+            return
+        factor = (Decimal(str(big)) - Decimal(str(nothing))) / _LINEAR_PROBE
+
+        def kwh(raw: int) -> Decimal:
+            return raw * factor
+
+        await self.cost.async_half_hours(source.key, intervals, kwh)
 
     async def _async_save(self) -> None:
         data = await self._async_data()

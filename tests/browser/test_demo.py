@@ -10,8 +10,12 @@ copies them to docs/images/.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import re
+import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from conftest import PASSWORD, REPO, SCREENSHOTS, USERNAME, VIEWPORT, DemoHass
 from playwright.sync_api import Page, expect
@@ -211,4 +215,55 @@ def test_energy_dashboard_shows_yesterday(page: Page, demo_hass: DemoHass) -> No
     expect(grid_total).to_have_text(re.compile(r"[1-9]"))
     expect(gas_total).to_have_text(re.compile(r"[1-9]"))
     expect(page.get_by_text(re.compile("There is no data"))).to_have_count(0)
+
+    # Yesterday's cost in pounds: the Total cost statistic the dashboard shows
+    # equals the simulator's own tariff for that day, to the penny.
+    cost = grid.get("stat_cost") or grid["flow_from"][0]["stat_cost"]
+    assert cost, grid
+    day = yesterday_london()
+    start = dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
+    end = start + dt.timedelta(days=1)
+    rows = call_ws(
+        page,
+        {
+            "type": "recorder/statistics_during_period",
+            "start_time": start.isoformat(),
+            "end_time": end.isoformat(),
+            "statistic_ids": [cost],
+            "period": "day",
+            "types": ["change"],
+        },
+    )[cost]
+    assert abs(rows[0]["change"] - simulated_day_cost(start, end)) < 0.01, rows
+    expect(totals.get_by_text(re.compile("£"))).not_to_have_count(0)
     shot(page, "energy-dashboard")
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def yesterday_london() -> dt.date:
+    """Yesterday in the demo's time zone."""
+    return dt.datetime.now(LONDON).date() - dt.timedelta(days=1)
+
+
+def simulated_day_cost(start: dt.datetime, end: dt.datetime) -> float:
+    """What the demo meter's tariff charges for ``[start, end)``: each half-hour's
+    import at its tier's price, and the standing charge (the simulator's own
+    model, loaded from its file: the browser test has no Home Assistant)."""
+    path = REPO / "custom_components/smets/han/simulator/meters.py"
+    spec = importlib.util.spec_from_file_location("smets_sim_meters", path)
+    assert spec is not None
+    assert spec.loader is not None
+    meters = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = meters
+    spec.loader.exec_module(meters)
+    tariff = meters.Tariff(tiers=2)
+    meter = meters.ElectricityMeter(1, int(end.timestamp()), tariff, solar=True)
+    half_hour = meters.HALF_HOUR
+    pounds = meters.MONEY_UNITS_PER_POUND
+    cost = tariff.standing_charge / pounds
+    for when in range(int(start.timestamp()), int(end.timestamp()), half_hour):
+        price = tariff.price(tariff.tier_at(when))
+        cost += meter.import_wh(when // half_hour) / 1000 * price / pounds
+    return cost

@@ -1,0 +1,259 @@
+"""Cost statistics for the imported history, joined to the live Total cost.
+
+The history importer hands over every half-hour it reads from a meter; this
+walks back from where the Total cost sensor began counting (its total then,
+and the register then for the half-hour in progress), taking away each
+half-hour's kWh at its price and each day's standing charge, and writes the
+Total cost statistic's hourly rows before the live ones. The rows' ``sum`` is
+``state - zero`` with the live statistic's own zero, so the Energy dashboard's
+costs run on with no step where live data starts.
+
+The HAN gives today's tariff only: the past is priced with today's prices,
+each half-hour at the tier the meter's calendar (as seen since set-up) has
+for it, or, where that is not known, at today's prices blended by what each
+tier register has counted (an estimate, which the options can turn off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    get_last_short_term_statistics,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .compat import sum_statistic_metadata
+from .const import (
+    CONF_ESTIMATE_HISTORY_COST,
+    DEFAULT_ESTIMATE_HISTORY_COST,
+    DOMAIN,
+    ROLE_ESME,
+    ROLE_GAS,
+)
+from .totals import CostWalk, TotalCost, blended_price
+
+if TYPE_CHECKING:
+    from .coordinator import SmetsConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+HISTORY_PRICES: Final = "today"
+"""What the imported history's cost is priced with (the entity says so)."""
+
+SOURCES: Final = {"import": ROLE_ESME, "gas": ROLE_GAS}
+"""History sources whose half-hours cost money, and the meter they are on."""
+
+type Price = tuple[Decimal, bool]
+
+
+class CostHistory:
+    """Writes one entry's cost statistics for the half-hours the importer reads."""
+
+    def __init__(self, hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
+        """Load nothing yet; the walks are kept in a Store."""
+        self.hass = hass
+        self.entry = entry
+        self._store: Store[dict[str, Any]] = Store(
+            hass, 1, f"{DOMAIN}.{entry.entry_id}.cost_history"
+        )
+        self._walks: dict[str, dict[str, Any]] | None = None
+        self.half_hours: dict[str, dict[int, Decimal | None]] = {}
+        self._zeros: dict[str, float] = {}
+        self._pending: dict[str, tuple[str, float, list[tuple[int, Decimal]]]] = {}
+        """Each live statistic's zero, read once (no reset comes between pages)."""
+
+    async def _async_walks(self) -> dict[str, dict[str, Any]]:
+        if self._walks is None:
+            self._walks = (await self._store.async_load() or {}).get("walks", {})
+        return self._walks
+
+    async def async_reset(self) -> None:
+        """Walk again from the start (the history is imported again)."""
+        self._walks = {}
+        self._zeros = {}
+        await self._store.async_save({"walks": {}})
+
+    def _entity_id(self, role: str) -> str | None:
+        return er.async_get(self.hass).async_get_entity_id(
+            "sensor", DOMAIN, f"{self.entry.unique_id}_{role}_total_cost"
+        )
+
+    def _price_at(self, role: str, total: TotalCost) -> Callable[[int], Price | None]:
+        """Return the price of a half-hour by its start (None: not priced)."""
+        tariff = self.entry.runtime_data.tariff.data
+        price = tariff.electricity_price if role == ROLE_ESME else tariff.gas_price
+        if price is None:
+            return lambda _start: None
+        tiers = dict(price.tier_prices)
+        if role == ROLE_GAS or len(tiers) <= 1:
+            flat = price.current_price
+            if flat is None and tiers:
+                flat = next(iter(tiers.values()))
+            return lambda _start: None if flat is None else (flat, False)
+        estimate: Decimal | None = None
+        if self.entry.options.get(
+            CONF_ESTIMATE_HISTORY_COST, DEFAULT_ESTIMATE_HISTORY_COST
+        ):
+            estimate = blended_price(total.registers, tiers)
+
+        def at(start: int) -> Price | None:
+            tier = total.calendar.tier_at(
+                dt_util.as_local(dt_util.utc_from_timestamp(start)), len(tiers)
+            )
+            if tier is not None and tier in tiers:
+                return tiers[tier], False
+            return None if estimate is None else (estimate, True)
+
+        return at
+
+    @staticmethod
+    def _is_midnight(start: int) -> bool:
+        local = dt_util.as_local(dt_util.utc_from_timestamp(start))
+        return local.hour == 0 and local.minute == 0
+
+    async def async_half_hours(
+        self,
+        source: str,
+        intervals: Mapping[int, int | None],
+        kwh: Callable[[int], Decimal | None],
+    ) -> None:
+        """Take the raw half-hours the importer read, cost them back to where it can.
+
+        ``kwh`` turns a raw half-hour into kWh as the energy sensor decodes it.
+        """
+        role = SOURCES.get(source)
+        if role is None:
+            return
+        known = self.half_hours.setdefault(source, {})
+        for start, raw in intervals.items():
+            known[start] = None if raw is None else kwh(raw)
+        total: TotalCost | None = self.entry.runtime_data.totals.get(role)
+        entity_id = self._entity_id(role)
+        if (
+            total is None
+            or entity_id is None
+            or total.since is None
+            or total.since_total is None
+        ):
+            return
+        zero = self._zeros.get(entity_id)
+        if zero is None:
+            zero = await self._async_zero(entity_id)
+        if zero is None:
+            return  # the live statistic is not compiled yet: the next page will do
+        self._zeros[entity_id] = zero
+        walks = await self._async_walks()
+        price_at = self._price_at(role, total)
+        walk = self._walk(walks.get(source), total, known, price_at)
+        if walk is None:
+            return
+        floor = min(known, default=walk.at)
+        rows = walk.back(known, floor, price_at, total.standing, self._is_midnight)
+        walks[source] = {
+            "at": walk.at,
+            "value": str(walk.value),
+            "estimated": walk.estimated,
+            "since": total.since.isoformat(),
+        }
+        total.history_estimated = walk.estimated
+        self._store.async_delay_save(lambda: {"walks": walks}, 1)
+        if rows:
+            self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
+
+    def flush(self) -> None:
+        """Import the cost rows walked since the last flush (one batch a statistic)."""
+        tariff = self.entry.runtime_data.tariff.data
+        for entity_id, (role, zero, rows) in self._pending.items():
+            info = tariff.electricity_price if role == ROLE_ESME else tariff.gas_price
+            unit = (info.currency_code if info else None) or "GBP"
+            async_import_statistics(
+                self.hass,
+                sum_statistic_metadata(entity_id, unit, None),
+                [
+                    StatisticData(
+                        start=dt_util.utc_from_timestamp(start),
+                        state=float(value),
+                        sum=float(value) - zero,
+                    )
+                    for start, value in rows
+                ],
+            )
+        self._pending = {}
+
+    def _walk(
+        self,
+        saved: Mapping[str, Any] | None,
+        total: TotalCost,
+        known: Mapping[int, Decimal | None],
+        price_at: Callable[[int], Price | None],
+    ) -> CostWalk | None:
+        """Resume the saved walk, or begin one where counting began."""
+        assert total.since is not None
+        assert total.since_total is not None
+        if saved is not None and saved.get("since") == total.since.isoformat():
+            return CostWalk(
+                int(saved["at"]), Decimal(saved["value"]), bool(saved["estimated"])
+            )
+        since = int(total.since.timestamp())
+        boundary = since - since % 1800
+        used = Decimal(0)
+        if since != boundary:
+            part = self._used_before(known, boundary, since)
+            if part is None:
+                return None  # the half-hour in progress at the start is not read yet
+            used = part
+        return CostWalk.start(
+            since=since,
+            value=total.since_total,
+            used=used,
+            price=price_at(boundary),
+            standing=total.standing,
+            is_midnight=self._is_midnight,
+        )
+
+    @staticmethod
+    def _used_before(
+        known: Mapping[int, Decimal | None], boundary: int, since: int
+    ) -> Decimal | None:
+        """KWh the half-hour from ``boundary`` had counted at ``since`` (pro rata).
+
+        The profile gives whole half-hours: the part before ``since`` is taken
+        by time, as the meter's register moves through a half-hour.
+        """
+        whole = known.get(boundary)
+        if whole is None:
+            return None
+        return whole * Decimal(since - boundary) / 1800
+
+    async def _async_zero(self, statistic_id: str) -> float | None:
+        """Return the live statistic's zero (state - sum), None before its first compile."""
+        rows = await get_instance(self.hass).async_add_executor_job(
+            get_last_short_term_statistics,
+            self.hass,
+            1,
+            statistic_id,
+            False,
+            {"state", "sum"},
+        )
+        row = rows.get(statistic_id, [None])[0]
+        if row is None or row.get("state") is None or row.get("sum") is None:
+            return None
+        return float(row["state"] or 0) - float(row["sum"] or 0)
+
+
+def history_attributes(total: TotalCost) -> dict[str, Any]:
+    """Return what the Total cost sensor says about the imported history's cost."""
+    return {
+        "history_prices": HISTORY_PRICES,
+        "history_estimated": total.history_estimated,
+    }

@@ -1,0 +1,191 @@
+"""Cost statistics of the imported history, joined to the live Total cost.
+
+The real stack with the recorder (as tests/test_statistics.py): the importer
+reads 13 months of half-hours; each hour before the Total cost sensor began
+counting gets its cost (each half-hour at its tier's price, the standing
+charge at midnight), and the sums run into the live ones with no step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smets.const import CONF_ESTIMATE_HISTORY_COST, DOMAIN
+from custom_components.smets.han.model import gas_m3_to_kwh
+from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator.meters import (
+    HALF_HOUR,
+    MONEY_UNITS_PER_POUND,
+)
+
+from .conftest import START, hub_ieee, simulator_data
+from .test_statistics import (
+    HOUR,
+    advance,
+    auto_enable_custom_integrations,  # noqa: F401 - the recorder first
+    backfill,
+    hourly,
+    quiet_sql,  # noqa: F401 - 40 000 rows need no SQL log
+    simulator,
+)
+
+ELECTRICITY = "sensor.electricity_meter_total_cost"
+GAS = "sensor.gas_meter_total_cost"
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+async def london(hass: HomeAssistant) -> None:
+    """Days end at midnight in London (UTC in January)."""
+    await hass.config.async_set_time_zone("Europe/London")
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def mock_config_entry(entry_options: dict[str, Any]) -> MockConfigEntry:
+    data = simulator_data(tiers=2)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated SMETS2 meter",
+        data=data,
+        options=entry_options,
+        unique_id=hub_ieee(1),
+        entry_id="01JSMETSTESTENTRY0000000000",
+    )
+
+
+def pounds(units: int) -> float:
+    return units / MONEY_UNITS_PER_POUND
+
+
+def electricity_hour(sim: HanSimulator, start: int) -> float:
+    """What the simulator's tariff charges for the hour from ``start``."""
+    tariff = sim.tariff
+    cost = sum(
+        sim.electricity.import_wh(when // HALF_HOUR)
+        / 1000
+        * pounds(tariff.price(tariff.tier_at(when)))
+        for when in (start, start + HALF_HOUR)
+    )
+    if start % 86_400 == 0:
+        cost += pounds(tariff.standing_charge)
+    return cost
+
+
+def gas_hour(sim: HanSimulator, start: int) -> float:
+    """The gas hour: its kWh at the gas price, the standing charge at midnight."""
+    kwh = float(
+        (gas_m3_to_kwh(sim.gas.register(start + 3600) / 1000, 1.02264, 39.5) or 0)
+        - (gas_m3_to_kwh(sim.gas.register(start) / 1000, 1.02264, 39.5) or 0)
+    )
+    cost = kwh * pounds(sim.gas.unit_price)
+    if start % 86_400 == 0:
+        cost += pounds(sim.gas.standing_charge)
+    return cost
+
+
+async def test_history_cost_runs_into_the_live_total(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Each imported hour at the simulator's tariff; no step where live data starts."""
+    sim = simulator(init_integration)
+    await backfill(hass)
+    await advance(hass, freezer, START + 2 * HOUR)
+    # gas: the simulator's registers are to the Wh, the imported cost is not
+    for entity_id, hour_cost, tolerance in (
+        (ELECTRICITY, electricity_hour, 1e-6),
+        (GAS, gas_hour, 2e-4),
+    ):
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.attributes["history_prices"] == "today"
+        assert state.attributes["history_estimated"] is False
+        rows = await hourly(
+            hass,
+            entity_id,
+            START - 3 * DAY,
+            START + 2 * HOUR,
+            types=frozenset({"state", "sum", "change"}),
+        )
+        starts = [int(row["start"]) for row in rows]
+        assert starts == list(
+            range(int((START - 3 * DAY).timestamp()), int(START.timestamp()) + 1, 3600)
+        ), entity_id
+        since = {int(row["start"]): row for row in rows}
+        # the hour that ends where counting began carries the live zero
+        joined = since[int((START - HOUR).timestamp())]
+        assert joined["sum"] == pytest.approx(0, abs=1e-9), entity_id
+        assert joined["state"] == pytest.approx(
+            float(
+                init_integration.runtime_data.totals[
+                    "esme" if entity_id == ELECTRICITY else "gpf"
+                ].since_total
+                or 0
+            ),
+            abs=1e-9,
+        )
+        for row in rows[1:]:
+            start = int(row["start"])
+            if start >= START.timestamp():
+                break
+            assert row["change"] == pytest.approx(
+                hour_cost(sim, start), abs=tolerance
+            ), (
+                entity_id,
+                dt_util.utc_from_timestamp(start),
+            )
+        # yesterday, as the Energy dashboard reads it
+        day = await hourly(
+            hass,
+            entity_id,
+            START.replace(hour=0) - DAY,
+            START.replace(hour=0),
+            period="day",
+            types=frozenset({"change"}),
+        )
+        first = int((START.replace(hour=0) - DAY).timestamp())
+        assert day[0]["change"] == pytest.approx(
+            sum(hour_cost(sim, first + 3600 * n) for n in range(24)), abs=tolerance
+        )
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ESTIMATE_HISTORY_COST: False}])
+async def test_no_estimate_leaves_unknown_tiers_uncosted(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+) -> None:
+    """With the estimate off, hours whose tier is not known get no cost row."""
+    total = init_integration.runtime_data.totals["esme"]
+    total.calendar.slots.clear()
+    total.calendar.learn(
+        dt_util.as_local(START.replace(hour=7, minute=30)),
+        dt_util.as_local(START.replace(hour=10)),
+        1,
+    )
+    total.calendar.learn(
+        dt_util.as_local(START.replace(hour=10)),
+        dt_util.as_local(START.replace(hour=11)),
+        2,
+    )  # two tiers seen, neither block whole: 11:00-07:30 is not known
+    await backfill(hass)
+    rows = await hourly(hass, ELECTRICITY, START - 3 * DAY, START)
+    # back from 12:00 to 11:00 needs 11:00-12:00, which is not known: nothing
+    assert rows == []
+    assert Decimal(hass.states.get(ELECTRICITY).state) > 0
