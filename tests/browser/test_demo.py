@@ -168,10 +168,12 @@ def test_energy_dashboard_shows_yesterday(page: Page, demo_hass: DemoHass) -> No
         grid.get("stat_energy_from") or grid["flow_from"][0]["stat_energy_from"]
     )
     gas = sources["gas"]["stat_energy_from"]
+    cost = grid.get("stat_cost") or grid["flow_from"][0]["stat_cost"]
+    assert cost, grid
 
     # The demo meter's history import fills the past days in the background
     # (once the recorder has compiled its first 5 minutes): wait until
-    # yesterday has electricity and gas in the statistics.
+    # yesterday has electricity, gas and their cost in the statistics.
     filled = page.evaluate(
         f"""async ([ids, timeout]) => {{
             const today = new Date();
@@ -196,7 +198,7 @@ def test_energy_dashboard_shows_yesterday(page: Page, demo_hass: DemoHass) -> No
             }}
             return stats;
         }}""",
-        [[grid_import, gas], HISTORY_TIMEOUT_MS],
+        [[grid_import, gas, cost], HISTORY_TIMEOUT_MS],
     )
     assert filled is True, f"yesterday has no statistics: {filled}"
 
@@ -218,8 +220,6 @@ def test_energy_dashboard_shows_yesterday(page: Page, demo_hass: DemoHass) -> No
 
     # Yesterday's cost in pounds: the Total cost statistic the dashboard shows
     # equals the simulator's own tariff for that day, to the penny.
-    cost = grid.get("stat_cost") or grid["flow_from"][0]["stat_cost"]
-    assert cost, grid
     day = yesterday_london()
     start = dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
     end = start + dt.timedelta(days=1)
