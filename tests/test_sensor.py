@@ -22,7 +22,13 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smets.const import DOMAIN
 from custom_components.smets.han.meter import MessageCancelled
 
-from .conftest import START, setup_platform, simulator_data, snapshot_entities
+from .conftest import (
+    START,
+    setup_platform,
+    simulator_data,
+    simulator_of,
+    snapshot_entities,
+)
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ async def restart(
     when: dt.datetime,
 ) -> None:
     """Stop Home Assistant (saving the states to restore), start it at ``when``."""
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await async_mock_restore_state_shutdown_restart(hass)
@@ -90,7 +96,7 @@ async def test_supplier_message_restored(
 ) -> None:
     """The message survives a restart, confirmation and all, and ends on time."""
     entry = init_integration
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert sim is not None
     message_id = await sim.send_message("Please call us", confirm=True, minutes=60)
     await hass.async_block_till_done()

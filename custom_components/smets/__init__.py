@@ -91,7 +91,7 @@ async def _read_meters(hass: HomeAssistant, link: HanLink) -> dict[str, MeterInf
 async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
     """Open the HAN, read the meters once and start the coordinators."""
     try:
-        link, simulator = await open_link(dict(entry.data))
+        link = await open_link(dict(entry.data))
     except RadioError as err:
         # Unplugged, moved, or the hub did not take the radio back: retried
         # with a back-off (a hub that restarts explains the last one).
@@ -115,7 +115,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         if link.has_esme:
             # The tariff says how many tier registers the meter keeps.
             await link.esme.poll_price()
-        electricity, gas, tariff = build_coordinators(hass, entry, link, simulator)
+        electricity, gas, tariff = build_coordinators(hass, entry, link)
         for coordinator in (electricity, gas, tariff):
             if coordinator is not None:
                 await coordinator.async_config_entry_first_refresh()
@@ -132,7 +132,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
 
     entry.runtime_data = SmetsRuntimeData(
         link=link,
-        simulator=simulator,
         meters=meters,
         electricity=electricity,
         gas=gas,
@@ -148,7 +147,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     _remove_stale_devices(hass, entry, meters)
     if entry.runtime_data.history is not None:
         entry.runtime_data.history.async_start()
-    watch = entry.runtime_data.watch = MeterWatch(hass, entry, link, simulator)
+    watch = entry.runtime_data.watch = MeterWatch(hass, entry, link)
     entry.runtime_data.unsubscribe.append(watch.async_start())
 
     @callback

@@ -170,7 +170,7 @@ def same_port(first: str, second: str) -> bool:
 
 async def _simulated_hub(data: dict[str, Any]) -> str:
     """Start the simulated HAN once (test before configure); return the hub's EUI64."""
-    link, _simulator = await open_link(data)
+    link = await open_link(data)
     try:
         return link.hub.ieee
     finally:

@@ -45,7 +45,6 @@ from .han.meter import PREPAYMENT
 from .push import PushState
 
 if TYPE_CHECKING:
-    from .han.simulator import HanSimulator
     from .statistics import HistoryImporter
 
 _LOGGER = logging.getLogger(__name__)
@@ -163,18 +162,17 @@ def _link_quality(link: HanLink, device: Any) -> LinkQuality:
 
 
 class SmetsCoordinator[T](DataUpdateCoordinator[T]):
-    """A coordinator whose update advances the simulator first, if any."""
+    """A coordinator of one rhythm: a HAN error makes its entities unavailable."""
 
     config_entry: ConfigEntry
 
-    def __init__(  # noqa: PLR0917 - mirrors DataUpdateCoordinator's own
+    def __init__(
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
         name: str,
         interval: dt.timedelta,
         update: Callable[[], Awaitable[T]],
-        simulator: HanSimulator | None,
     ) -> None:
         """Create a coordinator named ``name`` polling every ``interval``."""
         super().__init__(
@@ -186,12 +184,9 @@ class SmetsCoordinator[T](DataUpdateCoordinator[T]):
             always_update=False,
         )
         self._update = update
-        self._simulator = simulator
 
     async def _async_update_data(self) -> T:
         """Fetch one snapshot; a HAN error makes the entities unavailable."""
-        if self._simulator is not None:
-            await sync_simulator(self._simulator)
         try:
             return await self._update()
         except HanError as err:
@@ -202,19 +197,11 @@ class SmetsCoordinator[T](DataUpdateCoordinator[T]):
             ) from err
 
 
-async def sync_simulator(simulator: HanSimulator) -> None:
-    """Bring the simulated HAN's clock up to Home Assistant's."""
-    behind = dt_util.utcnow().timestamp() - simulator.clock.time()
-    if behind >= 1:
-        await simulator.advance(int(behind))
-
-
 @dataclass
 class SmetsRuntimeData:
     """What a loaded config entry holds."""
 
     link: HanLink
-    simulator: HanSimulator | None
     meters: dict[str, MeterInfo]
     electricity: SmetsCoordinator[ElectricitySnapshot] | None
     gas: SmetsCoordinator[GasSnapshot] | None
@@ -242,7 +229,6 @@ def build_coordinators(
     hass: HomeAssistant,
     entry: ConfigEntry,
     link: HanLink,
-    simulator: HanSimulator | None,
 ) -> tuple[
     SmetsCoordinator[ElectricitySnapshot] | None,
     SmetsCoordinator[GasSnapshot] | None,
@@ -276,7 +262,6 @@ def build_coordinators(
             "electricity",
             _interval(entry, CONF_ESME_INTERVAL, DEFAULT_ESME_INTERVAL),
             update_electricity,
-            simulator,
         )
 
     if link.has_gas:
@@ -313,7 +298,6 @@ def build_coordinators(
             "gas",
             _interval(entry, CONF_GAS_INTERVAL, DEFAULT_GAS_INTERVAL, 60),
             update_gas,
-            simulator,
         )
 
     async def update_tariff() -> TariffSnapshot:
@@ -342,7 +326,6 @@ def build_coordinators(
         "tariff",
         _interval(entry, CONF_TARIFF_INTERVAL, DEFAULT_TARIFF_INTERVAL, 60),
         update_tariff,
-        simulator,
     )
     return electricity, gas, tariff
 
@@ -383,13 +366,11 @@ class MeterWatch:
         hass: HomeAssistant,
         entry: ConfigEntry,
         link: HanLink,
-        simulator: HanSimulator | None,
     ) -> None:
         """Watch the HAN behind ``link`` for ``entry``."""
         self.hass = hass
         self.entry = entry
         self.link = link
-        self.simulator = simulator
         self.checks = 0
         """How many times the HAN was asked (diagnostic, tests)."""
         self._lock = asyncio.Lock()
@@ -453,8 +434,6 @@ class MeterWatch:
             return False
         async with self._lock:
             self.checks += 1
-            if self.simulator is not None:
-                await sync_simulator(self.simulator)
             try:
                 changed = await self.link.rediscover()
             except HanError as err:

@@ -160,13 +160,9 @@ class _PriceTracker:
 
     async def fetch(self) -> None:
         """GetCurrentPrice from the ESME; tell the entities."""
-        from .coordinator import sync_simulator  # noqa: PLC0415 - import cycle
-
         runtime = self.entry.runtime_data
         event: model.PriceEvent | None = None
         try:
-            if runtime.simulator is not None:
-                await sync_simulator(runtime.simulator)
             event = await runtime.link.esme.get_current_price()
         except HanError as err:
             _LOGGER.debug("The meter did not publish its price: %s", err)

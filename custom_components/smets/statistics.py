@@ -64,7 +64,6 @@ from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 from . import history
 from .compat import sum_statistic_metadata, vol
 from .const import CONF_GAS_CV_OVERRIDE, DOMAIN, ROLE_ESME, ROLE_GAS
-from .coordinator import sync_simulator
 from .entity import device_info
 from .han import model
 from .han.errors import HanError
@@ -480,9 +479,6 @@ class HistoryImporter:
         if not targets:
             return
         ceiling = await self._async_zeros(targets)
-        simulator = self.entry.runtime_data.simulator
-        if simulator is not None:
-            await sync_simulator(simulator)
         max_periods = await meter.max_periods()
         chunk = history.CHUNK_PAGES * max_periods * history.HALF_HOUR
         state: dict[str, Any] | None = data["sources"].get(source.key)
