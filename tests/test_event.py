@@ -89,7 +89,7 @@ async def test_hub_alert_fires_bus_event_and_entity(
     await hass.async_block_till_done()
     assert hass.states.get(HUB_ALERT).attributes["code_hex"] == "0x8183"
     assert events[1].data["trigger_types"] == ["device_joined", "comms_alert"]
-    assert init_integration.runtime_data.push.alerts["chf"].code == 0x8183
+    assert init_integration.runtime_data.pushed.data.alerts["chf"].code == 0x8183
 
 
 @pytest.mark.parametrize(

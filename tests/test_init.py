@@ -20,10 +20,11 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.smets import _update_migration_issues
 from custom_components.smets.const import DOMAIN
-from custom_components.smets.coordinator import MeterInfo, RegisterGuard
+from custom_components.smets.coordinator import RegisterGuard
 from custom_components.smets.han import model
 from custom_components.smets.han.catalogue import lookup
 from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.models import MeterInfo
 
 from .conftest import simulator_of
 

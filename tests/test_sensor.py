@@ -133,7 +133,7 @@ async def test_supplier_message_restored(
     assert state.attributes["start"] == START.isoformat()
     assert state.attributes["ended"] is True
     assert state.attributes["confirmed"] is True
-    assert entry.runtime_data.push.confirmed == {message_id}
+    assert entry.runtime_data.pushed.data.confirmed == {message_id}
 
     # a newer message replaces it; a cancelled one is not restored
     new_id = await sim.send_message("Tariff change on 1 April")
@@ -211,5 +211,5 @@ async def test_supplier_message_restored_from_cache(
     assert shown.attributes["ended"] is ended
     assert shown.attributes["start"] == (message["start_time"] or message["arrived"])
     runtime = mock_config_entry.runtime_data
-    assert runtime.push.messages["esme"].message_id == 41
-    assert (41 in runtime.push.confirmed) is message["confirmed"]
+    assert runtime.pushed.data.messages["esme"].message_id == 41
+    assert (41 in runtime.pushed.data.confirmed) is message["confirmed"]

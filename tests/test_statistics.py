@@ -41,12 +41,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.smets.const import CONF_SEED, DOMAIN
 from custom_components.smets.coordinator import RECHECK_INTERVAL
 from custom_components.smets.han.model import ZCL_EPOCH, gas_m3_to_kwh
+from custom_components.smets.han.profile import HISTORY_DAYS
 from custom_components.smets.han.simulator import HanSimulator, RadioFrame
 from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
-from custom_components.smets.history import HISTORY_DAYS
+from custom_components.smets.services import ATTR_START, SERVICE_IMPORT_HISTORY
 from custom_components.smets.statistics import (
-    ATTR_START,
-    SERVICE_IMPORT_HISTORY,
     HistoryImporter,
 )
 

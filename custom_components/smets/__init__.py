@@ -27,22 +27,17 @@ from .const import (
     ROLE_GAS,
     ROLE_HUB,
 )
-from .coordinator import (
-    MeterInfo,
-    MeterWatch,
-    SmetsConfigEntry,
-    SmetsRuntimeData,
-    build_coordinators,
-)
+from .coordinator import MeterWatch, PushedCoordinator, build_coordinators
 from .entity import device_info
 from .han.catalogue import lookup
 from .han.errors import HanError
 from .han.ezsp import leave_han
 from .han.link import HanLink
 from .han.radio import RadioError
+from .models import MeterInfo, SmetsConfigEntry, SmetsRuntimeData
 from .push import async_subscribe_meters
 from .services import async_setup_services
-from .statistics import async_setup_history, async_setup_history_service
+from .statistics import async_setup_history
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +56,6 @@ LEARN_MORE_URL = "https://github.com/smets-han/smets-han#smets1-meters-and-the-d
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (actions are registered here)."""
     async_setup_services(hass)
-    async_setup_history_service(hass)
     return True
 
 
@@ -136,6 +130,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         electricity=electricity,
         gas=gas,
         tariff=tariff,
+        pushed=PushedCoordinator(hass, entry),
     )
     _register_devices(hass, entry, meters)
     entry.runtime_data.unsubscribe.extend(await async_subscribe_meters(hass, entry))
@@ -242,10 +237,10 @@ def _update_migration_issues(
     hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
 ) -> None:
     """Raise a repair issue for a SMETS1 meter the DCC will not adopt."""
-    for role in {ROLE_HUB, ROLE_ESME, ROLE_GAS} - set(meters):
+    for gone in {ROLE_HUB, ROLE_ESME, ROLE_GAS} - set(meters):
         # That meter left the HAN: so does its issue
         ir.async_delete_issue(
-            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
+            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{gone}"
         )
     for role, meter in meters.items():
         issue_id = f"smets1_not_adoptable_{entry.entry_id}_{role}"

@@ -73,7 +73,6 @@ from .const import (
     PROFILE_SMETS2,
     RADIO_EZSP,
 )
-from .coordinator import SmetsConfigEntry
 from .han.errors import HanError, HanTimeout
 from .han.ezsp import (
     JOIN_TIMEOUT,
@@ -91,6 +90,7 @@ from .han.radio import (
     probe_ezsp,
     usb_serial_settings,
 )
+from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 

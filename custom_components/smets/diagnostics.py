@@ -12,7 +12,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_CONNECTION, CONNECTION_SIMULATOR
-from .coordinator import SmetsConfigEntry
+from .models import SmetsConfigEntry
 
 # Secrets never leave Home Assistant: install codes, link and network keys,
 # certificates. Full EUI64s identify a household's meters: only their last
