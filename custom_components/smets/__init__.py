@@ -132,8 +132,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         tariff=tariff,
         pushed=PushedCoordinator(hass, entry),
     )
+    # Teardown is the entry's: what is registered last is undone first, so
+    # the link closes after everything listening to it has stopped.
+    entry.async_on_unload(link.close)
     _register_devices(hass, entry, meters)
-    entry.runtime_data.unsubscribe.extend(await async_subscribe_meters(hass, entry))
+    for unsubscribe in await async_subscribe_meters(hass, entry):
+        entry.async_on_unload(unsubscribe)
     _update_migration_issues(hass, entry, meters)
     async_setup_history(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -143,7 +147,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     if entry.runtime_data.history is not None:
         entry.runtime_data.history.async_start()
     watch = entry.runtime_data.watch = MeterWatch(hass, entry, link)
-    entry.runtime_data.unsubscribe.append(watch.async_start())
+    entry.async_on_unload(watch.async_start())
 
     @callback
     def _radio_lost(error: BaseException | None) -> None:
@@ -152,7 +156,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         _LOGGER.warning("The HAN radio went away (%s): reloading", error)
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
-    entry.runtime_data.unsubscribe.append(link.on_connection_lost(_radio_lost))
+    entry.async_on_unload(link.on_connection_lost(_radio_lost))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -268,13 +272,8 @@ async def _async_reload(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
-    """Unload the platforms and close the HAN link."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        for unsubscribe in entry.runtime_data.unsubscribe:
-            unsubscribe()
-        await entry.runtime_data.link.close()
-    return unloaded
+    """Unload the platforms (the link closes through ``entry.async_on_unload``)."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:

@@ -8,7 +8,7 @@ it imports none of them but for type annotations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 import datetime as dt
 from decimal import Decimal
@@ -143,7 +143,6 @@ class SmetsRuntimeData:
     tariff: TariffCoordinator
     pushed: PushedCoordinator
     """Alerts and messages the meters pushed (push.py feeds it)."""
-    unsubscribe: list[Callable[[], None]] = field(default_factory=list)
     history: HistoryImporter | None = None
     """The import of the meters' half-hourly history (statistics.py)."""
     watch: MeterWatch | None = None
