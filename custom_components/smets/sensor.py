@@ -307,30 +307,45 @@ def _active_tier(data: TariffSnapshot) -> str | None:
     return price.current_tier_label or f"Tier {price.current_tier}"
 
 
+def _tariff_sensors(
+    price_of: Callable[[TariffSnapshot], model.PriceInfo | None],
+) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
+    """Describe the unit price and standing charge of one fuel's tariff."""
+
+    def unit_price(data: TariffSnapshot) -> Decimal | None:
+        price = price_of(data)
+        return price.current_price if price else None
+
+    def standing_charge(data: TariffSnapshot) -> Decimal | None:
+        price = price_of(data)
+        return price.standing_charge_per_day if price else None
+
+    def exists(data: TariffSnapshot) -> bool:
+        return price_of(data) is not None
+
+    return (
+        SmetsSensorEntityDescription(
+            key="unit_price",
+            translation_key="unit_price",
+            native_unit_of_measurement=GBP_PER_KWH,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=4,
+            value_fn=unit_price,
+            exists_fn=exists,
+        ),
+        SmetsSensorEntityDescription(
+            key="standing_charge",
+            translation_key="standing_charge",
+            native_unit_of_measurement=GBP_PER_DAY,
+            suggested_display_precision=4,
+            value_fn=standing_charge,
+            exists_fn=exists,
+        ),
+    )
+
+
 TARIFF_ESME_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
-    SmetsSensorEntityDescription(
-        key="unit_price",
-        translation_key="unit_price",
-        native_unit_of_measurement=GBP_PER_KWH,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.electricity_price.current_price if data.electricity_price else None
-        ),
-        exists_fn=lambda data: data.electricity_price is not None,
-    ),
-    SmetsSensorEntityDescription(
-        key="standing_charge",
-        translation_key="standing_charge",
-        native_unit_of_measurement=GBP_PER_DAY,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.electricity_price.standing_charge_per_day
-            if data.electricity_price
-            else None
-        ),
-        exists_fn=lambda data: data.electricity_price is not None,
-    ),
+    *_tariff_sensors(lambda data: data.electricity_price),
     SmetsSensorEntityDescription(
         key="supplier",
         translation_key="supplier",
@@ -341,25 +356,7 @@ TARIFF_ESME_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = 
 )
 
 TARIFF_GAS_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
-    SmetsSensorEntityDescription(
-        key="unit_price",
-        translation_key="unit_price",
-        native_unit_of_measurement=GBP_PER_KWH,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=4,
-        value_fn=lambda data: data.gas_price.current_price if data.gas_price else None,
-        exists_fn=lambda data: data.gas_price is not None,
-    ),
-    SmetsSensorEntityDescription(
-        key="standing_charge",
-        translation_key="standing_charge",
-        native_unit_of_measurement=GBP_PER_DAY,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.gas_price.standing_charge_per_day if data.gas_price else None
-        ),
-        exists_fn=lambda data: data.gas_price is not None,
-    ),
+    _tariff_sensors(lambda data: data.gas_price)
 )
 
 
