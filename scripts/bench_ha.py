@@ -88,7 +88,8 @@ async def _measure(unique_id: str, updates: int) -> dict[str, float]:
             setup_seconds = time.perf_counter() - start
 
             coordinator = entry.runtime_data.electricity
-            simulator = entry.runtime_data.simulator
+            # The simulated HAN behind the entry (the integration does not hold it)
+            simulator = entry.runtime_data.link.app.simulator
             cpu = 0.0
             failed = 0
             for _ in range(updates):

@@ -17,6 +17,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -33,7 +34,7 @@ from custom_components.smets.const import (
     CONNECTION_SIMULATOR,
     DOMAIN,
 )
-from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator import HanSimulator, SimulatedApplication
 
 # A winter weekday at noon: the simulated household is awake, solar exports.
 START = dt.datetime(2026, 1, 14, 12, 0, 0, tzinfo=dt.UTC)
@@ -56,6 +57,18 @@ def fast_timeouts() -> Generator[None]:
     """Let a lost simulated radio time out in milliseconds, not seconds."""
     with patch("custom_components.smets.connection.REQUEST_TIMEOUT", 0.05):
         yield
+
+
+def simulator_of(entry: MockConfigEntry) -> HanSimulator:
+    """The simulated HAN behind a loaded entry (reached through its zigpy app)."""
+    app = entry.runtime_data.link.app
+    assert isinstance(app, SimulatedApplication)
+    return app.simulator
+
+
+def ha_time() -> float:
+    """Home Assistant's now, in Unix seconds: the time source of a simulated HAN."""
+    return dt_util.utcnow().timestamp()
 
 
 def hub_ieee(seed: int) -> str:

@@ -18,7 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smets.const import CONF_LOW_CREDIT_LEVEL
 from custom_components.smets.han.simulator import HanSimulator
 
-from .conftest import setup_platform, simulator_data, snapshot_entities
+from .conftest import setup_platform, simulator_data, simulator_of, snapshot_entities
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ async def test_status_bits(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     assert hass.states.get("binary_sensor.electricity_meter_tamper").state == "off"
     set_status(sim, 0x04 | 0x08)  # tamper, power failure
@@ -91,7 +91,7 @@ async def test_credit_flags_follow_the_meter_at_once(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     low = "binary_sensor.electricity_meter_low_credit"
     available = "binary_sensor.electricity_meter_emergency_credit_available"

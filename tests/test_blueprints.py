@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smets.push import meter_device_id
 
-from .conftest import simulator_data
+from .conftest import simulator_data, simulator_of
 
 BLUEPRINTS = (
     Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "smets"
@@ -90,7 +90,7 @@ async def test_meter_alert_blueprint_runs(
             ],
         },
     )
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(0x8F49)  # info: not chosen
     await sim.send_alert(0x8F3F)  # tamper: critical

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from .conftest import setup_platform, simulator_data, snapshot_entities
+from .conftest import setup_platform, simulator_data, simulator_of, snapshot_entities
 
 BUTTON = "button.electricity_meter_activate_emergency_credit"
 
@@ -50,7 +50,7 @@ async def test_press(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     with pytest.raises(ServiceValidationError) as err:
         await press(hass)

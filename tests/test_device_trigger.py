@@ -21,6 +21,8 @@ from custom_components.smets.const import DOMAIN
 from custom_components.smets.coordinator import JOIN_SETTLE
 from custom_components.smets.push import meter_device_id
 
+from .conftest import simulator_of
+
 
 def _device(
     hass: HomeAssistant,
@@ -152,7 +154,7 @@ async def test_trigger_fires(  # noqa: PLR0917 - fixtures and parameters
             ]
         },
     )
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(code, fuel=fuel)  # type: ignore[arg-type]
     await hass.async_block_till_done()
@@ -200,7 +202,7 @@ async def test_hub_device_joined_trigger_and_meter_recheck(
     )
     watch = init_integration.runtime_data.watch
     assert watch is not None
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(0x8183, fuel="hub")
     await hass.async_block_till_done()

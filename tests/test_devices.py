@@ -19,7 +19,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -36,9 +35,9 @@ from custom_components.smets.const import (
     DOMAIN,
 )
 from custom_components.smets.coordinator import JOIN_SETTLE, RECHECK_INTERVAL
-from custom_components.smets.han.simulator import HanSimulator, SimClock
+from custom_components.smets.han.simulator import HanSimulator
 
-from .conftest import START
+from .conftest import START, ha_time
 
 IMPORT = "sensor.electricity_meter_import"
 GAS = "sensor.gas_meter_volume"
@@ -60,7 +59,7 @@ class LastingHan:
                 tiers=int(data[CONF_TIERS]),
                 prepayment=bool(data[CONF_PREPAYMENT]),
                 solar=bool(data[CONF_SOLAR]),
-                clock=SimClock(dt_util.utcnow()),
+                clock=ha_time,
                 gas=self.gas,
             )
         self.starts += 1

@@ -15,7 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smets.han.meter import MessageCancelled
 from custom_components.smets.push import meter_device_id
 
-from .conftest import setup_platform, snapshot_entities
+from .conftest import setup_platform, simulator_of, snapshot_entities
 
 ESME_ALERT = "event.electricity_meter_alert"
 GAS_ALERT = "event.gas_meter_alert"
@@ -37,7 +37,7 @@ async def test_alert_fires_bus_event_and_entity(
     init_integration: MockConfigEntry,
 ) -> None:
     events = async_capture_events(hass, "smets_alert")
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(0x8F3F)
     await hass.async_block_till_done()
@@ -66,7 +66,7 @@ async def test_hub_alert_fires_bus_event_and_entity(
 ) -> None:
     """The Comms Hub's own alert: its device, its entity, its trigger types."""
     events = async_capture_events(hass, "smets_alert")
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(0x8F12, fuel="hub")
     await hass.async_block_till_done()
@@ -89,7 +89,7 @@ async def test_hub_alert_fires_bus_event_and_entity(
     await hass.async_block_till_done()
     assert hass.states.get(HUB_ALERT).attributes["code_hex"] == "0x8183"
     assert events[1].data["trigger_types"] == ["device_joined", "comms_alert"]
-    assert init_integration.runtime_data.push.alerts["chf"].code == 0x8183
+    assert init_integration.runtime_data.pushed.data.alerts["chf"].code == 0x8183
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ async def test_alert_kinds(  # noqa: PLR0917 - fixtures and parameters
     name: str | None,
 ) -> None:
     events = async_capture_events(hass, "smets_alert")
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_alert(code, fuel=fuel)  # type: ignore[arg-type]
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -130,7 +130,7 @@ async def test_supplier_message(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     events = async_capture_events(hass, "smets_message")
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     message_id = await sim.send_message("Your tariff changes on 1 April.")
     await hass.async_block_till_done()

@@ -10,7 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smets.const import DOMAIN
-from custom_components.smets.statistics import SERVICE_IMPORT_HISTORY
+from custom_components.smets.services import SERVICE_IMPORT_HISTORY
 
 
 async def test_without_the_recorder(

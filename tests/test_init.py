@@ -20,10 +20,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.smets import _update_migration_issues
 from custom_components.smets.const import DOMAIN
-from custom_components.smets.coordinator import MeterInfo, RegisterGuard
+from custom_components.smets.coordinator import RegisterGuard
 from custom_components.smets.han import model
 from custom_components.smets.han.catalogue import lookup
 from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.models import MeterInfo
+
+from .conftest import simulator_of
 
 IMPORT = "sensor.electricity_meter_import"
 DEMAND = "sensor.electricity_meter_demand"
@@ -45,7 +48,7 @@ async def test_load_unload(
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
     assert float(hass.states.get(IMPORT).state) > 0
-    simulator = entry.runtime_data.simulator
+    simulator = simulator_of(entry)
     assert simulator is not None
     app = entry.runtime_data.link.app
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -107,7 +110,7 @@ async def test_unavailable_then_back_logs_once(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    simulator = init_integration.runtime_data.simulator
+    simulator = simulator_of(init_integration)
     assert simulator is not None
     simulator.radio_loss(reported=True)
     caplog.clear()
@@ -141,7 +144,7 @@ async def test_sentinel_is_unknown_not_zero(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    simulator = init_integration.runtime_data.simulator
+    simulator = simulator_of(init_integration)
     assert simulator is not None
     before = float(hass.states.get(IMPORT).state)
     simulator.set_sentinel(0x0702, 0x0400)  # InstantaneousDemand
@@ -159,7 +162,7 @@ async def test_register_keeps_rising_and_a_meter_exchange_resets(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    simulator = init_integration.runtime_data.simulator
+    simulator = simulator_of(init_integration)
     assert simulator is not None
     values = []
     for _ in range(6):
@@ -188,7 +191,7 @@ async def test_gas_reads_the_mirror_never_the_gsme(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    simulator = init_integration.runtime_data.simulator
+    simulator = simulator_of(init_integration)
     assert simulator is not None
     first = float(hass.states.get(GAS).state)
     for _ in range(4):

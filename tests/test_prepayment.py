@@ -15,7 +15,13 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smets.const import DOMAIN
 
-from .conftest import START, setup_platform, simulator_data, snapshot_entities
+from .conftest import (
+    START,
+    setup_platform,
+    simulator_data,
+    simulator_of,
+    snapshot_entities,
+)
 
 CREDIT = "sensor.electricity_meter_credit"
 DAYS = "sensor.electricity_meter_days_of_credit_left"
@@ -46,7 +52,7 @@ async def test_entities(
 async def test_pushed_snapshot_updates_credit_at_once(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     assert hass.states.get(CREDIT).state == "15.00000"
     sim.account._reanchor(sim.clock.time(), 1_234_000)

@@ -22,7 +22,7 @@ import pytest
 
 from custom_components.smets.const import CONF_DEVICE_PATH, DOMAIN
 from custom_components.smets.diagnostics import async_get_config_entry_diagnostics
-from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.han.simulator import HanSimulator, SimulatedApplication
 from custom_components.smets.han.simulator.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
@@ -94,7 +94,7 @@ async def test_paired_radio_reads_the_meters(
     ncp, port = radio
     entry = await _pair(hass, port)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.simulator is None
+    assert not isinstance(entry.runtime_data.link.app, SimulatedApplication)
     assert float(hass.states.get(IMPORT).state) > 0
     assert float(hass.states.get(GAS).state) > 0
     assert entry.unique_id == str(han.hub.ieee)

@@ -22,7 +22,13 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smets.const import DOMAIN
 from custom_components.smets.han.meter import MessageCancelled
 
-from .conftest import START, setup_platform, simulator_data, snapshot_entities
+from .conftest import (
+    START,
+    setup_platform,
+    simulator_data,
+    simulator_of,
+    snapshot_entities,
+)
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ async def restart(
     when: dt.datetime,
 ) -> None:
     """Stop Home Assistant (saving the states to restore), start it at ``when``."""
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await async_mock_restore_state_shutdown_restart(hass)
@@ -90,7 +96,7 @@ async def test_supplier_message_restored(
 ) -> None:
     """The message survives a restart, confirmation and all, and ends on time."""
     entry = init_integration
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert sim is not None
     message_id = await sim.send_message("Please call us", confirm=True, minutes=60)
     await hass.async_block_till_done()
@@ -127,7 +133,7 @@ async def test_supplier_message_restored(
     assert state.attributes["start"] == START.isoformat()
     assert state.attributes["ended"] is True
     assert state.attributes["confirmed"] is True
-    assert entry.runtime_data.push.confirmed == {message_id}
+    assert entry.runtime_data.pushed.data.confirmed == {message_id}
 
     # a newer message replaces it; a cancelled one is not restored
     new_id = await sim.send_message("Tariff change on 1 April")
@@ -205,5 +211,5 @@ async def test_supplier_message_restored_from_cache(
     assert shown.attributes["ended"] is ended
     assert shown.attributes["start"] == (message["start_time"] or message["arrived"])
     runtime = mock_config_entry.runtime_data
-    assert runtime.push.messages["esme"].message_id == 41
-    assert (41 in runtime.push.confirmed) is message["confirmed"]
+    assert runtime.pushed.data.messages["esme"].message_id == 41
+    assert (41 in runtime.pushed.data.confirmed) is message["confirmed"]

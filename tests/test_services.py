@@ -20,7 +20,7 @@ from custom_components.smets.const import DOMAIN
 from custom_components.smets.han.simulator import HanSimulator, SimClock
 from custom_components.smets.han.simulator.meters import TopUpOutcome
 
-from .conftest import START, simulator_data
+from .conftest import START, simulator_data, simulator_of
 
 CREDIT = "sensor.electricity_meter_credit"
 
@@ -32,7 +32,7 @@ def entry_data() -> dict[str, Any]:
 
 
 def simulator(entry: MockConfigEntry) -> HanSimulator:
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert sim is not None
     return sim
 

@@ -41,16 +41,15 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.smets.const import CONF_SEED, DOMAIN
 from custom_components.smets.coordinator import RECHECK_INTERVAL
 from custom_components.smets.han.model import ZCL_EPOCH, gas_m3_to_kwh
-from custom_components.smets.han.simulator import HanSimulator, RadioFrame, SimClock
+from custom_components.smets.han.profile import HISTORY_DAYS
+from custom_components.smets.han.simulator import HanSimulator, RadioFrame
 from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
-from custom_components.smets.history import HISTORY_DAYS
+from custom_components.smets.services import ATTR_START, SERVICE_IMPORT_HISTORY
 from custom_components.smets.statistics import (
-    ATTR_START,
-    SERVICE_IMPORT_HISTORY,
     HistoryImporter,
 )
 
-from .conftest import START
+from .conftest import START, ha_time, simulator_of
 
 HOUR = dt.timedelta(hours=1)
 
@@ -169,7 +168,7 @@ def registers(sim: HanSimulator) -> dict[tuple[str, str], Callable[[int], float]
 
 
 def simulator(entry: MockConfigEntry) -> HanSimulator:
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert isinstance(sim, HanSimulator)
     return sim
 
@@ -501,11 +500,7 @@ async def test_gas_meter_paired_later_gets_its_history(  # noqa: PLR0917 - fixtu
     def lasting_han(data: dict[str, Any]) -> HanSimulator:
         """The same simulated HAN behind every setup, as a real one outlives HA."""
         if not hans:
-            hans.append(
-                HanSimulator(
-                    int(data[CONF_SEED]), clock=SimClock(dt_util.utcnow()), gas=False
-                )
-            )
+            hans.append(HanSimulator(int(data[CONF_SEED]), clock=ha_time, gas=False))
         return hans[0]
 
     with patch("custom_components.smets.connection.make_simulator", lasting_han):

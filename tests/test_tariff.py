@@ -21,7 +21,7 @@ from custom_components.smets.const import CONF_BILLING_DAY, CONF_SEED, DOMAIN
 from custom_components.smets.han.simulator import HanSimulator, SimClock
 from custom_components.smets.han.simulator.meters import MONEY_UNITS_PER_POUND
 
-from .conftest import START, hub_ieee, simulator_data
+from .conftest import START, hub_ieee, simulator_data, simulator_of
 
 COST_TODAY = "sensor.electricity_meter_cost_today"
 COST_PERIOD = "sensor.electricity_meter_cost_this_billing_period"
@@ -123,7 +123,7 @@ async def test_cost_across_tiers_and_midnight(
     tiers: int,
 ) -> None:
     """Each tier's kWh at that tier's price, through 16:00 and midnight; no spike."""
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     assert sim.tariff.tiers == tiers
 
@@ -182,7 +182,7 @@ async def test_cost_across_a_billing_day(
     tiers: int,
 ) -> None:
     """The period starts again at midnight on the billing day, each tier at its price."""
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     assert sim.tariff.tiers == tiers
     period = hass.states.get(COST_PERIOD)
@@ -237,7 +237,7 @@ async def test_a_new_billing_day_recounts_the_period(
 ) -> None:
     """A changed billing day gives the cost since the new start, as far as known."""
     entry = init_integration
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert sim is not None
     for day in (14, 15):  # the 14th counted from set-up at noon, the 15th whole
         await step_to(hass, freezer, START.replace(day=day, hour=23, minute=30))
@@ -275,7 +275,7 @@ async def test_cost_survives_a_restart(
     init_integration: MockConfigEntry,
 ) -> None:
     entry = init_integration
-    sim = entry.runtime_data.simulator
+    sim = simulator_of(entry)
     assert sim is not None
     t0 = START + STEP
     await step_to(hass, freezer, t0)
@@ -356,7 +356,7 @@ async def test_next_price_change(
     assert state.attributes["rate_label"] == "Night"
     assert hass.states.get("sensor.electricity_meter_unit_price").state == "0.12100"
 
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     await sim.send_price()
     await hass.async_block_till_done()
@@ -368,7 +368,7 @@ async def test_next_price_change_when_the_meter_does_not_say(
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
 ) -> None:
-    sim = init_integration.runtime_data.simulator
+    sim = simulator_of(init_integration)
     assert sim is not None
     sim.radio_loss(reported=True)
     await step_to(hass, freezer, START.replace(day=15, hour=0, minute=30, second=1))

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.meters import MONEY_UNITS_PER_POUND
 
-from .conftest import START, simulator_data
+from .conftest import START, simulator_data, simulator_of
 from .test_tariff import STEP, energy_cost, standing, step_to
 
 ELECTRICITY = "sensor.electricity_meter_total_cost"
@@ -39,9 +39,7 @@ async def london(hass: HomeAssistant) -> None:
 
 
 def sim_of(entry: MockConfigEntry) -> HanSimulator:
-    sim = entry.runtime_data.simulator
-    assert isinstance(sim, HanSimulator)
-    return sim
+    return simulator_of(entry)
 
 
 def value(hass: HomeAssistant, entity_id: str) -> Decimal:

@@ -27,22 +27,17 @@ from .const import (
     ROLE_GAS,
     ROLE_HUB,
 )
-from .coordinator import (
-    MeterInfo,
-    MeterWatch,
-    SmetsConfigEntry,
-    SmetsRuntimeData,
-    build_coordinators,
-)
+from .coordinator import MeterWatch, PushedCoordinator, build_coordinators
 from .entity import device_info
 from .han.catalogue import lookup
 from .han.errors import HanError
 from .han.ezsp import leave_han
 from .han.link import HanLink
 from .han.radio import RadioError
+from .models import MeterInfo, SmetsConfigEntry, SmetsRuntimeData
 from .push import async_subscribe_meters
 from .services import async_setup_services
-from .statistics import async_setup_history, async_setup_history_service
+from .statistics import async_setup_history
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +56,6 @@ LEARN_MORE_URL = "https://github.com/smets-han/smets-han#smets1-meters-and-the-d
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration (actions are registered here)."""
     async_setup_services(hass)
-    async_setup_history_service(hass)
     return True
 
 
@@ -91,7 +85,7 @@ async def _read_meters(hass: HomeAssistant, link: HanLink) -> dict[str, MeterInf
 async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
     """Open the HAN, read the meters once and start the coordinators."""
     try:
-        link, simulator = await open_link(dict(entry.data))
+        link = await open_link(dict(entry.data))
     except RadioError as err:
         # Unplugged, moved, or the hub did not take the radio back: retried
         # with a back-off (a hub that restarts explains the last one).
@@ -115,7 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         if link.has_esme:
             # The tariff says how many tier registers the meter keeps.
             await link.esme.poll_price()
-        electricity, gas, tariff = build_coordinators(hass, entry, link, simulator)
+        electricity, gas, tariff = build_coordinators(hass, entry, link)
         for coordinator in (electricity, gas, tariff):
             if coordinator is not None:
                 await coordinator.async_config_entry_first_refresh()
@@ -132,14 +126,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
 
     entry.runtime_data = SmetsRuntimeData(
         link=link,
-        simulator=simulator,
         meters=meters,
         electricity=electricity,
         gas=gas,
         tariff=tariff,
+        pushed=PushedCoordinator(hass, entry),
     )
+    # Teardown is the entry's: what is registered last is undone first, so
+    # the link closes after everything listening to it has stopped.
+    entry.async_on_unload(link.close)
     _register_devices(hass, entry, meters)
-    entry.runtime_data.unsubscribe.extend(await async_subscribe_meters(hass, entry))
+    for unsubscribe in await async_subscribe_meters(hass, entry):
+        entry.async_on_unload(unsubscribe)
     _update_migration_issues(hass, entry, meters)
     async_setup_history(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -148,8 +146,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     _remove_stale_devices(hass, entry, meters)
     if entry.runtime_data.history is not None:
         entry.runtime_data.history.async_start()
-    watch = entry.runtime_data.watch = MeterWatch(hass, entry, link, simulator)
-    entry.runtime_data.unsubscribe.append(watch.async_start())
+    watch = entry.runtime_data.watch = MeterWatch(hass, entry, link)
+    entry.async_on_unload(watch.async_start())
 
     @callback
     def _radio_lost(error: BaseException | None) -> None:
@@ -158,7 +156,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
         _LOGGER.warning("The HAN radio went away (%s): reloading", error)
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
-    entry.runtime_data.unsubscribe.append(link.on_connection_lost(_radio_lost))
+    entry.async_on_unload(link.on_connection_lost(_radio_lost))
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
@@ -243,10 +241,10 @@ def _update_migration_issues(
     hass: HomeAssistant, entry: SmetsConfigEntry, meters: dict[str, MeterInfo]
 ) -> None:
     """Raise a repair issue for a SMETS1 meter the DCC will not adopt."""
-    for role in {ROLE_HUB, ROLE_ESME, ROLE_GAS} - set(meters):
+    for gone in {ROLE_HUB, ROLE_ESME, ROLE_GAS} - set(meters):
         # That meter left the HAN: so does its issue
         ir.async_delete_issue(
-            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
+            hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{gone}"
         )
     for role, meter in meters.items():
         issue_id = f"smets1_not_adoptable_{entry.entry_id}_{role}"
@@ -274,13 +272,8 @@ async def _async_reload(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
-    """Unload the platforms and close the HAN link."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        for unsubscribe in entry.runtime_data.unsubscribe:
-            unsubscribe()
-        await entry.runtime_data.link.close()
-    return unloaded
+    """Unload the platforms (the link closes through ``entry.async_on_unload``)."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:

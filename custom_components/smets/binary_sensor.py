@@ -17,15 +17,16 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .compat import BinarySensorDeviceClass
 from .const import CONF_LOW_CREDIT_LEVEL, ROLE_ESME, ROLE_GAS
-from .coordinator import (
+from .coordinator import SmetsCoordinator
+from .entity import SmetsEntity
+from .han import model
+from .models import (
     ElectricitySnapshot,
     GasSnapshot,
     SmetsConfigEntry,
-    SmetsCoordinator,
     TariffSnapshot,
+    in_prepayment,
 )
-from .entity import SmetsEntity
-from .han import model
 
 PARALLEL_UPDATES = 0
 
@@ -36,11 +37,6 @@ class SmetsBinarySensorEntityDescription[T](BinarySensorEntityDescription):
 
     is_on_fn: Callable[[T], bool | None]
     exists_fn: Callable[[T], bool] = lambda _: True
-
-
-def in_prepayment(data: TariffSnapshot) -> bool:
-    """Whether the electricity meter runs in prepayment (Pay-As-You-Go) mode."""
-    return data.prepayment is not None and data.prepayment.prepayment_mode is True
 
 
 def _credit_flag(

@@ -6,10 +6,9 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .binary_sensor import in_prepayment
 from .const import ROLE_ESME
-from .coordinator import SmetsConfigEntry, TariffSnapshot
 from .entity import SmetsEntity
+from .models import SmetsConfigEntry, TariffSnapshot, in_prepayment
 from .services import async_activate_emergency_credit
 
 # Commands on the HAN go one at a time.

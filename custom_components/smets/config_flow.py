@@ -75,7 +75,6 @@ from .const import (
     PROFILE_SMETS2,
     RADIO_EZSP,
 )
-from .coordinator import SmetsConfigEntry
 from .han.errors import HanError, HanTimeout
 from .han.ezsp import (
     JOIN_TIMEOUT,
@@ -93,6 +92,7 @@ from .han.radio import (
     probe_ezsp,
     usb_serial_settings,
 )
+from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def same_port(first: str, second: str) -> bool:
 
 async def _simulated_hub(data: dict[str, Any]) -> str:
     """Start the simulated HAN once (test before configure); return the hub's EUI64."""
-    link, _simulator = await open_link(data)
+    link = await open_link(data)
     try:
         return link.hub.ieee
     finally:

@@ -24,7 +24,7 @@ from .const import (
 from .han.ezsp import HanNetwork, open_radio
 from .han.link import HanLink
 from .han.radio import DEFAULT_BAUDRATE, SerialSettings
-from .han.simulator import HanSimulator, SimClock
+from .han.simulator import HanSimulator
 
 # Seconds a meter has to answer one request. A real ESME answers within a
 # second or two; the simulator at once.
@@ -39,7 +39,8 @@ def make_simulator(data: dict[str, Any]) -> HanSimulator:
         tiers=int(data.get(CONF_TIERS, 2)),
         prepayment=bool(data.get(CONF_PREPAYMENT, False)),
         solar=bool(data.get(CONF_SOLAR, True)),
-        clock=SimClock(dt_util.utcnow()),
+        # It follows Home Assistant's clock by itself: nobody needs to move it
+        clock=lambda: dt_util.utcnow().timestamp(),
     )
 
 
@@ -57,7 +58,7 @@ def radio_serial_settings(data: dict[str, Any]) -> SerialSettings:
     )
 
 
-async def open_link(data: dict[str, Any]) -> tuple[HanLink, HanSimulator | None]:
+async def open_link(data: dict[str, Any]) -> HanLink:
     """Open the HAN and discover its meters; HanError when that fails.
 
     A radio entry resumes the network it joined in the config flow (no new
@@ -73,11 +74,9 @@ async def open_link(data: dict[str, Any]) -> tuple[HanLink, HanSimulator | None]
             flow_control=serial.flow_control,
         )
         # HanLink.open shuts the radio down again when discovery fails.
-        link = await HanLink.open(app, request_timeout=REQUEST_TIMEOUT, clock=time.time)
-        return link, None
+        return await HanLink.open(app, request_timeout=REQUEST_TIMEOUT, clock=time.time)
     simulator = make_simulator(data)
     app = await simulator.start()
-    link = await HanLink.open(
-        app, request_timeout=REQUEST_TIMEOUT, clock=simulator.clock.time
+    return await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=simulator.time
     )
-    return link, simulator

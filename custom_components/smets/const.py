@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 DOMAIN: Final = "smets"
@@ -66,10 +67,25 @@ MAX_BILLING_DAY: Final = 28
 # for grid electricity (generation, kg CO2e/kWh).
 DEFAULT_CO2_FACTOR: Final = 0.20705
 
-# Device roles (the HAN library's names)
-ROLE_HUB: Final = "chf"
-ROLE_ESME: Final = "esme"
-ROLE_GAS: Final = "gpf"
+
+class MeterRole(StrEnum):
+    """The part a device plays on the HAN (the HAN library's names for them).
+
+    A role, not a meter, is in every unique id: a replaced meter's entities
+    carry on. A member equals its string, so either may key a mapping.
+    """
+
+    HUB = "chf"
+    """The Comms Hub (CHF)."""
+    ESME = "esme"
+    """The electricity meter."""
+    GAS = "gpf"
+    """The gas meter, read through the hub's GPF mirror."""
+
+
+ROLE_HUB: Final = MeterRole.HUB
+ROLE_ESME: Final = MeterRole.ESME
+ROLE_GAS: Final = MeterRole.GAS
 CONF_ESTIMATE_HISTORY_COST: Final = "estimate_history_cost"
 """Price imported half-hours whose tier is not known with a blended estimate."""
 DEFAULT_ESTIMATE_HISTORY_COST: Final = True

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 import datetime as dt
 from decimal import Decimal
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -38,16 +38,17 @@ from .const import (
     DOMAIN,
 )
 from .han import model
-from .han.catalogue import CatalogueMatch
 from .han.errors import HanCommandError, HanError
 from .han.link import HanLink
 from .han.meter import PREPAYMENT
-from .push import PushState
-from .totals import TotalCost
-
-if TYPE_CHECKING:
-    from .han.simulator import HanSimulator
-    from .statistics import HistoryImporter
+from .models import (
+    ElectricitySnapshot,
+    GasSnapshot,
+    LinkQuality,
+    PushedSnapshot,
+    TariffSnapshot,
+    gas_energy,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,59 +62,6 @@ RESET_FRACTION = 0.5
 # hub needs a moment to set a new gas meter's GPF mirror up.
 RECHECK_INTERVAL = dt.timedelta(hours=6)
 JOIN_SETTLE = dt.timedelta(seconds=60)
-
-
-@dataclass(frozen=True, slots=True)
-class MeterInfo:
-    """Who a meter is: its identity as read, and its catalogue entry."""
-
-    role: str
-    ieee: str
-    """The EUI64 the meter answers on (the GPF answers on the Comms Hub's)."""
-    device_id: str
-    """The meter's own identifier: the GSME's EUI64 for the gas meter."""
-    identity: model.MeterIdentity
-    catalogue: CatalogueMatch
-
-
-@dataclass(frozen=True, slots=True)
-class LinkQuality:
-    """How well the HAN link to a device is doing."""
-
-    lqi: int | None
-    rssi: int | None
-    channel: int | None
-    last_seen: dt.datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ElectricitySnapshot:
-    """What the ESME said in one cycle (registers already guarded)."""
-
-    reading: model.ElectricityReading
-    co2_kg: float | None
-    link: LinkQuality
-
-
-@dataclass(frozen=True, slots=True)
-class GasSnapshot:
-    """What the GPF gas mirror said in one cycle (registers already guarded)."""
-
-    reading: model.GasReading
-    energy_kwh: Decimal | None
-    calorific_value_mj_m3: Decimal | None
-    calorific_value_source: str | None
-    last_update: dt.datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class TariffSnapshot:
-    """Prices and (when in prepayment mode) credit."""
-
-    electricity_price: model.PriceInfo | None
-    gas_price: model.PriceInfo | None
-    prepayment: model.PrepaymentInfo | None
-    provider_name: str | None
 
 
 class RegisterGuard:
@@ -164,18 +112,17 @@ def _link_quality(link: HanLink, device: Any) -> LinkQuality:
 
 
 class SmetsCoordinator[T](DataUpdateCoordinator[T]):
-    """A coordinator whose update advances the simulator first, if any."""
+    """A coordinator of one rhythm: a HAN error makes its entities unavailable."""
 
     config_entry: ConfigEntry
 
-    def __init__(  # noqa: PLR0917 - mirrors DataUpdateCoordinator's own
+    def __init__(
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
         name: str,
         interval: dt.timedelta,
         update: Callable[[], Awaitable[T]],
-        simulator: HanSimulator | None,
     ) -> None:
         """Create a coordinator named ``name`` polling every ``interval``."""
         super().__init__(
@@ -187,12 +134,9 @@ class SmetsCoordinator[T](DataUpdateCoordinator[T]):
             always_update=False,
         )
         self._update = update
-        self._simulator = simulator
 
     async def _async_update_data(self) -> T:
         """Fetch one snapshot; a HAN error makes the entities unavailable."""
-        if self._simulator is not None:
-            await sync_simulator(self._simulator)
         try:
             return await self._update()
         except HanError as err:
@@ -203,35 +147,95 @@ class SmetsCoordinator[T](DataUpdateCoordinator[T]):
             ) from err
 
 
-async def sync_simulator(simulator: HanSimulator) -> None:
-    """Bring the simulated HAN's clock up to Home Assistant's."""
-    behind = dt_util.utcnow().timestamp() - simulator.clock.time()
-    if behind >= 1:
-        await simulator.advance(int(behind))
+class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
+    """Prices and credit: polled slowly, and pushed by the meter in between."""
+
+    @callback
+    def async_apply_price(self, event: model.PriceEvent) -> None:
+        """Show a published price in force at once (unit price and tier)."""
+        data = self.data
+        if data is None or data.electricity_price is None:
+            return
+        price = replace(
+            data.electricity_price,
+            current_price=event.price,
+            current_tier=event.price_tier or data.electricity_price.current_tier,
+        )
+        self.async_set_updated_data(replace(data, electricity_price=price))
+
+    @callback
+    def async_apply_prepayment(self, event: model.PrepaySnapshotEvent) -> None:
+        """Show a pushed credit snapshot at once (what it does not say stays)."""
+        data = self.data
+        if data is None or data.prepayment is None:
+            return
+        known = data.prepayment
+        prepayment = replace(
+            known,
+            credit_remaining=_or(event.credit_remaining, known.credit_remaining),
+            emergency_credit_remaining=_or(
+                event.emergency_credit_remaining, known.emergency_credit_remaining
+            ),
+            accumulated_debt=_or(event.accumulated_debt, known.accumulated_debt),
+        )
+        self.async_set_updated_data(replace(data, prepayment=prepayment))
 
 
-@dataclass
-class SmetsRuntimeData:
-    """What a loaded config entry holds."""
-
-    link: HanLink
-    simulator: HanSimulator | None
-    meters: dict[str, MeterInfo]
-    electricity: SmetsCoordinator[ElectricitySnapshot] | None
-    gas: SmetsCoordinator[GasSnapshot] | None
-    tariff: SmetsCoordinator[TariffSnapshot]
-    unsubscribe: list[Callable[[], None]] = field(default_factory=list)
-    push: PushState = field(default_factory=PushState)
-    """Alerts and messages the meters pushed (push.py)."""
-    history: HistoryImporter | None = None
-    """The import of the meters' half-hourly history (statistics.py)."""
-    watch: MeterWatch | None = None
-    """What notices a meter joining or leaving the HAN."""
-    totals: dict[str, TotalCost] = field(default_factory=dict)
-    """Each meter's Total cost, by role (cost_sensors.py; the history's cost joins it)."""
+def _or[V](pushed: V | None, known: V | None) -> V | None:
+    return pushed if pushed is not None else known
 
 
-type SmetsConfigEntry = ConfigEntry[SmetsRuntimeData]
+class PushedCoordinator(DataUpdateCoordinator[PushedSnapshot]):
+    """What the meters push (alerts, supplier messages): never polled.
+
+    The only writer of its snapshot is itself: the push handler and the
+    actions call its methods, each of which hands the entities a new one.
+    """
+
+    config_entry: ConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Start with nothing pushed yet."""
+        super().__init__(
+            hass, _LOGGER, config_entry=entry, name=f"{entry.title} pushed"
+        )
+        self.data = PushedSnapshot()
+
+    @callback
+    def async_apply_alert(self, role: str, event: model.AlertEvent) -> None:
+        """Remember the last alert of the meter in ``role``."""
+        alerts = {**self.data.alerts, role: event}
+        self.async_set_updated_data(replace(self.data, alerts=alerts))
+
+    @callback
+    def async_apply_message(self, role: str, message: model.SupplierMessage) -> None:
+        """Show a supplier message the meter in ``role`` put in force."""
+        messages = {**self.data.messages, role: message}
+        self.async_set_updated_data(replace(self.data, messages=messages))
+
+    @callback
+    def async_cancel_message(self, role: str, message_id: int) -> None:
+        """Take a message off, when it is the one in force."""
+        current = self.data.messages.get(role)
+        if current is None or current.message_id != message_id:
+            return
+        messages = {k: v for k, v in self.data.messages.items() if k != role}
+        self.async_set_updated_data(replace(self.data, messages=messages))
+
+    @callback
+    def async_confirm_message(self, message_id: int) -> None:
+        """Remember a message confirmed to the meter."""
+        confirmed = self.data.confirmed | {message_id}
+        self.async_set_updated_data(replace(self.data, confirmed=confirmed))
+
+    @callback
+    def async_restore_message(
+        self, role: str, message: model.SupplierMessage, *, confirmed: bool
+    ) -> None:
+        """Put back the message in force before a restart (and its confirmation)."""
+        self.async_apply_message(role, message)
+        if confirmed:
+            self.async_confirm_message(message.message_id)
 
 
 def _interval(
@@ -245,11 +249,10 @@ def build_coordinators(
     hass: HomeAssistant,
     entry: ConfigEntry,
     link: HanLink,
-    simulator: HanSimulator | None,
 ) -> tuple[
     SmetsCoordinator[ElectricitySnapshot] | None,
     SmetsCoordinator[GasSnapshot] | None,
-    SmetsCoordinator[TariffSnapshot],
+    TariffCoordinator,
 ]:
     """Create the coordinators for the meters the link found."""
     guard = RegisterGuard()
@@ -279,7 +282,6 @@ def build_coordinators(
             "electricity",
             _interval(entry, CONF_ESME_INTERVAL, DEFAULT_ESME_INTERVAL),
             update_electricity,
-            simulator,
         )
 
     if link.has_gas:
@@ -291,22 +293,15 @@ def build_coordinators(
                 await mirror.poll_price()
             reading = await mirror.poll()
             volume = guard("gas_volume", reading.volume_m3)
-            cv: Decimal | None = reading.calorific_value_mj_m3
-            source: str | None = "meter" if cv is not None else None
-            energy = reading.energy_kwh
-            if cv is None and cv_override and volume is not None:
-                cv = Decimal(str(cv_override))
-                source = "override"
-                factor = reading.conversion_factor or Decimal("1.02264")
-                kwh = model.gas_m3_to_kwh(volume, factor, cv)
-                energy = None if kwh is None else Decimal(str(kwh))
+            reading = replace(reading, volume_m3=volume)
+            energy = gas_energy(reading, cv_override)
             if volume is not None and (not last_volume or last_volume[-1][0] != volume):
                 last_volume[:] = [(volume, dt_util.utcnow())]
             return GasSnapshot(
-                reading=replace(reading, volume_m3=volume),
-                energy_kwh=guard("gas_energy", energy),
-                calorific_value_mj_m3=cv,
-                calorific_value_source=source,
+                reading=reading,
+                energy_kwh=guard("gas_energy", energy.energy_kwh),
+                calorific_value_mj_m3=energy.calorific_value_mj_m3,
+                calorific_value_source=energy.source,
                 last_update=last_volume[-1][1] if last_volume else None,
             )
 
@@ -316,7 +311,6 @@ def build_coordinators(
             "gas",
             _interval(entry, CONF_GAS_INTERVAL, DEFAULT_GAS_INTERVAL, 60),
             update_gas,
-            simulator,
         )
 
     async def update_tariff() -> TariffSnapshot:
@@ -344,13 +338,12 @@ def build_coordinators(
                 await link.poll_unbound()
         return TariffSnapshot(electricity_price, gas_price, prepayment, provider)
 
-    tariff = SmetsCoordinator(
+    tariff = TariffCoordinator(
         hass,
         entry,
         "tariff",
         _interval(entry, CONF_TARIFF_INTERVAL, DEFAULT_TARIFF_INTERVAL, 60),
         update_tariff,
-        simulator,
     )
     return electricity, gas, tariff
 
@@ -391,13 +384,11 @@ class MeterWatch:
         hass: HomeAssistant,
         entry: ConfigEntry,
         link: HanLink,
-        simulator: HanSimulator | None,
     ) -> None:
         """Watch the HAN behind ``link`` for ``entry``."""
         self.hass = hass
         self.entry = entry
         self.link = link
-        self.simulator = simulator
         self.checks = 0
         """How many times the HAN was asked (diagnostic, tests)."""
         self._lock = asyncio.Lock()
@@ -461,8 +452,6 @@ class MeterWatch:
             return False
         async with self._lock:
             self.checks += 1
-            if self.simulator is not None:
-                await sync_simulator(self.simulator)
             try:
                 changed = await self.link.rediscover()
             except HanError as err:

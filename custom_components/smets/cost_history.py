@@ -43,7 +43,7 @@ from .const import (
 from .totals import CostWalk, TotalCost, blended_price
 
 if TYPE_CHECKING:
-    from .coordinator import SmetsConfigEntry
+    from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -25,17 +25,17 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.util import dt as dt_util
 
 from .const import ROLE_ESME, ROLE_GAS
-from .coordinator import (
+from .coordinator import SmetsCoordinator
+from .cost_history import history_attributes
+from .entity import SmetsEntity
+from .han import model
+from .models import (
     ElectricitySnapshot,
     GasSnapshot,
     MeterInfo,
     SmetsConfigEntry,
-    SmetsCoordinator,
     TariffSnapshot,
 )
-from .cost_history import history_attributes
-from .entity import SmetsEntity
-from .han import model
 from .totals import TotalCost
 
 TOTAL_COST: Final = "total_cost"

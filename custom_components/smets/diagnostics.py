@@ -11,7 +11,8 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .coordinator import SmetsConfigEntry
+from .const import CONF_CONNECTION, CONNECTION_SIMULATOR
+from .models import SmetsConfigEntry
 
 # Secrets never leave Home Assistant: install codes, link and network keys,
 # certificates. Full EUI64s identify a household's meters: only their last
@@ -108,7 +109,7 @@ async def async_get_config_entry_diagnostics(
                 "options": dict(entry.options),
             },
             "link": {
-                "simulator": runtime.simulator is not None,
+                "simulator": entry.data.get(CONF_CONNECTION) == CONNECTION_SIMULATOR,
                 "requests_by_cluster": {
                     f"0x{cluster:04X}": count
                     for cluster, count in sorted(link.requests.by_cluster.items())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, ROLE_ESME, ROLE_GAS, ROLE_HUB
-from .coordinator import MeterInfo, SmetsCoordinator
+from .coordinator import SmetsCoordinator
+from .models import MeterInfo
 
-DEVICE_TRANSLATION_KEYS = {
+DEVICE_TRANSLATION_KEYS: dict[str, str] = {
     ROLE_HUB: "comms_hub",
     ROLE_ESME: "electricity_meter",
     ROLE_GAS: "gas_meter",
@@ -33,6 +34,28 @@ def device_info(
     )
 
 
+def unique_id(entry: ConfigEntry, role: str, key: str) -> str:
+    """Return the unique id of an entity: the HAN (its hub), the role, the key.
+
+    It names the role, not the meter, so a replaced meter's entities carry on.
+    """
+    return f"{entry.unique_id}_{role}_{key}"
+
+
+class SmetsMeterEntity(Entity):
+    """An entity of one meter that no coordinator feeds (identity, alerts, progress)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self, entry: ConfigEntry, meters: dict[str, MeterInfo], role: str, key: str
+    ) -> None:
+        """Put the entity ``key`` on the device of the meter in ``role``."""
+        self._attr_unique_id = unique_id(entry, role, key)
+        self._attr_device_info = device_info(entry, meters, role)
+
+
 class SmetsEntity[T](CoordinatorEntity[SmetsCoordinator[T]]):
     """An entity of one meter, fed by one coordinator."""
 
@@ -50,5 +73,5 @@ class SmetsEntity[T](CoordinatorEntity[SmetsCoordinator[T]]):
         self.entity_description = description
         self.meter = meters[role]
         entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.unique_id}_{role}_{description.key}"
+        self._attr_unique_id = unique_id(entry, role, description.key)
         self._attr_device_info = device_info(entry, meters, role)

@@ -8,10 +8,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ROLE_ESME, ROLE_GAS, ROLE_HUB
-from .coordinator import MeterInfo, SmetsConfigEntry
-from .entity import device_info
+from .entity import SmetsMeterEntity
 from .han import model
 from .han.alerts import AlertCategory
+from .models import MeterInfo, SmetsConfigEntry
 from .push import METER_NAMES, SIGNAL_ALERT, signal
 
 PARALLEL_UPDATES = 0
@@ -37,15 +37,13 @@ async def async_setup_entry(
     )
 
 
-class SmetsAlertEvent(EventEntity):
+class SmetsAlertEvent(SmetsMeterEntity, EventEntity):
     """The GBCS alerts a meter (or the hub) publishes, by category; code and name as attributes.
 
     Every category is an event type, the hub's too: the codes a device
     raises are its manufacturer's choice, and an alert is never dropped.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     entity_description = ALERT_DESCRIPTION
 
     def __init__(
@@ -54,8 +52,7 @@ class SmetsAlertEvent(EventEntity):
         """Describe the alerts of the meter in ``role``."""
         self._entry = entry
         self._role = role
-        self._attr_unique_id = f"{entry.unique_id}_{role}_alert"
-        self._attr_device_info = device_info(entry, meters, role)
+        super().__init__(entry, meters, role, ALERT_DESCRIPTION.key)
 
     async def async_added_to_hass(self) -> None:
         """Listen to the meter's alerts."""

@@ -12,7 +12,6 @@ snapshot updates the tariff at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any, Final
@@ -30,14 +29,18 @@ from .han.errors import HanError
 from .han.meter import HanEvent, MessageCancelled
 
 if TYPE_CHECKING:
-    from .coordinator import SmetsConfigEntry, SmetsRuntimeData
+    from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
 EVENT_ALERT: Final = f"{DOMAIN}_alert"
 EVENT_MESSAGE: Final = f"{DOMAIN}_message"
 
-METER_NAMES: Final = {ROLE_ESME: "electricity", ROLE_GAS: "gas", ROLE_HUB: "hub"}
+METER_NAMES: Final[dict[str, str]] = {
+    ROLE_ESME: "electricity",
+    ROLE_GAS: "gas",
+    ROLE_HUB: "hub",
+}
 
 #: Trigger types of the Comms Hub's own HAN housekeeping, by the GBCS codes
 #: they cover (on top of those :mod:`.han.alerts` gives every alert).
@@ -66,18 +69,6 @@ def signal(entry_id: str, kind: str) -> str:
 SIGNAL_ALERT: Final = "alert"
 SIGNAL_MESSAGE: Final = "message"
 SIGNAL_PRICE: Final = "price"
-
-
-@dataclass
-class PushState:
-    """The last pushed events an entry received (for the entities and actions)."""
-
-    messages: dict[str, model.SupplierMessage] = field(default_factory=dict)
-    """The supplier message in force, by meter role."""
-    confirmed: set[int] = field(default_factory=set)
-    """Ids of the messages confirmed to the meter."""
-    alerts: dict[str, model.AlertEvent] = field(default_factory=dict)
-    """The last alert, by meter role."""
 
 
 def alert_event_data(
@@ -160,13 +151,9 @@ class _PriceTracker:
 
     async def fetch(self) -> None:
         """GetCurrentPrice from the ESME; tell the entities."""
-        from .coordinator import sync_simulator  # noqa: PLC0415 - import cycle
-
         runtime = self.entry.runtime_data
         event: model.PriceEvent | None = None
         try:
-            if runtime.simulator is not None:
-                await sync_simulator(runtime.simulator)
             event = await runtime.link.esme.get_current_price()
         except HanError as err:
             _LOGGER.debug("The meter did not publish its price: %s", err)
@@ -177,15 +164,7 @@ class _PriceTracker:
     @callback
     def price_changed(self, event: model.PriceEvent) -> None:
         """Show the price in force at once (the unit price, tier and next change)."""
-        tariff = self.entry.runtime_data.tariff
-        data = tariff.data
-        if data is not None and data.electricity_price is not None:
-            price = replace(
-                data.electricity_price,
-                current_price=event.price,
-                current_tier=event.price_tier or data.electricity_price.current_tier,
-            )
-            tariff.async_set_updated_data(replace(data, electricity_price=price))
+        self.entry.runtime_data.tariff.async_apply_price(event)
         async_dispatcher_send(self.hass, signal(self.entry.entry_id, SIGNAL_PRICE))
 
 
@@ -212,7 +191,7 @@ async def async_subscribe_meters(
         @callback
         def on_event(event: HanEvent) -> None:
             if isinstance(event, model.AlertEvent):
-                runtime.push.alerts[role] = event
+                runtime.pushed.async_apply_alert(role, event)
                 data = alert_event_data(
                     event, role, meter_device_id(hass, entry, role), entry.entry_id
                 )
@@ -222,24 +201,20 @@ async def async_subscribe_meters(
                 )
                 refresh_for(role, event.category)
             elif isinstance(event, model.SupplierMessage):
-                runtime.push.messages[role] = event
+                runtime.pushed.async_apply_message(role, event)
                 hass.bus.async_fire(
                     EVENT_MESSAGE,
                     message_event_data(
                         event, role, meter_device_id(hass, entry, role), entry.entry_id
                     ),
                 )
-                async_dispatcher_send(hass, signal(entry.entry_id, SIGNAL_MESSAGE))
             elif isinstance(event, MessageCancelled):
-                current = runtime.push.messages.get(role)
-                if current is not None and current.message_id == event.message_id:
-                    del runtime.push.messages[role]
-                    async_dispatcher_send(hass, signal(entry.entry_id, SIGNAL_MESSAGE))
+                runtime.pushed.async_cancel_message(role, event.message_id)
             elif isinstance(event, model.PriceEvent):
                 prices.schedule(event)
                 prices.price_changed(event)
             elif isinstance(event, model.PrepaySnapshotEvent):
-                _apply_snapshot(runtime, event)
+                runtime.tariff.async_apply_prepayment(event)
 
         return on_event
 
@@ -253,32 +228,3 @@ async def async_subscribe_meters(
         # The hub's alerts only: it publishes no message, price or credit
         unsubscribes.append(link.hub.subscribe(handler(ROLE_HUB)))
     return unsubscribes
-
-
-def _apply_snapshot(
-    runtime: SmetsRuntimeData, event: model.PrepaySnapshotEvent
-) -> None:
-    """Show a pushed credit snapshot at once."""
-    tariff = runtime.tariff
-    data = tariff.data
-    if data is None or data.prepayment is None:
-        return
-    prepayment = replace(
-        data.prepayment,
-        credit_remaining=(
-            event.credit_remaining
-            if event.credit_remaining is not None
-            else data.prepayment.credit_remaining
-        ),
-        emergency_credit_remaining=(
-            event.emergency_credit_remaining
-            if event.emergency_credit_remaining is not None
-            else data.prepayment.emergency_credit_remaining
-        ),
-        accumulated_debt=(
-            event.accumulated_debt
-            if event.accumulated_debt is not None
-            else data.prepayment.accumulated_debt
-        ),
-    )
-    tariff.async_set_updated_data(replace(data, prepayment=prepayment))

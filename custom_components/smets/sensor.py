@@ -32,7 +32,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .binary_sensor import in_prepayment
 from .const import (
     CONF_BILLING_DAY,
     DEFAULT_BILLING_DAY,
@@ -41,21 +40,22 @@ from .const import (
     ROLE_GAS,
     ROLE_HUB,
 )
-from .coordinator import (
+from .coordinator import SmetsCoordinator
+from .cost import CostTracker
+from .cost_sensors import total_cost_sensors
+from .entity import SmetsEntity, SmetsMeterEntity
+from .han import model
+from .models import (
     ElectricitySnapshot,
     GasSnapshot,
     MeterInfo,
     SmetsConfigEntry,
-    SmetsCoordinator,
     SmetsRuntimeData,
     TariffSnapshot,
+    in_prepayment,
 )
-from .cost import CostTracker
-from .cost_sensors import total_cost_sensors
-from .entity import SmetsEntity, device_info
-from .han import model
-from .push import SIGNAL_MESSAGE, SIGNAL_PRICE, signal
-from .statistics import history_sensors
+from .push import SIGNAL_PRICE, signal
+from .statistics import STATES as HISTORY_STATES, HistoryImporter
 
 PARALLEL_UPDATES = 0
 
@@ -308,30 +308,45 @@ def _active_tier(data: TariffSnapshot) -> str | None:
     return price.current_tier_label or f"Tier {price.current_tier}"
 
 
+def _tariff_sensors(
+    price_of: Callable[[TariffSnapshot], model.PriceInfo | None],
+) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
+    """Describe the unit price and standing charge of one fuel's tariff."""
+
+    def unit_price(data: TariffSnapshot) -> Decimal | None:
+        price = price_of(data)
+        return price.current_price if price else None
+
+    def standing_charge(data: TariffSnapshot) -> Decimal | None:
+        price = price_of(data)
+        return price.standing_charge_per_day if price else None
+
+    def exists(data: TariffSnapshot) -> bool:
+        return price_of(data) is not None
+
+    return (
+        SmetsSensorEntityDescription(
+            key="unit_price",
+            translation_key="unit_price",
+            native_unit_of_measurement=GBP_PER_KWH,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=4,
+            value_fn=unit_price,
+            exists_fn=exists,
+        ),
+        SmetsSensorEntityDescription(
+            key="standing_charge",
+            translation_key="standing_charge",
+            native_unit_of_measurement=GBP_PER_DAY,
+            suggested_display_precision=4,
+            value_fn=standing_charge,
+            exists_fn=exists,
+        ),
+    )
+
+
 TARIFF_ESME_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
-    SmetsSensorEntityDescription(
-        key="unit_price",
-        translation_key="unit_price",
-        native_unit_of_measurement=GBP_PER_KWH,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.electricity_price.current_price if data.electricity_price else None
-        ),
-        exists_fn=lambda data: data.electricity_price is not None,
-    ),
-    SmetsSensorEntityDescription(
-        key="standing_charge",
-        translation_key="standing_charge",
-        native_unit_of_measurement=GBP_PER_DAY,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.electricity_price.standing_charge_per_day
-            if data.electricity_price
-            else None
-        ),
-        exists_fn=lambda data: data.electricity_price is not None,
-    ),
+    *_tariff_sensors(lambda data: data.electricity_price),
     SmetsSensorEntityDescription(
         key="supplier",
         translation_key="supplier",
@@ -342,25 +357,7 @@ TARIFF_ESME_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = 
 )
 
 TARIFF_GAS_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
-    SmetsSensorEntityDescription(
-        key="unit_price",
-        translation_key="unit_price",
-        native_unit_of_measurement=GBP_PER_KWH,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=4,
-        value_fn=lambda data: data.gas_price.current_price if data.gas_price else None,
-        exists_fn=lambda data: data.gas_price is not None,
-    ),
-    SmetsSensorEntityDescription(
-        key="standing_charge",
-        translation_key="standing_charge",
-        native_unit_of_measurement=GBP_PER_DAY,
-        suggested_display_precision=4,
-        value_fn=lambda data: (
-            data.gas_price.standing_charge_per_day if data.gas_price else None
-        ),
-        exists_fn=lambda data: data.gas_price is not None,
-    ),
+    _tariff_sensors(lambda data: data.gas_price)
 )
 
 
@@ -451,11 +448,61 @@ class ActiveTierSensor(SmetsSensor[TariffSnapshot]):
         return labels
 
 
-class _StaticSensor(SensorEntity):
+class HistoryProgressSensor(SmetsMeterEntity, SensorEntity):
+    """Where the import of the meters' history stands (diagnostic)."""
+
+    _attr_translation_key = "history_import"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = HISTORY_STATES
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(
+        self,
+        entry: SmetsConfigEntry,
+        meters: dict[str, MeterInfo],
+        role: str,
+        importer: HistoryImporter,
+    ) -> None:
+        """Show ``importer``'s progress on the device of meter ``role``."""
+        self._progress = importer.progress
+        super().__init__(entry, meters, role, "history_import")
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the importer's progress."""
+        listeners = self._progress.listeners
+        listeners.append(self.async_write_ha_state)
+        self.async_on_remove(lambda: listeners.remove(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> str:
+        """Return importing, done or failed."""
+        return self._progress.state
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return how many half-hours were imported and the oldest date reached."""
+        oldest = self._progress.oldest
+        return {
+            "intervals_imported": self._progress.intervals,
+            "oldest": oldest.date().isoformat() if oldest is not None else None,
+        }
+
+
+def history_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
+    """Return the progress sensor, on the electricity meter (else the gas meter)."""
+    runtime = entry.runtime_data
+    importer = runtime.history
+    if importer is None:
+        return []
+    role = ROLE_ESME if ROLE_ESME in runtime.meters else ROLE_GAS
+    if role not in runtime.meters:
+        return []
+    return [HistoryProgressSensor(entry, runtime.meters, role, importer)]
+
+
+class _StaticSensor(SmetsMeterEntity, SensorEntity):
     """A sensor whose value is known at setup (who the meter is)."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_device_class = SensorDeviceClass.ENUM
 
@@ -468,8 +515,7 @@ class _StaticSensor(SensorEntity):
     ) -> None:
         self.meter = meter
         self._attr_translation_key = key
-        self._attr_unique_id = f"{entry.unique_id}_{meter.role}_{key}"
-        self._attr_device_info = device_info(entry, meters, meter.role)
+        super().__init__(entry, meters, meter.role, key)
 
 
 class SmetsVersionSensor(_StaticSensor):
@@ -923,15 +969,16 @@ class SupplierMessageStoredData(ExtraStoredData):
         return {"message": self.message}
 
 
-class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
+class SupplierMessageSensor(
+    SmetsEntity[ElectricitySnapshot], SensorEntity, RestoreEntity
+):
     """The supplier's last message on the meter's display.
 
     A message stays the state after its duration has ended (the attribute
     ``ended`` says so) until the supplier cancels it or sends another; it is
-    restored after a restart, with whether it was confirmed.
+    restored after a restart, with whether it was confirmed. The message is
+    the pushed coordinator's; the entity is available while the ESME is.
     """
-
-    _push_signal = SIGNAL_MESSAGE
 
     def __init__(
         self,
@@ -959,6 +1006,7 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
         self.async_on_remove(self._stop_end_timer)
         if self._message is None:
             await self._async_restore()
+        self.async_on_remove(self.runtime.pushed.async_add_listener(self._async_pushed))
         self._follow_message()
 
     async def _async_restore(self) -> None:
@@ -968,16 +1016,15 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
         if restored is None:
             return
         message, confirmed, arrived = restored
-        push = self.runtime.push
-        push.messages[ROLE_ESME] = message
-        if confirmed:
-            push.confirmed.add(message.message_id)
         if arrived is not None:
             self._arrived = (message.message_id, arrived)
+        self.runtime.pushed.async_restore_message(
+            ROLE_ESME, message, confirmed=confirmed
+        )
 
     @property
     def _message(self) -> model.SupplierMessage | None:
-        return self.runtime.push.messages.get(ROLE_ESME)
+        return self.runtime.pushed.data.messages.get(ROLE_ESME)
 
     def _start(self, message: model.SupplierMessage) -> dt.datetime | None:
         """When it started: the meter's start time, or when one for "now" arrived."""
@@ -1050,7 +1097,7 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
             "ended": end is not None and end <= dt_util.utcnow(),
             "importance": str(message.importance),
             "confirmation_required": message.confirmation_required,
-            "confirmed": message.message_id in self.runtime.push.confirmed,
+            "confirmed": message.message_id in self.runtime.pushed.data.confirmed,
         }
 
     @property
@@ -1066,7 +1113,9 @@ class SupplierMessageSensor(_PushedSensor[ElectricitySnapshot], RestoreEntity):
         )
         return SupplierMessageStoredData(
             _message_as_dict(
-                message, message.message_id in self.runtime.push.confirmed, arrived
+                message,
+                message.message_id in self.runtime.pushed.data.confirmed,
+                arrived,
             )
         )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import datetime as dt
 from decimal import Decimal
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -19,21 +20,25 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
 
 from .compat import vol
 from .const import DOMAIN, ROLE_ESME
-from .coordinator import SmetsConfigEntry
 from .han.errors import HanError, HanNotAllowed
 from .han.model import TopUpReason
 from .han.utrn import InvalidUTRN, mask_utrn, normalise_utrn
-from .push import SIGNAL_MESSAGE, signal
+from .models import SmetsConfigEntry
+
+if TYPE_CHECKING:
+    from .statistics import HistoryImporter
 
 _LOGGER = logging.getLogger(__name__)
 
 SERVICE_TOP_UP: Final = "top_up"
 SERVICE_ACTIVATE_EMERGENCY_CREDIT: Final = "activate_emergency_credit"
 SERVICE_CONFIRM_MESSAGE: Final = "confirm_message"
+SERVICE_IMPORT_HISTORY: Final = "import_history"
+ATTR_START: Final = "start"
 
 ATTR_UTRN: Final = "utrn"
 ATTR_MESSAGE_ID: Final = "message_id"
@@ -42,6 +47,13 @@ _ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 TOP_UP_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_UTRN): cv.string})
 CONFIRM_MESSAGE_SCHEMA = _ENTRY_SCHEMA.extend(
     {vol.Optional(ATTR_MESSAGE_ID): vol.All(vol.Coerce(int), vol.Range(min=0))}
+)
+
+IMPORT_HISTORY_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_START): cv.date,
+    }
 )
 
 #: Why a top-up was refused -> the translation key of the error naming it.
@@ -214,7 +226,7 @@ async def _async_confirm_message(call: ServiceCall) -> None:
     """Tell the meter the supplier's message was seen."""
     entry = _loaded_entry(call.hass, call)
     runtime = entry.runtime_data
-    message = runtime.push.messages.get(ROLE_ESME)
+    message = runtime.pushed.data.messages.get(ROLE_ESME)
     message_id: int | None = call.data.get(ATTR_MESSAGE_ID)
     if message_id is None and message is not None and message.confirmation_required:
         message_id = message.message_id
@@ -226,8 +238,37 @@ async def _async_confirm_message(call: ServiceCall) -> None:
         await runtime.link.esme.confirm_message(message_id)
     except HanError as err:
         raise _command_failed(err) from err
-    runtime.push.confirmed.add(message_id)
-    async_dispatcher_send(call.hass, signal(entry.entry_id, SIGNAL_MESSAGE))
+    runtime.pushed.async_confirm_message(message_id)
+
+
+async def _async_import_history(call: ServiceCall) -> None:
+    """Import (again) the meters' half-hourly history into the statistics."""
+    hass = call.hass
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if (
+        entry is None
+        or entry.domain != DOMAIN
+        or entry.state is not ConfigEntryState.LOADED
+    ):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="history_entry_not_loaded",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    importer: HistoryImporter | None = entry.runtime_data.history
+    if importer is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="history_no_recorder"
+        )
+    start: dt.date | None = call.data.get(ATTR_START)
+    if start is not None and start > dt_util.now().date():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="history_start_in_future",
+            translation_placeholders={"start": start.isoformat()},
+        )
+    await importer.async_reimport(start)
 
 
 @callback
@@ -251,4 +292,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CONFIRM_MESSAGE,
         _async_confirm_message,
         schema=CONFIRM_MESSAGE_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_IMPORT_HISTORY,
+        _async_import_history,
+        schema=IMPORT_HISTORY_SCHEMA,
     )

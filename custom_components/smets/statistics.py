@@ -37,12 +37,8 @@ from homeassistant.components.recorder.statistics import (
     get_last_short_term_statistics,
 )
 from homeassistant.components.recorder.tasks import SynchronizeTask
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
-    ATTR_CONFIG_ENTRY_ID,
     EVENT_RECORDER_5MIN_STATISTICS_GENERATED,
-    EntityCategory,
     UnitOfEnergy,
     UnitOfVolume,
 )
@@ -50,34 +46,28 @@ from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
     HomeAssistant,
-    ServiceCall,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
-from . import history
-from .compat import sum_statistic_metadata, vol
+from .compat import sum_statistic_metadata
 from .const import CONF_GAS_CV_OVERRIDE, DOMAIN, ROLE_ESME, ROLE_GAS
-from .coordinator import sync_simulator
 from .cost_history import SOURCES as COST_SOURCES, CostHistory
-from .entity import device_info
-from .han import model
+from .entity import unique_id
+from .han import model, profile as history
 from .han.errors import HanError
 from .han.meter import METERING, BaseMeter
+from .models import gas_energy
 
 if TYPE_CHECKING:
-    from .coordinator import MeterInfo, SmetsConfigEntry
+    from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
-
-SERVICE_IMPORT_HISTORY: Final = "import_history"
-ATTR_START: Final = "start"
 
 STORAGE_VERSION: Final = 1
 STATE_IMPORTING: Final = "importing"
@@ -89,16 +79,8 @@ CHECK_INTERVAL: Final = dt.timedelta(minutes=30)
 """How often the importer looks for half-hours the live statistics missed."""
 
 _SHORT_TERM: Final = 300
-_CV_DEFAULT_FACTOR: Final = Decimal("1.02264")
 _LINEAR_PROBE: Final = 10**9
 """A raw value large enough that the decoding's rounding is lost in it."""
-
-IMPORT_HISTORY_SCHEMA = vol.Schema(
-    {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_START): cv.date,
-    }
-)
 
 
 COMMIT_WAIT: Final = dt.timedelta(minutes=1)
@@ -348,7 +330,7 @@ class HistoryImporter:
         targets: list[Target] = []
         for key in source.sensors:
             entity_id = registry.async_get_entity_id(
-                "sensor", DOMAIN, f"{self.entry.unique_id}_{source.role}_{key}"
+                "sensor", DOMAIN, unique_id(self.entry, source.role, key)
             )
             state = self.hass.states.get(entity_id) if entity_id else None
             if entity_id is None or state is None:
@@ -381,17 +363,7 @@ class HistoryImporter:
             )
             if key == "volume":
                 return _float(reading.volume_m3)
-            if (
-                reading.energy_kwh is None
-                and override
-                and reading.volume_m3 is not None
-            ):
-                return model.gas_m3_to_kwh(
-                    reading.volume_m3,
-                    reading.conversion_factor or _CV_DEFAULT_FACTOR,
-                    Decimal(str(override)),
-                )
-            return _float(reading.energy_kwh)
+            return _float(gas_energy(reading, override).energy_kwh)
 
         return gas
 
@@ -487,9 +459,6 @@ class HistoryImporter:
         if not targets:
             return
         ceiling = await self._async_zeros(targets)
-        simulator = self.entry.runtime_data.simulator
-        if simulator is not None:
-            await sync_simulator(simulator)
         max_periods = await meter.max_periods()
         chunk = history.CHUNK_PAGES * max_periods * history.HALF_HOUR
         state: dict[str, Any] | None = data["sources"].get(source.key)
@@ -687,102 +656,11 @@ class HistoryImporter:
         )
 
 
-class HistoryProgressSensor(SensorEntity):
-    """Where the import of the meters' history stands (diagnostic)."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    _attr_translation_key = "history_import"
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = STATES
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(
-        self,
-        entry: SmetsConfigEntry,
-        meters: dict[str, MeterInfo],
-        role: str,
-        importer: HistoryImporter,
-    ) -> None:
-        """Show ``importer``'s progress on the device of meter ``role``."""
-        self._progress = importer.progress
-        self._attr_unique_id = f"{entry.unique_id}_{role}_history_import"
-        self._attr_device_info = device_info(entry, meters, role)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the importer's progress."""
-        listeners = self._progress.listeners
-        listeners.append(self.async_write_ha_state)
-        self.async_on_remove(lambda: listeners.remove(self.async_write_ha_state))
-
-    @property
-    def native_value(self) -> str:
-        """Return importing, done or failed."""
-        return self._progress.state
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return how many half-hours were imported and the oldest date reached."""
-        oldest = self._progress.oldest
-        return {
-            "intervals_imported": self._progress.intervals,
-            "oldest": oldest.date().isoformat() if oldest is not None else None,
-        }
-
-
-def history_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
-    """Return the progress sensor, on the electricity meter (else the gas meter)."""
-    runtime = entry.runtime_data
-    importer = runtime.history
-    if importer is None:
-        return []
-    role = ROLE_ESME if ROLE_ESME in runtime.meters else ROLE_GAS
-    if role not in runtime.meters:
-        return []
-    return [HistoryProgressSensor(entry, runtime.meters, role, importer)]
-
-
 @callback
 def async_setup_history(hass: HomeAssistant, entry: SmetsConfigEntry) -> None:
     """Create the entry's importer (when the recorder runs); start it later."""
     if "recorder" in hass.config.components:
         entry.runtime_data.history = HistoryImporter(hass, entry)
-
-
-@callback
-def async_setup_history_service(hass: HomeAssistant) -> None:
-    """Register the ``smets.import_history`` action."""
-
-    async def import_history(call: ServiceCall) -> None:
-        entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if (
-            entry is None
-            or entry.domain != DOMAIN
-            or entry.state is not ConfigEntryState.LOADED
-        ):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="history_entry_not_loaded",
-                translation_placeholders={"entry_id": entry_id},
-            )
-        importer: HistoryImporter | None = entry.runtime_data.history
-        if importer is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="history_no_recorder"
-            )
-        start: dt.date | None = call.data.get(ATTR_START)
-        if start is not None and start > dt_util.now().date():
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="history_start_in_future",
-                translation_placeholders={"start": start.isoformat()},
-            )
-        await importer.async_reimport(start)
-
-    hass.services.async_register(
-        DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA
-    )
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -122,6 +122,8 @@ class RadioFrame:
 
 
 type FrameObserver = Callable[[RadioFrame], None]
+type TimeSource = Callable[[], float]
+"""Now, in Unix seconds: a clock for a simulator to follow (Home Assistant's)."""
 
 
 class PacketSink(Protocol):
@@ -349,6 +351,7 @@ class SimulatedApplication(zigpy.application.ControllerApplication):
         The simulator knows its devices (see
         :meth:`HanSimulator.metering_endpoints`); a lost radio hears nobody.
         """
+        self.simulator.catch_up()
         if self.simulator.faults.radio_lost:
             msg = "nobody answered on the HAN (simulated radio loss)"
             raise zigpy.exceptions.DeliveryError(msg)
@@ -503,7 +506,12 @@ def _octets(text: str) -> bytes:
 
 
 class HanSimulator:
-    """A seeded, in-memory GB smart-meter HAN with a clock the tests control.
+    """A seeded, in-memory GB smart-meter HAN that keeps its own time.
+
+    ``clock`` is a :class:`SimClock` the caller advances (library tests, the
+    benchmark: :meth:`advance`), or a time source to follow (Home Assistant's
+    clock: any callable returning Unix seconds); the simulator then catches up
+    with it by itself before it hears a frame, and answers at once.
 
     Parameters choose the installation: ``profile`` "smets2" (default) or
     "smets1" meter identities; ``tiers`` 1, 2 or 4 on the ESME's time-of-use
@@ -528,7 +536,7 @@ class HanSimulator:
         tiers: int = 2,
         prepayment: bool = False,
         solar: bool = True,
-        clock: SimClock | None = None,
+        clock: SimClock | TimeSource | None = None,
         frame_observer: FrameObserver | None = None,
         gas: bool = True,
         gas_prepayment: bool = False,
@@ -540,7 +548,14 @@ class HanSimulator:
             raise ValueError(msg)
         self.seed = seed
         self.profile = profile
-        self.clock = clock if clock is not None else SimClock()
+        self._source: TimeSource | None = None
+        if clock is None or isinstance(clock, SimClock):
+            self.clock = clock if clock is not None else SimClock()
+        else:
+            # A time source of its own to follow (Home Assistant's clock): the
+            # simulator catches up with it before it answers (catch_up()).
+            self._source = clock
+            self.clock = SimClock(clock())
         self.frame_observer = frame_observer
         self.faults = Faults()
         self.channel = 11 + seed % 16
@@ -732,6 +747,26 @@ class HanSimulator:
             endpoint.status = zigpy.endpoint.Status.ZDO_INIT
 
     # --- time ----------------------------------------------------------------------
+
+    def time(self) -> int:
+        """Now on the HAN, in Unix seconds (where a catch-up would bring the clock)."""
+        if self._source is None:
+            return self.clock.time()
+        return max(self.clock.time(), int(self._source()))
+
+    def catch_up(self) -> None:
+        """Bring the HAN up to its time source: run what fell due, send reports.
+
+        Called before the HAN hears a frame (:meth:`transmit`, a survey), so an
+        answer is always given at the source's time and nobody above the radio
+        moves the simulator. Without a time source (a :class:`SimClock` the
+        caller advances) there is nothing to catch up.
+        """
+        if self._source is None:
+            return
+        behind = int(self._source()) - self.clock.time()
+        if behind >= 1:
+            self.clock.advance(behind)
 
     async def advance(self, seconds: float) -> None:
         """Move simulated time on and deliver what the meters sent meanwhile."""
@@ -1260,6 +1295,7 @@ class HanSimulator:
 
     def transmit(self, packet: t.ZigbeePacket) -> None:
         """Deliver a frame from the application to the emulated device."""
+        self.catch_up()
         dst = packet.dst
         if packet.dst_ep == 0 and packet.profile_id == 0:
             self._zdo(packet)
@@ -1531,13 +1567,15 @@ class HanSimulator:
             if encrypt
             else t.TransmitOptions.NONE,
         )
-        loop = asyncio.get_running_loop()
         delay = max(self.faults.response_delay, self._reply_delay)
         self._reply_delay = 0.0
         if delay > 0:
-            loop.call_later(delay, self._deliver, app, packet)
+            # Only an injected slowness takes real time (a loop timer)
+            asyncio.get_running_loop().call_later(delay, self._deliver, app, packet)
         else:
-            loop.call_soon(self._deliver, app, packet)
+            # At once: the answer is there before its request can time out,
+            # whatever the event loop's clock does meanwhile
+            self._deliver(app, packet)
 
     def _deliver(self, app: PacketSink, packet: t.ZigbeePacket) -> None:
         if self.app is app:  # frames still in flight when the app left are lost

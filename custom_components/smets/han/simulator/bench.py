@@ -322,7 +322,7 @@ async def backfill(seed: int = 0, tiers: int = 2) -> Figures:
     """Page 13 months of profile for both fuels and walk them into hours; time it."""
     # The pure half-hour -> hour arithmetic the integration imports with
     # (no Home Assistant imports in it).
-    from custom_components.smets import history  # noqa: PLC0415
+    from custom_components.smets.han import profile as history  # noqa: PLC0415
 
     sim = HanSimulator(seed=seed, tiers=tiers)
     link = await HanLink.open(await sim.start(), clock=sim.clock.time)

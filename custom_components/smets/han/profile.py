@@ -1,4 +1,4 @@
-"""A meter's half-hourly profile as hourly register readings (pure; no Home Assistant).
+"""A meter's half-hourly profile (GetProfile) as hourly register readings: pure.
 
 A GB meter keeps about 13 months of half-hourly consumption (GetProfile). The
 Energy dashboard wants, per hour, the register at the end of the hour: from

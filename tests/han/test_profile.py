@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from custom_components.smets import history
-from custom_components.smets.history import HourReading
+from custom_components.smets.han import profile as history
+from custom_components.smets.han.profile import HourReading
 
 
 def test_walk_back_and_forward_agree() -> None:
