@@ -792,7 +792,11 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             token = await radio.ezsp.get_mfg_token(
                 _enum("EzspMfgTokenId", _MFG_INSTALLATION_CODE)
             )
-        printed = decode_install_code(bytes(token))
+        try:
+            printed = decode_install_code(bytes(token))
+        except ValueError as err:
+            msg = f"{err}: enter the install code printed on the radio"
+            raise ValueError(msg) from err
         if printed is None:
             msg = "the radio has no install code: enter the one printed on it"
             raise ValueError(msg)

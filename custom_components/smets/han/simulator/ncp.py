@@ -309,28 +309,36 @@ DEFAULT_EUI64: Final = "00:0d:6f:00:0a:bc:de:f0"
 DEFAULT_INSTALL_CODE: Final = bytes.fromhex("83FED3407A939723A5C639B26916D505")
 """The example 16-byte install code of Silicon Labs' AN1089 (CRC 0xB5C3)."""
 
-# Install-code token flags, as the integration's radio probe reads them:
-# bit 0 a code is present, bits 1-3 its length.
-_LENGTH_CODES: Final = {6: 0, 8: 1, 12: 2, 16: 3}
+# The MFG_INSTALLATION_CODE token as the stack defines it (gecko_sdk,
+# platform/service/token_manager/inc/sl_token_manufacturing_generic.h,
+# tokTypeMfgInstallationCode): a uint16 of flags, 16 bytes of value, a uint16
+# CRC, little-endian as the chip stores it. Flags bit 0 is 1 while the token is
+# uninitialised (erased flash: 0xFFFF) and 0 once a code is programmed; bits 1-2
+# give the size (0: 6 bytes, 1: 8, 2: 12, 3: 16). Simplicity Commander's token
+# dump of a radio with a 16-byte code shows ``Install Code Flags : 0x0006``.
+_SIZE_CODES: Final = {6: 0, 8: 1, 12: 2, 16: 3}
+INSTALL_CODE_TOKEN_LENGTH: Final = 20
 
 install_code_crc = cbke.install_code_crc
 
 
-def install_code_token(code: bytes | None) -> bytes:
-    """Build the 20-byte MFG_INSTALLATION_CODE token: flags, code, CRC.
+def install_code_token(code: bytes | None, *, crc: int | None = None) -> bytes:
+    """Build the 20-byte MFG_INSTALLATION_CODE token image: flags, value, CRC.
 
     ``None`` gives an erased token (all 0xFF), as on a radio never programmed.
+    A code shorter than 16 bytes leaves the rest of the value erased (0xFF).
+    ``crc`` replaces the right CRC (a token programmed wrongly).
     """
     if code is None:
-        return b"\xff" * 20
-    if len(code) not in _LENGTH_CODES:
+        return b"\xff" * INSTALL_CODE_TOKEN_LENGTH
+    if len(code) not in _SIZE_CODES:
         msg = f"an install code has 6, 8, 12 or 16 bytes, not {len(code)}"
         raise ValueError(msg)
-    flags = 0x01 | _LENGTH_CODES[len(code)] << 1
+    flags = _SIZE_CODES[len(code)] << 1  # bit 0 clear: initialised
     return (
         flags.to_bytes(2, "little")
-        + code.ljust(16, b"\x00")
-        + install_code_crc(code).to_bytes(2, "little")
+        + code.ljust(16, b"\xff")
+        + (install_code_crc(code) if crc is None else crc).to_bytes(2, "little")
     )
 
 
