@@ -43,6 +43,7 @@ from custom_components.smets.han.simulator.ncp import (
     NETWORK_OPENED,
     EmulatedNcp,
 )
+from custom_components.smets.han.transcript import JoinTranscript
 
 from .tshark import needs_tshark, tshark
 
@@ -378,23 +379,80 @@ async def test_no_certificate(han: HanSimulator, has_certificate: bool | None) -
     ("step", "status", "words"),
     [
         ("initiate", 0x01, "unknown issuer"),
-        ("ephemeral", 0x03, "bad message"),
-        ("confirm", 0x02, "bad key confirm"),
+        ("initiate", 0x06, "invalid certificate"),  # a test certificate, say
+        ("initiate", 0x05, "unsupported suite"),
     ],
 )
-async def test_cbke_terminated_by_the_hub(
+async def test_cbke_refused_for_good_leaves_the_network(
     ncp: EmulatedNcp, han: HanSimulator, step: str, status: int, words: str
 ) -> None:
+    """A hub that will never accept this radio's certificate: no retry, no half-join."""
     han.cbke_terminate = (step, status)
+    transcript = JoinTranscript()
     with pytest.raises(JoinError, match=words) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
+        await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
     assert err.value.reason == "cbke_failed"
     assert ncp.stored_link_keys == []
     assert han.cbke_completed == set()
     assert han.cbke_terminations == []  # a Terminate is not answered with one
     assert ncp.problems == []
-    # The radio's temporary CBKE data was cleared without storing a key
-    assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
+    # The radio cleared its temporary CBKE data, then left the HAN
+    assert ncp.commands[-2:] == [
+        "clearTemporaryDataMaybeStoreLinkKey283k1",
+        "leaveNetwork",
+    ]
+    assert ncp.network is None
+    steps = [entry["step"] for entry in transcript.entries]
+    assert steps.count("ke_attempt") == 1
+    assert "left_network" in steps
+    assert steps[-1] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("step", "status"),
+    [("initiate", 0x04), ("ephemeral", 0x03), ("confirm", 0x02)],
+)
+async def test_cbke_retries_after_the_wait_time_the_hub_gives(
+    ncp: EmulatedNcp, han: HanSimulator, step: str, status: int
+) -> None:
+    """One Terminate (busy hub, lost frame): wait as long as it says, then again."""
+    han.cbke_hiccups = [(step, status, 1)]
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.cbke
+    assert not network.ke_pending
+    assert han.cbke_completed == {ncp.ieee}
+    assert han.cbke_terminations == []
+    waits = [e for e in transcript.entries if e["step"] == "ke_retry_wait"]
+    assert [e["wait_s"] for e in waits] == [1.0]
+    terminated = [e for e in transcript.entries if e["step"] == "ke_terminated_by_hub"]
+    assert [e["wait_s"] for e in terminated] == [1]
+    assert ncp.problems == []
+    assert han.problems == []
+
+
+async def test_cbke_that_keeps_failing_is_left_pending_and_finished_at_the_next_start(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registration is spent once joined: never leave with nothing to show."""
+    han.cbke_wait_time = 1
+    han.cbke_terminate = ("ephemeral", 0x03)  # every attempt
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.ke_pending
+    assert not network.cbke
+    assert ncp.network is not None  # still on the HAN
+    assert HanNetwork.from_dict(network.as_dict()) == network
+    assert "ephemeral" not in han.install_codes  # (nothing else to spend)
+    han.cbke_terminate = None
+    app = await open_radio(ncp.path, network)
+    try:
+        assert isinstance(app, ezsp.EzspHanApplication)
+        assert app.network.cbke
+        assert not app.network.ke_pending
+        assert han.cbke_completed == {ncp.ieee}
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
 
 
 @pytest.mark.parametrize("mode", ["unsupported", "absent"])
@@ -582,6 +640,8 @@ async def test_transient_stack_statuses_are_not_the_join_result(
 
 
 def test_ke_step_timeout() -> None:
+    # Silicon Labs' initiator: 10 s base plus the hub's advertised time
+    assert KE_MARGIN == 10.0
     assert ke_step_timeout(10) == 10 + KE_MARGIN
     assert ke_step_timeout(0) == ezsp.REQUEST_TIMEOUT  # never less than a request
     assert ke_step_timeout(255) == KE_MAX_WAIT  # a uint8: bounded
@@ -604,7 +664,7 @@ async def test_cbke_waits_as_long_as_the_hub_says(
     assert network.cbke
     assert han.cbke_completed == {ncp.ieee}
     assert han.cbke_terminations == []
-    assert "waiting up to 9 s and 9 s" in caplog.text
+    assert "waiting up to 14 s and 14 s" in caplog.text
 
 
 async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
@@ -612,12 +672,18 @@ async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
 ) -> None:
     monkeypatch.setattr(ezsp, "KE_MARGIN", 0.0)
     monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(ezsp, "KE_RETRY_WAIT", 0.1)
     han.cbke_times = (1, 1)  # waits max(1 + 0, 1.0) s
     han.cbke_delays = {"ephemeral": 3.0}
-    with pytest.raises(JoinError, match="in time") as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
-    assert err.value.reason == "cbke_failed"
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.ke_pending
     assert ncp.stored_link_keys == []
+    steps = [entry["step"] for entry in transcript.entries]
+    # (a late answer to one attempt may land in the next: it fails there too)
+    assert "ke_timeout" in steps
+    assert steps.count("ke_attempt") == ezsp.KE_ATTEMPTS
+    assert "ke_gave_up" in steps
 
 
 @pytest.mark.parametrize(
@@ -632,18 +698,23 @@ async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
 async def test_cbke_failing_on_our_side_terminates_it(  # noqa: PLR0917 - the cases
     ncp: EmulatedNcp,
     han: HanSimulator,
+    monkeypatch: pytest.MonkeyPatch,
     corrupt: str | None,
     library_fails: str | None,
     status: int,
     words: str,
 ) -> None:
+    monkeypatch.setattr(ezsp, "KE_RETRY_WAIT", 0.1)
     han.cbke_corrupt = corrupt
     ncp.cbke_library_fails = library_fails
-    with pytest.raises(JoinError, match=words) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
-    assert err.value.reason == "cbke_failed"
-    # The hub was told, with the SE status for what went wrong
-    assert han.cbke_terminations == [status]
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.ke_pending  # tried KE_ATTEMPTS times, the radio stays joined
+    failures = [e for e in transcript.entries if e["step"] == "ke_failed_here"]
+    assert len(failures) == ezsp.KE_ATTEMPTS
+    assert words in str(failures[0]["reason"])
+    # The hub was told each time, with the SE status for what went wrong
+    assert han.cbke_terminations == [status] * ezsp.KE_ATTEMPTS
     assert han.cbke_completed == set()
     assert ncp.stored_link_keys == []
     assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
@@ -667,7 +738,11 @@ OLD_STORED = {
 def test_a_network_stored_by_an_older_version() -> None:
     network = HanNetwork.from_dict(OLD_STORED)
     assert network.node_type == "router"
-    assert network.as_dict() == {**OLD_STORED, "node_type": "router"}
+    assert network.as_dict() == {
+        **OLD_STORED,
+        "node_type": "router",
+        "ke_pending": False,
+    }
     assert HanNetwork.from_dict(network.as_dict()) == network
     end_device = HanNetwork.from_dict({**OLD_STORED, "node_type": "end_device"})
     assert end_device.node_type == "end_device"
@@ -685,4 +760,23 @@ async def test_open_a_network_stored_by_an_older_version(
         assert app.state.node_info.logical_type == zdo_t.LogicalType.Router
     finally:
         await app.shutdown()
+    assert ncp.problems == []
+
+
+async def test_discovery_finds_an_esme_that_missed_the_broadcasts(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """Broadcasts are not acknowledged: the hub's neighbour table names the ESME."""
+    network = await _joined(ncp)
+    han.broadcast_misses = {"esme": 2}  # the broadcast and its retry
+    han.zdo_requests.clear()
+    app = await open_radio(ncp.path, network)
+    try:
+        nwks = {int(device.nwk) for device in app.devices.values()}
+        assert {0x0000, 0x1A2B, 0x4C3D} <= nwks  # hub, ESME, GSME
+        assert han.zdo_requests.count("Match_Desc_req") >= 4
+        assert "Mgmt_Lqi_req" in han.zdo_requests
+    finally:
+        await app.shutdown()
+    assert han.gsme_wakeups == 0
     assert ncp.problems == []

@@ -22,10 +22,10 @@ import pytest
 from custom_components.smets.han import radio
 from custom_components.smets.han.errors import HanError, HanTimeout
 from custom_components.smets.han.radio import (
+    InstallCodeTokenError,
     RadioError,
     RadioInfo,
     SerialPort,
-    InstallCodeTokenError,
     SerialSettings,
     decode_install_code,
     install_code_crc,

@@ -181,7 +181,7 @@ def decode_install_code(token: bytes) -> str | None:
 
 
 def _token_install_code(token: bytes) -> str | None:
-    """The printed install code of the radio's token; None (and a warning) if invalid."""
+    """Return the printed install code of the radio's token; None (and a warning) if invalid."""
     try:
         return decode_install_code(token)
     except InstallCodeTokenError as err:

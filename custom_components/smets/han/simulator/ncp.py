@@ -76,7 +76,7 @@ Fault knobs (plain attributes; set them before or while the host talks):
   establishment at that step with that status), ``han.cbke_mode =
   "unsupported"`` or ``"absent"`` (a hub that does not run CBKE),
   ``han.router_capacity = 0`` (no room for another router: a join as a router
-  gets CANNOT_JOIN_AS_ROUTER, one as an end device is admitted),
+  gets JOIN_FAILED, one as an end device is admitted),
   ``han.cbke_times = (30, 30)`` (the generate times the hub advertises) and
   ``han.cbke_delays = {"ephemeral": 2.0}`` (the real seconds it takes),
   ``han.cbke_corrupt = "ephemeral"`` or ``"confirm"`` (a 36-byte ephemeral key,
@@ -978,7 +978,9 @@ class EmulatedNcp:
         elif outcome == "refused":
             status = NO_NETWORK_KEY_RECEIVED  # the hub sent no key we could decrypt
         elif outcome == "no_router_capacity":
-            status = CANNOT_JOIN_AS_ROUTER
+            # No beacon offers router capacity: the stack finds no parent for a
+            # router and reports JOIN_FAILED (not CANNOT_JOIN_AS_ROUTER)
+            status = JOIN_FAILED
         else:
             status = NO_BEACONS  # no beacon with association permitted
         return bytes((SUCCESS,)), self._stack_statuses(status)
