@@ -979,7 +979,7 @@ async def _join(
     if int(hub[0]) != 0:
         msg = "the Comms Hub did not say who it is"
         raise RadioError(msg)
-    note("hub", ieee=str(hub[1]))
+    note("hub", hub_ieee=str(hub[1]))
     try:
         outcome = await _cbke(
             radio, requests, certificate, deadline=deadline, transcript=transcript

@@ -13,6 +13,7 @@ This module must never import Home Assistant.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import re
 import time
 from typing import Any, Final
 
@@ -22,6 +23,15 @@ MAX_ENTRIES: Final = 200
 """A transcript keeps the first entries up to this many (a join has about 30)."""
 
 type Detail = str | int | float | bool | None
+
+_EUI64: Final = re.compile(r"\b(?:[0-9a-fA-F]{2}:){6}([0-9a-fA-F]{2}:[0-9a-fA-F]{2})\b")
+_ADDRESS_KEYS: Final = frozenset({"eui64", "hub_ieee", "extended_pan_id"})
+"""Details that are an address by name (diagnostics redacts them by key); in
+any other text an EUI64 keeps only its last two bytes."""
+
+
+def _short_eui64(match: re.Match[str]) -> str:
+    return "**:**:**:**:**:**:" + match.group(1)
 
 
 class JoinTranscript:
@@ -46,7 +56,12 @@ class JoinTranscript:
             "t": round(self._clock() - self._start, 2),
             "step": step,
         }
-        entry.update(details)
+        for key, value in details.items():
+            entry[key] = (
+                _EUI64.sub(_short_eui64, value)
+                if isinstance(value, str) and key not in _ADDRESS_KEYS
+                else value
+            )
         self.entries.append(entry)
 
     def as_list(self) -> list[dict[str, Detail]]:
