@@ -231,6 +231,8 @@ _KE_PERMANENT: Final = frozenset({0x01, 0x05, 0x06})
 """Terminate statuses no retry can change: unknown issuer, unsupported suite,
 invalid certificate (a development kit's test certificate on a production hub)."""
 _KE_COMMANDS: Final = {0x00: "initiate", 0x01: "ephemeral_data", 0x02: "confirm_key"}
+ke_retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+"""How :func:`_cbke` waits before trying again (the benchmark models the time)."""
 KE_RESUME_BUDGET: Final = 40.0
 """Seconds :func:`open_radio` gives a key establishment the join left pending."""
 _KE_DEADLINE_MARGIN: Final = 5.0
@@ -1409,7 +1411,7 @@ async def _cbke(
             note("ke_out_of_time", wait_s=wait)
             return "pending"
         note("ke_retry_wait", wait_s=wait)
-        await asyncio.sleep(wait)
+        await ke_retry_sleep(wait)
     note("ke_gave_up", attempts=KE_ATTEMPTS)
     return "pending"
 

@@ -500,6 +500,8 @@ class HanSimulator:
         self.cbke_sent: list[tuple[str, int]] = []
         """(command, ZCL sequence number) of every key establishment frame the hub sent."""
         self._ke_backoff_until = 0.0
+        self.ke_clock: Callable[[], float] | None = None
+        """The hub's clock for Wait Times (seconds); None: the event loop's."""
         self.broadcast_misses: dict[str, int] = {}
         """Device name -> how many broadcasts it misses (does not hear, or its
         answer is lost): broadcasts are not acknowledged."""
@@ -1393,7 +1395,7 @@ class HanSimulator:
             del tsn
             self._ke.pop(device_name, None)
             wait = self.cbke_wait_time if wait is None else wait
-            self._ke_backoff_until = asyncio.get_running_loop().time() + wait
+            self._ke_backoff_until = self._ke_now() + wait
             return [
                 self._ke_sent(
                     "terminate",
@@ -1450,7 +1452,7 @@ class HanSimulator:
                 if hiccup is not None:
                     self.cbke_hiccups.remove(hiccup)
                     return terminate(device, hdr.tsn, hiccup[1], hiccup[2])
-                left = self._ke_backoff_until - asyncio.get_running_loop().time()
+                left = self._ke_backoff_until - self._ke_now()
                 if name == "initiate" and left > 0:
                     # Asked again before the Wait Time it gave: still busy
                     return terminate(
@@ -1583,6 +1585,10 @@ class HanSimulator:
                 0x03: client_terminate,
             },
         )
+
+    def _ke_now(self) -> float:
+        clock = self.ke_clock
+        return clock() if clock is not None else asyncio.get_running_loop().time()
 
     def _ke_sent(self, command: str, reply: Reply) -> Reply:
         """Note a key establishment frame the hub sends (command, sequence number)."""
