@@ -359,3 +359,47 @@ async def test_the_hubs_neighbour_table_lists_the_routers() -> None:
     assert types[GSME_NWK] == 2  # end device
     assert types[CAD_NWK] == 1
     assert all(str(n.extended_pan_id) == str(han.extended_pan_id) for n in neighbours)
+
+
+# --- r12b: an end device resumes with its parent -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bitmask", "problems"),
+    [
+        (0x0003, []),
+        (0x0000, ["PARENT_INFO_IN_TOKEN", "END_DEVICE_REJOIN_ON_REBOOT"]),
+        (0x0001, ["END_DEVICE_REJOIN_ON_REBOOT"]),
+    ],
+)
+async def test_an_end_device_resumes_with_its_parent_and_rejoins(
+    bitmask: int, problems: list[str]
+) -> None:
+    """networkInit of an end device: parent info from its token, a rejoin on reboot."""
+    from bellows.ezsp import EZSP
+    import bellows.types as bt
+
+    han = HanSimulator(seed=11)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    async with EmulatedNcp(han=han) as ncp:
+        # The radio joined as an end device before (its tokens keep the network)
+        eui = t.EUI64.convert(DEFAULT_EUI64)
+        assert han.join(eui, cbke.install_code_key(DEFAULT_INSTALL_CODE), router=False)
+        from custom_components.smets.han.simulator import ncp as emulator
+
+        ncp.network = emulator._Network(
+            bytes(han.extended_pan_id), 0x1A62, han.channel, 0x03, CAD_NWK
+        )
+        ezsp = EZSP({"path": ncp.path, "baudrate": 115200, "flow_control": None})
+        try:
+            async with asyncio.timeout(10):
+                await ezsp.connect(use_thread=False)
+                (status,) = await ezsp._command(
+                    "networkInit",
+                    networkInitBitmask=bt.EmberNetworkInitBitmask(bitmask),
+                )
+                assert status == bt.EmberStatus.SUCCESS
+        finally:
+            await ezsp.disconnect()
+    assert ncp.end_device_init_bitmask == bitmask
+    assert [p.split()[-1] for p in ncp.problems] == problems

@@ -291,6 +291,10 @@ _ROUTER: Final = 0x02
 _END_DEVICE: Final = 0x03
 _JOINING_TYPES: Final = frozenset({0x02, 0x03, 0x04})  # router, end device, sleepy
 
+# EmberNetworkInitBitmask (gecko_sdk protocol/zigbee/stack/include/ember-types.h)
+_PARENT_INFO_IN_TOKEN: Final = 0x0001
+_END_DEVICE_REJOIN_ON_REBOOT: Final = 0x0002
+
 # EmberInitialSecurityBitmask: the preconfigured key field holds the link key
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
 
@@ -430,6 +434,8 @@ class EmulatedNcp:
         library reports a failure in that command's handler."""
         self.polling: tuple[int, int, int] | None = None
         """The host's ``pollForData``: (interval, units, failure limit)."""
+        self.end_device_init_bitmask: int | None = None
+        """The EmberNetworkInitBitmask of the last networkInit as an end device."""
         self.commands: list[str] = []
         """The EZSP commands received, by name, in order."""
         self.problems: list[str] = []
@@ -849,7 +855,7 @@ class EmulatedNcp:
         if frame_id == _JOIN_NETWORK:
             return self._join(params)
         if frame_id == _NETWORK_INIT:
-            return self._network_init()
+            return self._network_init(int.from_bytes(params[:2], "little"))
         if frame_id == _LEAVE_NETWORK:
             return self._leave()
         if frame_id == _POLL_FOR_DATA:
@@ -992,9 +998,22 @@ class EmulatedNcp:
             for code in (*self.transient_statuses, status)
         ]
 
-    def _network_init(self) -> tuple[bytes, list[Callable[[], None]]]:
+    def _network_init(self, bitmask: int = 0) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
             return bytes((NOT_JOINED,)), []
+        if self.network.node_type != _ROUTER:
+            # gecko_sdk ember-types.h EmberNetworkInitBitmask: an end device
+            # keeps its parent in a token (else an orphan scan at each start)
+            # and, Zigbee 3, must send a rejoin request on reboot
+            self.end_device_init_bitmask = bitmask
+            if bitmask & _PARENT_INFO_IN_TOKEN == 0:
+                self._problem(
+                    "networkInit of an end device without PARENT_INFO_IN_TOKEN"
+                )
+            if bitmask & _END_DEVICE_REJOIN_ON_REBOOT == 0:
+                self._problem(
+                    "networkInit of an end device without END_DEVICE_REJOIN_ON_REBOOT"
+                )
         if self.network_up:
             self._problem("networkInit while the network is up")
             return bytes((INVALID_CALL,)), []
