@@ -780,3 +780,27 @@ async def test_discovery_finds_an_esme_that_missed_the_broadcasts(
         await app.shutdown()
     assert han.gsme_wakeups == 0
     assert ncp.problems == []
+
+
+@pytest.mark.parametrize("missed_key", [False, True])
+async def test_a_radio_that_lost_the_han_rejoins(
+    ncp: EmulatedNcp, han: HanSimulator, missed_key: bool
+) -> None:
+    """NETWORK_DOWN while running: a secure rejoin, else through the Trust Centre."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    try:
+        assert isinstance(app, ezsp.EzspHanApplication)
+        ncp.drop_network(missed_key_rotation=missed_key)
+        async with asyncio.timeout(5):
+            while not app.rejoined:  # noqa: ASYNC110 - the app's counter
+                await asyncio.sleep(0.02)
+        assert ncp.network_up
+        assert ncp.rejoins == ([True, False] if missed_key else [True])
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []

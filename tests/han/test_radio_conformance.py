@@ -403,3 +403,62 @@ async def test_an_end_device_resumes_with_its_parent_and_rejoins(
             await ezsp.disconnect()
     assert ncp.end_device_init_bitmask == bitmask
     assert [p.split()[-1] for p in ncp.problems] == problems
+
+
+# --- r12b: rejoining after the network went down --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("missed_key", "statuses"),
+    [(False, [0x90]), (True, [0x91, 0x90])],
+)
+async def test_a_lost_radio_rejoins_secure_else_through_the_trust_centre(
+    missed_key: bool, statuses: list[int]
+) -> None:
+    """findAndRejoinNetwork(True) needs the current key; (False) gets it from the TC."""
+    from bellows.ezsp import EZSP
+    import bellows.types as bt
+
+    han = HanSimulator(seed=11)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    reported: asyncio.Queue[int] = asyncio.Queue()
+    async with EmulatedNcp(han=han) as ncp:
+        eui = t.EUI64.convert(DEFAULT_EUI64)
+        assert han.join(eui, cbke.install_code_key(DEFAULT_INSTALL_CODE)) == "joined"
+        from custom_components.smets.han.simulator import ncp as emulator
+
+        ncp.network = emulator._Network(
+            bytes(han.extended_pan_id), 0x1A62, han.channel, 0x02, CAD_NWK
+        )
+        ezsp = EZSP({"path": ncp.path, "baudrate": 115200, "flow_control": None})
+        ezsp.add_callback(
+            lambda name, args: (
+                reported.put_nowait(int(args[0]))
+                if name == "stackStatusHandler"
+                else None
+            )
+        )
+        try:
+            async with asyncio.timeout(10):
+                await ezsp.connect(use_thread=False)
+                await ezsp._command(
+                    "networkInit", networkInitBitmask=bt.EmberNetworkInitBitmask(0)
+                )
+                assert await reported.get() == 0x90
+                ncp.drop_network(missed_key_rotation=missed_key)
+                assert await reported.get() == 0x91  # NETWORK_DOWN
+                seen = []
+                for have_key in (True, False)[: len(statuses)]:
+                    (status,) = await ezsp._command(
+                        "findAndRejoinNetwork",
+                        haveCurrentNetworkKey=have_key,
+                        channelMask=1 << han.channel,
+                    )
+                    assert status == bt.EmberStatus.SUCCESS
+                    seen.append(await reported.get())
+            assert ncp.network_up
+        finally:
+            await ezsp.disconnect()
+    assert seen == statuses
+    assert ncp.rejoins == [True, False][: len(statuses)]
+    assert ncp.problems == []

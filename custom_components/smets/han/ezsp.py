@@ -1497,6 +1497,10 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self._nwk = 0xFFFE
         self._tag = 0
         self._zdo_pending: dict[tuple[int, int], asyncio.Queue[t.ZigbeePacket]] = {}
+        self._resumed = False
+        self._rejoin: asyncio.Task[None] | None = None
+        self.rejoined = 0
+        """How often the radio rejoined the HAN after losing it."""
 
     # --- the radio ---------------------------------------------------------------
 
@@ -1571,6 +1575,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                 raise RadioError(msg)
         if self.network.ke_pending:
             await self._finish_key_establishment(radio)
+        self._resumed = True
 
     async def _finish_key_establishment(self, radio: _Radio) -> None:
         """Finish the key establishment a join left pending (the radio is on the HAN).
@@ -1603,6 +1608,10 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
 
     async def disconnect(self) -> None:
         """Close the radio."""
+        self._resumed = False
+        if self._rejoin is not None:
+            self._rejoin.cancel()
+            self._rejoin = None
         if self._radio is not None:
             await self._radio.close()
             self._radio = None
@@ -1699,6 +1708,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         )
 
     def _ezsp_callback(self, name: str, args: list[Any]) -> None:
+        if name == "stackStatusHandler":
+            self._stack_status(int(args[0]))
+            return
         if name != "incomingMessageHandler":
             return
         aps, lqi, rssi, sender, data = (
@@ -1752,6 +1764,48 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                 queue.put_nowait(packet)
                 return
         super().packet_received(packet)
+
+    # --- staying on the network ----------------------------------------------------
+
+    def _stack_status(self, status: int) -> None:
+        """NETWORK_DOWN while running: rejoin (the parent gone, a key rotation missed)."""
+        if status != _NETWORK_DOWN or not self._resumed or self._rejoin is not None:
+            return
+        _LOGGER.warning("The radio lost the HAN: rejoining it")
+        self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_network())
+
+    async def _rejoin_network(self) -> None:
+        """Rejoin securely, else via the Trust Centre; the radio is lost when neither works.
+
+        As gecko_sdk's network-formation.h says of findAndRejoinNetwork: try
+        with the current network key first; if that fails (the hub rotated
+        the key while the radio was away), rejoin unsecured and the Trust
+        Centre sends the current key under the radio's link key.
+        """
+        try:
+            radio = self.radio
+            for have_key in (True, False):
+                status = await radio.stack_status(
+                    "findAndRejoinNetwork",
+                    REQUEST_TIMEOUT * 3,
+                    haveCurrentNetworkKey=have_key,
+                    channelMask=1 << self.network.channel,
+                )
+                if status == _NETWORK_UP:
+                    _LOGGER.info(
+                        "Back on the HAN (%s rejoin)",
+                        "secure" if have_key else "Trust Centre",
+                    )
+                    self.rejoined += 1
+                    return
+            msg = f"the radio could not rejoin the HAN (status 0x{status:02X})"
+            error = RadioError(msg)
+        except (HanError, TimeoutError) as err:
+            error = err if isinstance(err, RadioError) else RadioError(str(err))
+        finally:
+            self._rejoin = None
+        _LOGGER.warning("%s", error)
+        self.connection_lost(error)
 
     # --- discovery over the air ---------------------------------------------------
 

@@ -198,6 +198,7 @@ _NETWORK_FOUND_HANDLER: Final = 0x001B
 _SCAN_COMPLETE_HANDLER: Final = 0x001C
 _JOIN_NETWORK: Final = 0x001F
 _LEAVE_NETWORK: Final = 0x0020
+_FIND_AND_REJOIN_NETWORK: Final = 0x0021
 _GET_EUI64: Final = 0x0026
 _GET_NODE_ID: Final = 0x0027
 _GET_NETWORK_PARAMETERS: Final = 0x0028
@@ -232,6 +233,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _START_SCAN: ("startScan", 6),
     _JOIN_NETWORK: ("joinNetwork", 21),
     _LEAVE_NETWORK: ("leaveNetwork", 0),
+    _FIND_AND_REJOIN_NETWORK: ("findAndRejoinNetwork", 5),
     _GET_EUI64: ("getEui64", 0),
     _GET_NODE_ID: ("getNodeId", 0),
     _GET_NETWORK_PARAMETERS: ("getNetworkParameters", 0),
@@ -436,6 +438,10 @@ class EmulatedNcp:
         """The host's ``pollForData``: (interval, units, failure limit)."""
         self.end_device_init_bitmask: int | None = None
         """The EmberNetworkInitBitmask of the last networkInit as an end device."""
+        self.network_key_current = True
+        """Whether the radio holds the hub's current network key."""
+        self.rejoins: list[bool] = []
+        """``haveCurrentNetworkKey`` of each findAndRejoinNetwork, in order."""
         self.commands: list[str] = []
         """The EZSP commands received, by name, in order."""
         self.problems: list[str] = []
@@ -550,6 +556,21 @@ class EmulatedNcp:
         """Wait until ``count`` hosts are connected to the TCP socket (0: it is free)."""
         async with self._hosts_changed:
             await self._hosts_changed.wait_for(lambda: self.hosts == count)
+
+    def drop_network(self, *, missed_key_rotation: bool = False) -> None:
+        """Lose the HAN (the parent gone, or a network key the radio missed).
+
+        It reports NETWORK_DOWN; ``missed_key_rotation``: the hub changed the
+        network key meanwhile, so a secure rejoin (with the key it holds)
+        fails and only a Trust Centre rejoin (unsecured; the hub sends the
+        current key under the link key) brings it back.
+        """
+        if not self.network_up:
+            return
+        self._disconnect_han()
+        if missed_key_rotation:
+            self.network_key_current = False
+        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
 
     async def unplug(self) -> None:
         """Pull the radio out: close the line under the host (pty or TCP)."""
@@ -858,6 +879,8 @@ class EmulatedNcp:
             return self._network_init(int.from_bytes(params[:2], "little"))
         if frame_id == _LEAVE_NETWORK:
             return self._leave()
+        if frame_id == _FIND_AND_REJOIN_NETWORK:
+            return self._find_and_rejoin(bool(params[0]))
         if frame_id == _POLL_FOR_DATA:
             return self._poll_for_data(params), none
         if frame_id in (_SEND_UNICAST, _SEND_BROADCAST):
@@ -1019,6 +1042,28 @@ class EmulatedNcp:
             return bytes((INVALID_CALL,)), []
         han = self.han
         if han is not None and han.rejoin(self.ieee):
+            self._connect_han()
+            status = NETWORK_UP
+        else:
+            status = NETWORK_DOWN
+        return bytes((SUCCESS,)), self._stack_statuses(status)
+
+    def _find_and_rejoin(
+        self, have_current_key: bool
+    ) -> tuple[bytes, list[Callable[[], None]]]:
+        # gecko_sdk network-formation.h emberFindAndRejoinNetwork: a secure
+        # rejoin with the current network key; if that fails, an unsecured one
+        # that the Trust Centre answers with the key under the device's link key
+        if self.network is None:
+            return bytes((INVALID_CALL,)), []
+        if self.network_up:
+            self._problem("findAndRejoinNetwork while the network is up")
+            return bytes((INVALID_CALL,)), []
+        self.rejoins.append(have_current_key)
+        han = self.han
+        admitted = han is not None and han.rejoin(self.ieee)
+        if admitted and (not have_current_key or self.network_key_current):
+            self.network_key_current = True
             self._connect_han()
             status = NETWORK_UP
         else:
