@@ -804,3 +804,20 @@ async def test_a_radio_that_lost_the_han_rejoins(
     finally:
         await app.shutdown()
     assert ncp.problems == []
+
+
+@needs_tshark
+async def test_capture_of_the_join_opens_in_wireshark(
+    ncp: EmulatedNcp, han: HanSimulator, tmp_path: Path
+) -> None:
+    """The join's frames (ZDO, key establishment, a Terminate) in a pcap tshark reads."""
+    han.cbke_hiccups = [("ephemeral", 0x04, 1)]
+    path = tmp_path / "join.pcap"
+    with PcapWriter(path) as writer:
+        network = await join_han(ncp.path, timeout=TIMEOUT, capture=writer)
+        assert writer.frames >= 10
+    assert network.cbke
+    config = tmp_path / "wireshark"
+    assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
+    clusters = tshark(path, config, "-T", "fields", "-e", "zbee_aps.cluster").split()
+    assert clusters.count("0x0800") >= 8  # two exchanges, the Terminate included

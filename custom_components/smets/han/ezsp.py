@@ -686,7 +686,38 @@ class _Requests:
         self._tag = 0x80
         self._pending: dict[tuple[int, int], asyncio.Queue[tuple[int, bytes]]] = {}
         self._listening: dict[tuple[int, int], asyncio.Queue[bytes]] = {}
+        self.capture: PcapWriter | None = None
+        """Where the frames of the join go (a pcap Wireshark opens), if anywhere."""
+        self.nwk = 0xFFFE
+        self.pan_id = 0
         radio.listeners.append(self._incoming)
+
+    def _capture(  # noqa: PLR0917 - the fields of a frame
+        self,
+        src: int,
+        dst: int,
+        profile: int,
+        cluster: int,
+        src_ep: int,
+        dst_ep: int,
+        data: bytes,
+    ) -> None:
+        if self.capture is None or self.capture.closed:
+            return
+        try:
+            self.capture.write(
+                _now(),
+                src,
+                dst,
+                src_ep,
+                dst_ep,
+                profile,
+                cluster,
+                data,
+                pan_id=self.pan_id,
+            )
+        except ValueError, OSError:
+            _LOGGER.debug("Could not write a frame to the capture", exc_info=True)
 
     def listen(self, cluster: int, sender: int) -> asyncio.Queue[bytes]:
         """Queue every frame ``sender`` sends on ``cluster`` (any sequence number)."""
@@ -711,6 +742,15 @@ class _Requests:
             return
         aps, sender, data = args[1], int(args[4]), bytes(args[7])
         profile, cluster = int(aps.profileId), int(aps.clusterId)
+        self._capture(
+            sender,
+            self.nwk,
+            profile,
+            cluster,
+            int(aps.sourceEndpoint),
+            int(aps.destinationEndpoint),
+            data,
+        )
         listening = self._listening.get((cluster, sender))
         if profile != 0 and listening is not None:
             listening.put_nowait(data)
@@ -770,6 +810,7 @@ class _Requests:
         options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
     ) -> None:
         """Send a frame that has no answer (DeliveryError when it is not delivered)."""
+        self._capture(self.nwk, nwk, profile, cluster, src_ep, dst_ep, payload)
         self._tag = (self._tag + 1) & 0xFF
         await self.radio.send(
             nwk,
@@ -815,6 +856,7 @@ async def join_han(
     install_code: str | None = None,
     timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
     transcript: JoinTranscript | None = None,
+    capture: PcapWriter | None = None,
 ) -> HanNetwork:
     """Join the Comms Hub's HAN with the radio at ``path``; run CBKE; close the radio.
 
@@ -828,7 +870,8 @@ async def join_han(
     establishment that does not finish in time (the hub busy, its answers
     lost) gives a network with ``ke_pending`` rather than an error, and
     :func:`open_radio` finishes it. ``transcript`` (a :class:`JoinTranscript`)
-    is filled with each step, whatever the outcome.
+    is filled with each step, whatever the outcome; ``capture`` gets the
+    frames exchanged once the radio is on the HAN (key establishment included).
     """
     note = transcript.note if transcript is not None else _no_note
     code = parse_install_code(install_code) if install_code is not None else None
@@ -840,7 +883,9 @@ async def join_han(
         async with asyncio.timeout(timeout):
             await radio.open()
             note("radio_open", ezsp_version=int(radio.ezsp.ezsp_version))
-            network = await _join(radio, code, deadline=deadline, transcript=transcript)
+            network = await _join(
+                radio, code, deadline=deadline, transcript=transcript, capture=capture
+            )
             note(
                 "joined",
                 node_type=network.node_type,
@@ -876,6 +921,7 @@ async def _join(
     *,
     deadline: float | None = None,
     transcript: JoinTranscript | None = None,
+    capture: PcapWriter | None = None,
 ) -> HanNetwork:
     note = transcript.note if transcript is not None else _no_note
     eui64 = await radio.eui64()
@@ -977,6 +1023,10 @@ async def _join(
         msg = f"the radio joined as node type {int(joined_type)}, not as a {node_type}"
         raise RadioError(msg)
     requests = _Requests(radio)
+    if capture is not None:
+        (nwk,) = await radio.command("getNodeId")
+        requests.capture, requests.nwk = capture, int(nwk)
+        requests.pan_id = int(parameters.panId)
     hub = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0)
     if int(hub[0]) != 0:
         msg = "the Comms Hub did not say who it is"

@@ -427,8 +427,6 @@ class ModelledJoin:
     terminates: int = 0
     retries: int = 0
     cbke: bool = False
-    longest_ncp_step: float = NCP_ECC_MODEL_SECONDS
-    longest_hub_step: float = HUB_ECC_MODEL_SECONDS
 
 
 def _modelled_seconds(entries: list[dict[str, Any]]) -> float:
