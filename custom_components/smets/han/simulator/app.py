@@ -617,6 +617,8 @@ class HanSimulator:
         the request's (real devices do); its Terminate always has its own."""
         self.cbke_sent: list[tuple[str, int]] = []
         """(command, ZCL sequence number) of every key establishment frame the hub sent."""
+        self.cbke_hub_terminations: list[int] = []
+        """Status codes of the Terminate Key Establishment commands the hub sent."""
         self._ke_backoff_until = 0.0
         self.ke_clock: Callable[[], float] | None = None
         """The hub's clock for Wait Times (seconds); None: the event loop's."""
@@ -1654,6 +1656,7 @@ class HanSimulator:
             del tsn
             self._ke.pop(device_name, None)
             wait = self.cbke_wait_time if wait is None else wait
+            self.cbke_hub_terminations.append(status)
             self._ke_backoff_until = self._ke_now() + wait
             return [
                 self._ke_sent(
