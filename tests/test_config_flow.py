@@ -227,6 +227,7 @@ async def test_pairing_shows_what_the_supplier_needs(
         "eui64": DEFAULT_EUI64,
         "install_code": PRINTED_CODE,
         "certificate": "yes",
+        "join_log": "",
     }
     # The code comes from the radio: nothing to type.
     assert list(result["data_schema"].schema) == []
@@ -315,6 +316,11 @@ async def test_radio_joins_and_creates_the_entry(
     assert result["title"] == "Smart meter HAN"
     data = result["data"]
     network = data.pop(CONF_NETWORK)
+    transcript = data.pop("join_transcript")
+    steps = [entry["step"] for entry in transcript]
+    assert steps[:3] == ["install_code", "radio_open", "eui64"]
+    assert "ke_link_key_stored" in steps
+    assert steps[-1] == "joined"
     assert data == {
         CONF_CONNECTION: CONNECTION_RADIO,
         CONF_RADIO_TYPE: "ezsp",
@@ -427,7 +433,8 @@ JOIN_FAULTS = [
     ),
     JoinFault(
         "cbke_failed",
-        lambda han, _: setattr(han, "cbke_terminate", ("ephemeral", 0x03)),
+        # a certificate the hub will never accept (a development kit's, say)
+        lambda han, _: setattr(han, "cbke_terminate", ("initiate", 0x06)),
         lambda han, _: setattr(han, "cbke_terminate", None),
     ),
     JoinFault(
@@ -463,6 +470,11 @@ async def test_join_failures_are_explained_and_recover(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "pair"
     assert result["errors"] == {"base": case.reason}
+    # The error says what the join did last (for whoever tries a real hub)
+    join_log = result["description_placeholders"]["join_log"]
+    assert "The join's last steps" in join_log
+    assert "failed" in join_log
+    assert PRINTED_CODE.replace(" ", "")[:8] not in join_log.replace(" ", "")
     # Put right (and the supplier asked to register the radio again): it joins.
     case.fix(han, radio)
     _register(han)

@@ -19,6 +19,8 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.smets.const import CONF_DEVICE_PATH, DOMAIN
 from custom_components.smets.diagnostics import async_get_config_entry_diagnostics
@@ -89,7 +91,10 @@ async def _pair(hass: HomeAssistant, port: Path) -> ConfigEntry:
 
 
 async def test_paired_radio_reads_the_meters(
-    hass: HomeAssistant, radio: tuple[EmulatedNcp, Path], han: HanSimulator
+    hass: HomeAssistant,
+    radio: tuple[EmulatedNcp, Path],
+    han: HanSimulator,
+    snapshot: SnapshotAssertion,
 ) -> None:
     ncp, port = radio
     entry = await _pair(hass, port)
@@ -103,6 +108,9 @@ async def test_paired_radio_reads_the_meters(
     text = json.dumps(diagnostics)
     assert not FULL_EUI64.search(text)
     assert diagnostics["entry"]["data"]["network"]["cbke"] is True
+    # The join's transcript, redacted (timings vary: left out of the snapshot)
+    transcript = json.loads(json.dumps(diagnostics["entry"]["data"]["join_transcript"]))
+    assert transcript == snapshot(exclude=props("t", "seconds"))
     # A restart resumes the network: no new pairing.
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

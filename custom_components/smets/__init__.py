@@ -84,8 +84,9 @@ async def _read_meters(hass: HomeAssistant, link: HanLink) -> dict[str, MeterInf
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> bool:
     """Open the HAN, read the meters once and start the coordinators."""
+    data = dict(entry.data)
     try:
-        link = await open_link(dict(entry.data))
+        link = await open_link(data)
     except RadioError as err:
         # Unplugged, moved, or the hub did not take the radio back: retried
         # with a back-off (a hub that restarts explains the last one).
@@ -103,6 +104,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
             translation_key="cannot_connect",
             translation_placeholders={"error": str(err) or type(err).__name__},
         ) from err
+    if data != dict(entry.data):
+        # Opening finished what the join left pending: keep it
+        hass.config_entries.async_update_entry(entry, data=data)
 
     try:
         meters = await _read_meters(hass, link)

@@ -43,6 +43,7 @@ from .const import (
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_INSTALL_CODE,
+    CONF_JOIN_TRANSCRIPT,
     CONF_LOW_CREDIT_LEVEL,
     CONF_NETWORK,
     CONF_PREPAYMENT,
@@ -92,6 +93,7 @@ from .han.radio import (
     probe_ezsp,
     usb_serial_settings,
 )
+from .han.transcript import JoinTranscript
 from .models import SmetsConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -194,6 +196,8 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._join_task: asyncio.Task[HanNetwork] | None = None
         self._join_errors: dict[str, str] = {}
         self._network: HanNetwork | None = None
+        self._transcript = JoinTranscript()
+        self._join_log = ""
 
     @staticmethod
     @callback
@@ -537,17 +541,20 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
                 "eui64": radio.eui64,
                 "install_code": radio.install_code or "-",
                 "certificate": "yes" if radio.has_certificate else "no",
+                "join_log": self._join_log,
             },
         )
 
     async def _join(self) -> HanNetwork:
         assert self._device_path is not None
+        self._transcript = JoinTranscript()
         return await join_han(
             self._device_path,
             baudrate=self._serial.baudrate,
             flow_control=self._serial.flow_control,
             install_code=self._install_code,
             timeout=JOIN_TIMEOUT,
+            transcript=self._transcript,
         )
 
     async def async_step_join(
@@ -579,7 +586,12 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             _LOGGER.exception("Unexpected error while joining the HAN")
             self._join_errors = {"base": "unknown"}
         else:
+            self._join_log = ""
             return self.async_show_progress_done(next_step_id="joined")
+        # The last steps, for whoever tries a real hub first (no secrets in them)
+        self._join_log = (
+            f"\n\nThe join's last steps:\n```\n{self._transcript.text()}\n```"
+        )
         return self.async_show_progress_done(next_step_id="pair")
 
     async def async_step_joined(
@@ -614,6 +626,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_FLOW_CONTROL: self._serial.flow_control,
             CONF_RADIO_EUI64: radio.eui64,
             CONF_NETWORK: network.as_dict(),
+            CONF_JOIN_TRANSCRIPT: self._transcript.as_list(),
         }
         if self._usb_id is not None:
             data[CONF_USB_ID] = self._usb_id

@@ -63,7 +63,9 @@ async def open_link(data: dict[str, Any]) -> HanLink:
 
     A radio entry resumes the network it joined in the config flow (no new
     pairing); a ``RadioError`` says the radio is gone or the hub did not take
-    it back.
+    it back. When opening changed the stored network (a key establishment the
+    join left pending finished), ``data[CONF_NETWORK]`` is updated: the caller
+    stores it.
     """
     if data.get(CONF_CONNECTION) != CONNECTION_SIMULATOR:
         serial = radio_serial_settings(data)
@@ -73,6 +75,9 @@ async def open_link(data: dict[str, Any]) -> HanLink:
             baudrate=serial.baudrate,
             flow_control=serial.flow_control,
         )
+        network = getattr(app, "network", None)
+        if isinstance(network, HanNetwork) and network.as_dict() != data[CONF_NETWORK]:
+            data[CONF_NETWORK] = network.as_dict()
         # HanLink.open shuts the radio down again when discovery fails.
         return await HanLink.open(app, request_timeout=REQUEST_TIMEOUT, clock=time.time)
     simulator = make_simulator(data)

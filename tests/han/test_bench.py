@@ -30,6 +30,9 @@ KEYS = [
     "radio_esme_requests_per_cycle",
     "radio_ezsp_frames_per_cycle",
     "radio_cpu_ms_per_cycle",
+    "radio_join_modelled_seconds",
+    "radio_join_terminates",
+    "radio_join_timeout_seconds",
     "fuzz_frames_per_s",
     "fuzz_peak_rss_mb",
     "fuzz_loop_exceptions",
@@ -244,3 +247,18 @@ def test_scripts_bench_runs_the_benchmark_through_scripts_run() -> None:
         "scripts/han_standalone.py custom_components.smets.han.simulator bench" in text
     )
     assert "scripts/bench_ha.py" in text
+
+
+def test_the_modelled_join_fits_its_timeout_with_one_terminate() -> None:
+    """Realistic ECC and hub times, one busy Terminate and its retry: under JOIN_TIMEOUT."""
+    from custom_components.smets.han import ezsp
+
+    result = bench.modelled_join_run(bench.BenchRun(hours=0, seed=3, tiers=2))
+    assert result.cbke
+    assert result.terminates == 1
+    assert result.retries == 1
+    assert result.seconds > bench.HUB_BUSY_WAIT + 4 * bench.NCP_ECC_MODEL_SECONDS
+    assert result.seconds < ezsp.JOIN_TIMEOUT
+    # each modelled step fits the host's wait for it
+    assert min(ezsp.KE_ECC_WAIT.values()) > bench.NCP_ECC_MODEL_SECONDS
+    assert ezsp.ke_step_timeout(11) > bench.HUB_ECC_MODEL_SECONDS

@@ -44,6 +44,7 @@ from custom_components.smets.han.simulator.ncp import (
     NETWORK_OPENED,
     EmulatedNcp,
 )
+from custom_components.smets.han.transcript import JoinTranscript
 
 from .tshark import needs_tshark, tshark
 
@@ -379,23 +380,110 @@ async def test_no_certificate(han: HanSimulator, has_certificate: bool | None) -
     ("step", "status", "words"),
     [
         ("initiate", 0x01, "unknown issuer"),
-        ("ephemeral", 0x03, "bad message"),
-        ("confirm", 0x02, "bad key confirm"),
+        ("initiate", 0x06, "invalid certificate"),  # a test certificate, say
+        ("initiate", 0x05, "unsupported suite"),
     ],
 )
-async def test_cbke_terminated_by_the_hub(
+async def test_cbke_refused_for_good_leaves_the_network(
     ncp: EmulatedNcp, han: HanSimulator, step: str, status: int, words: str
 ) -> None:
+    """A hub that will never accept this radio's certificate: no retry, no half-join."""
     han.cbke_terminate = (step, status)
+    transcript = JoinTranscript()
     with pytest.raises(JoinError, match=words) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
+        await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
     assert err.value.reason == "cbke_failed"
     assert ncp.stored_link_keys == []
     assert han.cbke_completed == set()
     assert han.cbke_terminations == []  # a Terminate is not answered with one
     assert ncp.problems == []
-    # The radio's temporary CBKE data was cleared without storing a key
-    assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
+    # The radio cleared its temporary CBKE data, then left the HAN
+    assert ncp.commands[-2:] == [
+        "clearTemporaryDataMaybeStoreLinkKey283k1",
+        "leaveNetwork",
+    ]
+    assert ncp.network is None
+    steps = [entry["step"] for entry in transcript.entries]
+    assert steps.count("ke_attempt") == 1
+    assert "left_network" in steps
+    assert steps[-1] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("step", "status"),
+    [("initiate", 0x04), ("ephemeral", 0x03), ("confirm", 0x02)],
+)
+async def test_cbke_retries_after_the_wait_time_the_hub_gives(
+    ncp: EmulatedNcp, han: HanSimulator, step: str, status: int
+) -> None:
+    """One Terminate (busy hub, lost frame): wait as long as it says, then again."""
+    han.cbke_hiccups = [(step, status, 1)]
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.cbke
+    assert not network.ke_pending
+    assert han.cbke_completed == {ncp.ieee}
+    assert han.cbke_terminations == []
+    waits = [e for e in transcript.entries if e["step"] == "ke_retry_wait"]
+    assert [e["wait_s"] for e in waits] == [1.0]
+    terminated = [e for e in transcript.entries if e["step"] == "ke_terminated_by_hub"]
+    assert [e["wait_s"] for e in terminated] == [1]
+    assert ncp.problems == []
+    assert han.problems == []
+
+
+async def test_cbke_that_keeps_failing_is_left_pending_and_finished_at_the_next_start(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registration is spent once joined: never leave with nothing to show."""
+    han.cbke_wait_time = 1
+    han.cbke_terminate = ("ephemeral", 0x03)  # every attempt
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.ke_pending
+    assert not network.cbke
+    assert ncp.network is not None  # still on the HAN
+    assert HanNetwork.from_dict(network.as_dict()) == network
+    assert "ephemeral" not in han.install_codes  # (nothing else to spend)
+    # No partner link key without the hub's link key first
+    assert "requestLinkKey" not in ncp.commands
+    assert ncp.key_table == {}
+    han.cbke_terminate = None
+    app = await open_radio(ncp.path, network)
+    try:
+        assert isinstance(app, ezsp.EzspHanApplication)
+        assert app.network.cbke
+        assert not app.network.ke_pending
+        assert han.cbke_completed == {ncp.ieee}
+        # ... then the partner link key with the meter, as a join does
+        assert list(ncp.key_table) == [han.esme.ieee]
+        assert han.link_key_requests == [(ncp.ieee, han.esme.ieee, True)]
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+async def test_a_pending_key_establishment_the_hub_refuses_at_the_start(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """Finishing a pending exchange checks the hub's certificate too: pair again."""
+    han.cbke_wait_time = 1
+    han.cbke_terminate = ("ephemeral", 0x03)
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.ke_pending
+    han.cbke_terminate = None
+    han.hub_certificate_fault = "issuer"
+    with pytest.raises(RadioError, match="another authority issued it") as err:
+        await open_radio(ncp.path, network)
+    assert "pair the radio again" in str(err.value)
+    assert han.cbke_terminations[-1] == 0x01  # Unknown Issuer
+    assert han.cbke_completed == set()
+    assert ncp.stored_link_keys == []
+    assert "requestLinkKey" not in ncp.commands
+    assert ncp.problems == []
 
 
 @pytest.mark.parametrize("mode", ["unsupported", "absent"])
@@ -409,6 +497,9 @@ async def test_a_hub_without_cbke_is_a_join_error(
     assert err.value.reason == "no_cbke"
     assert "generateCbkeKeys283k1" not in ncp.commands
     assert "requestLinkKey" not in ncp.commands
+    # Not a mode, and not retried: the radio does not stay half-joined
+    assert ncp.commands[-1] == "leaveNetwork"
+    assert ncp.network is None
     assert ncp.problems == []
 
 
@@ -424,8 +515,21 @@ async def test_a_network_stored_without_cbke_must_be_paired_again(
 async def test_the_join_gets_a_partner_link_key_with_the_meter(
     ncp: EmulatedNcp, han: HanSimulator
 ) -> None:
-    network = await _joined(ncp)
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
     assert network.cbke
+    # Each step is in the join's transcript, after key establishment
+    steps = [entry["step"] for entry in transcript.entries]
+    partner_steps = [
+        "partner_meters_found",
+        "partner_ieee",
+        "partner_bind",
+        "request_link_key",
+        "partner_link_key",
+    ]
+    assert [s for s in steps if s in partner_steps] == partner_steps
+    assert steps.index("key_establishment") < steps.index("partner_meters_found")
+    assert transcript.entries[steps.index("partner_link_key")]["key_status"] == "0x01"
     # The key table was sized before the stack started; the key is in it
     assert ncp.key_table_size == ezsp.KEY_TABLE_SIZE
     assert list(ncp.key_table) == [han.esme.ieee]
@@ -698,6 +802,8 @@ async def test_transient_stack_statuses_are_not_the_join_result(
 
 
 def test_ke_step_timeout() -> None:
+    # Silicon Labs' initiator: 10 s base plus the hub's advertised time
+    assert KE_MARGIN == 10.0
     assert ke_step_timeout(10) == 10 + KE_MARGIN
     assert ke_step_timeout(0) == ezsp.REQUEST_TIMEOUT  # never less than a request
     assert ke_step_timeout(255) == KE_MAX_WAIT  # a uint8: bounded
@@ -720,7 +826,7 @@ async def test_cbke_waits_as_long_as_the_hub_says(
     assert network.cbke
     assert han.cbke_completed == {ncp.ieee}
     assert han.cbke_terminations == []
-    assert "waiting up to 9 s and 9 s" in caplog.text
+    assert "waiting up to 14 s and 14 s" in caplog.text
 
 
 async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
@@ -728,12 +834,18 @@ async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
 ) -> None:
     monkeypatch.setattr(ezsp, "KE_MARGIN", 0.0)
     monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(ezsp, "KE_RETRY_WAIT", 0.1)
     han.cbke_times = (1, 1)  # waits max(1 + 0, 1.0) s
     han.cbke_delays = {"ephemeral": 3.0}
-    with pytest.raises(JoinError, match="in time") as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
-    assert err.value.reason == "cbke_failed"
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.ke_pending
     assert ncp.stored_link_keys == []
+    steps = [entry["step"] for entry in transcript.entries]
+    # (a late answer to one attempt may land in the next: it fails there too)
+    assert "ke_timeout" in steps
+    assert steps.count("ke_attempt") == ezsp.KE_ATTEMPTS
+    assert "ke_gave_up" in steps
 
 
 @pytest.mark.parametrize(
@@ -748,18 +860,23 @@ async def test_cbke_gives_up_when_the_hub_is_slower_than_it_said(
 async def test_cbke_failing_on_our_side_terminates_it(  # noqa: PLR0917 - the cases
     ncp: EmulatedNcp,
     han: HanSimulator,
+    monkeypatch: pytest.MonkeyPatch,
     corrupt: str | None,
     library_fails: str | None,
     status: int,
     words: str,
 ) -> None:
+    monkeypatch.setattr(ezsp, "KE_RETRY_WAIT", 0.1)
     han.cbke_corrupt = corrupt
     ncp.cbke_library_fails = library_fails
-    with pytest.raises(JoinError, match=words) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
-    assert err.value.reason == "cbke_failed"
-    # The hub was told, with the SE status for what went wrong
-    assert han.cbke_terminations == [status]
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.ke_pending  # tried KE_ATTEMPTS times, the radio stays joined
+    failures = [e for e in transcript.entries if e["step"] == "ke_failed_here"]
+    assert len(failures) == ezsp.KE_ATTEMPTS
+    assert words in str(failures[0]["reason"])
+    # The hub was told each time, with the SE status for what went wrong
+    assert han.cbke_terminations == [status] * ezsp.KE_ATTEMPTS
     assert han.cbke_completed == set()
     assert ncp.stored_link_keys == []
     assert ncp.commands[-1] == "clearTemporaryDataMaybeStoreLinkKey283k1"
@@ -783,7 +900,11 @@ OLD_STORED = {
 def test_a_network_stored_by_an_older_version() -> None:
     network = HanNetwork.from_dict(OLD_STORED)
     assert network.node_type == "router"
-    assert network.as_dict() == {**OLD_STORED, "node_type": "router"}
+    assert network.as_dict() == {
+        **OLD_STORED,
+        "node_type": "router",
+        "ke_pending": False,
+    }
     assert HanNetwork.from_dict(network.as_dict()) == network
     end_device = HanNetwork.from_dict({**OLD_STORED, "node_type": "end_device"})
     assert end_device.node_type == "end_device"
@@ -819,13 +940,24 @@ async def test_the_hubs_certificate_is_checked_as_the_reference_initiator_does(
     ncp: EmulatedNcp, han: HanSimulator, fault: str, status: int, why: str
 ) -> None:
     han.hub_certificate_fault = fault
+    transcript = JoinTranscript()
     with pytest.raises(JoinError, match=why) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
+        await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
     assert err.value.reason == "hub_certificate"
     # The hub is told why (Terminate Key Establishment), nothing is stored
     assert han.cbke_terminations == [status]
     assert ncp.stored_link_keys == []
     assert "calculateSmacs283k1" not in ncp.commands
+    # A refusal no retry can change: one attempt, then the radio leaves the HAN
+    assert "requestLinkKey" not in ncp.commands
+    assert ncp.commands[-1] == "leaveNetwork"
+    assert ncp.network is None
+    steps = [entry["step"] for entry in transcript.entries]
+    assert steps.count("ke_attempt") == 1
+    assert "ke_hub_certificate_refused" in steps
+    assert "ke_retry_wait" not in steps
+    assert "left_network" in steps
+    assert ncp.problems == []
 
 
 def test_a_good_hub_certificate_passes() -> None:
@@ -834,3 +966,63 @@ def test_a_good_hub_certificate_passes() -> None:
     own = cbke.certificate(bytes.fromhex(DEFAULT_EUI64.replace(":", "")))
     assert ezsp.check_hub_certificate(hub_cert, own, hub) is None
     assert ezsp.check_hub_certificate(hub_cert, own, DEFAULT_EUI64) is not None
+
+
+async def test_discovery_finds_an_esme_that_missed_the_broadcasts(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """Broadcasts are not acknowledged: the hub's neighbour table names the ESME."""
+    network = await _joined(ncp)
+    han.broadcast_misses = {"esme": 2}  # the broadcast and its retry
+    han.zdo_requests.clear()
+    app = await open_radio(ncp.path, network)
+    try:
+        nwks = {int(device.nwk) for device in app.devices.values()}
+        assert {0x0000, 0x1A2B, 0x4C3D} <= nwks  # hub, ESME, GSME
+        assert han.zdo_requests.count("Match_Desc_req") >= 4
+        assert "Mgmt_Lqi_req" in han.zdo_requests
+    finally:
+        await app.shutdown()
+    assert han.gsme_wakeups == 0
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize("missed_key", [False, True])
+async def test_a_radio_that_lost_the_han_rejoins(
+    ncp: EmulatedNcp, han: HanSimulator, missed_key: bool
+) -> None:
+    """NETWORK_DOWN while running: a secure rejoin, else through the Trust Centre."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    try:
+        assert isinstance(app, ezsp.EzspHanApplication)
+        ncp.drop_network(missed_key_rotation=missed_key)
+        async with asyncio.timeout(5):
+            while not app.rejoined:  # noqa: ASYNC110 - the app's counter
+                await asyncio.sleep(0.02)
+        assert ncp.network_up
+        assert ncp.rejoins == ([True, False] if missed_key else [True])
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+@needs_tshark
+async def test_capture_of_the_join_opens_in_wireshark(
+    ncp: EmulatedNcp, han: HanSimulator, tmp_path: Path
+) -> None:
+    """The join's frames (ZDO, key establishment, a Terminate) in a pcap tshark reads."""
+    han.cbke_hiccups = [("ephemeral", 0x04, 1)]
+    path = tmp_path / "join.pcap"
+    with PcapWriter(path) as writer:
+        network = await join_han(ncp.path, timeout=TIMEOUT, capture=writer)
+        assert writer.frames >= 10
+    assert network.cbke
+    config = tmp_path / "wireshark"
+    assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
+    clusters = tshark(path, config, "-T", "fields", "-e", "zbee_aps.cluster").split()
+    assert clusters.count("0x0800") >= 8  # two exchanges, the Terminate included

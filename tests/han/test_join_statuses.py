@@ -113,7 +113,12 @@ async def test_a_router_cad_takes_no_end_device_children(ncp: EmulatedNcp) -> No
 async def test_the_stack_losing_the_network_is_the_radio_lost(
     ncp: EmulatedNcp, han: HanSimulator
 ) -> None:
-    """NETWORK_DOWN while running: the link says the radio is lost (a reload resumes)."""
+    """NETWORK_DOWN while running and no rejoin: the radio is lost (a reload resumes).
+
+    The radio tries to rejoin first (secure, then through the Trust Centre:
+    ``test_join.py::test_a_radio_that_lost_the_han_rejoins``); with the hub out
+    of reach neither works, and the link says the radio is lost.
+    """
     network = await join_han(ncp.path, timeout=TIMEOUT)
     app = await open_radio(ncp.path, network)
     link = await HanLink.open(app, request_timeout=2.0, clock=han.clock.time)
@@ -122,13 +127,17 @@ async def test_the_stack_losing_the_network_is_the_radio_lost(
     )
     link.on_connection_lost(lost.set_result)
     try:
+        han.in_range = False  # the hub gone (powered off, or its radio failed)
         ncp.network_down()
         async with asyncio.timeout(TIMEOUT):
             error = await lost
         assert isinstance(error, RadioError)
         assert "NETWORK_DOWN" in str(error)
+        assert ncp.rejoins == [True, False]
     finally:
         await link.close()
-    # The reload: networkInit resumes the network from the radio's tokens
+    # The reload once the hub is back: networkInit resumes the network from
+    # the radio's tokens
+    han.in_range = True
     app = await open_radio(ncp.path, network)
     await app.shutdown()

@@ -478,6 +478,8 @@ async def test_default_response_on_unknown_command(link: HanLink) -> None:
 
 async def test_key_establishment_exchange(link: HanLink, sim: HanSimulator) -> None:
     # The hub's CBKE responder, driven by hand with the stand-in maths of cbke
+    # (through zigpy's requests, which match answers by sequence number)
+    sim.cbke_careless_tsn = False
     cad = bytes(sim.cad_ieee)[::-1]
     ke = link.hub.cluster(0x0800)
     own_cert = cbke.certificate(cad)
@@ -510,20 +512,22 @@ async def test_key_establishment_refuses_a_stranger(
     link: HanLink, sim: HanSimulator
 ) -> None:
     ke = link.hub.cluster(0x0800)
-    # A certificate for another device: Terminate (invalid certificate)
-    response = await ke.initiate_key_establishment(
+    # A certificate for another device: Terminate (invalid certificate). A
+    # Terminate carries the hub's own sequence number: zigpy cannot pair it
+    # with the request, so what the hub sent is read from the simulator
+    await ke.initiate_key_establishment(
         c.KeyEstablishmentSuite.CBKE_ECMQV_283k1,
         10,
         10,
         c.RemainingBytes(cbke.certificate(bytes(8))),
-        timeout=FAST_TIMEOUT,
+        expect_reply=False,
     )
-    assert response.status_code == c.KeyEstablishmentStatus.Invalid_Certificate
     # Ephemeral data before a successful initiate is out of order
-    response = await ke.ephemeral_data(
-        c.RemainingBytes(bytes(37)), timeout=FAST_TIMEOUT
-    )
-    assert response.status_code == c.KeyEstablishmentStatus.Bad_Message
+    await ke.ephemeral_data(c.RemainingBytes(bytes(37)), expect_reply=False)
+    assert sim.cbke_hub_terminations == [
+        c.KeyEstablishmentStatus.Invalid_Certificate,
+        c.KeyEstablishmentStatus.Bad_Message,
+    ]
     assert sim.problems == ["Ephemeral Data Request out of order"]
     assert sim.cbke_completed == set()
 

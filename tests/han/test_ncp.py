@@ -34,13 +34,14 @@ def test_crc_and_randomisation_match_the_ash_documents() -> None:
 
 
 def test_install_code_token() -> None:
-    # AN1089's example code has the CRC 0xB5C3, printed (little-endian) C3B5
+    # AN1089's example code has the CRC 0xB5C3, printed (little-endian) C3B5;
+    # the token's flags: bit 0 clear (programmed), bits 1-2 the size (3: 16 bytes)
     assert install_code_crc(DEFAULT_INSTALL_CODE) == 0xB5C3
     token = install_code_token(DEFAULT_INSTALL_CODE)
-    assert token == b"\x07\x00" + DEFAULT_INSTALL_CODE + b"\xc3\xb5"
+    assert token == b"\x06\x00" + DEFAULT_INSTALL_CODE + b"\xc3\xb5"
     short = install_code_token(bytes(range(6)))
     assert len(short) == 20
-    assert short[:2] == b"\x01\x00"
+    assert short[:2] == b"\x00\x00"
     assert short[18:] == install_code_crc(bytes(range(6))).to_bytes(2, "little")
     assert install_code_token(None) == b"\xff" * 20
     with pytest.raises(ValueError, match="not 5"):

@@ -22,45 +22,79 @@ import pytest
 from custom_components.smets.han import radio
 from custom_components.smets.han.errors import HanError, HanTimeout
 from custom_components.smets.han.radio import (
+    InstallCodeTokenError,
     RadioError,
     RadioInfo,
     SerialPort,
     SerialSettings,
     decode_install_code,
+    install_code_crc,
     list_serial_ports,
     probe_ezsp,
     usb_serial_settings,
 )
-from custom_components.smets.han.simulator.ncp import EmulatedNcp
+from custom_components.smets.han.simulator.ncp import (
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+    install_code_token,
+)
 
 CODE = bytes(range(0x10, 0x20))
-CRC = b"\xab\xcd"
 
 
-def _token(flags: int, code: bytes = CODE, crc: bytes = CRC) -> bytes:
-    return bytes((flags, 0x00)) + code.ljust(16, b"\x00") + crc
+def _token(flags: int, code: bytes = CODE, crc: bytes | None = None) -> bytes:
+    size = {0: 6, 1: 8, 2: 12, 3: 16}[((flags | flags >> 8) >> 1) & 3]
+    if crc is None:
+        crc = install_code_crc(code[:size]).to_bytes(2, "little")
+    return flags.to_bytes(2, "little") + code.ljust(16, b"\xff") + crc
+
+
+def _printed(code: bytes) -> str:
+    text = (code + install_code_crc(code).to_bytes(2, "little")).hex().upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 @pytest.mark.parametrize(
     ("token", "expected"),
     [
-        # bit 0: a code is there; bits 1-3: its length (3: 16 bytes)
-        (
-            _token(0x07),
-            "1011 1213 1415 1617 1819 1A1B 1C1D 1E1F ABCD",
-        ),
-        (_token(0x01), "1011 1213 1415 ABCD"),  # 6 bytes
-        (_token(0x03), "1011 1213 1415 1617 ABCD"),  # 8 bytes
-        (_token(0x05), "1011 1213 1415 1617 1819 1A1B ABCD"),  # 12 bytes
+        # bit 0 clear: programmed; bits 1-2: the size (3: 16 bytes)
+        (_token(0x0006), _printed(CODE)),
+        (_token(0x0000), _printed(CODE[:6])),
+        (_token(0x0002), _printed(CODE[:8])),
+        (_token(0x0004), _printed(CODE[:12])),
+        (_token(0x0600), _printed(CODE)),  # the size in bits 9-10 (byte-swapped)
         (b"\xff\xff" + b"\xff" * 18, None),  # erased token
-        (_token(0x06), None),  # no code flag
-        (_token(0x09), None),  # a length code AN1089 does not define
-        (_token(0x07)[:12], None),  # truncated
+        (_token(0x0007), None),  # bit 0 set: not initialised
+        (b"", None),  # no token at all
         (b"\x07", None),
     ],
 )
 def test_decode_install_code(token: bytes, expected: str | None) -> None:
     assert decode_install_code(token) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "match"),
+    [
+        (_token(0x0006, crc=b"\xab\xcd"), "does not match its CRC"),
+        (_token(0x0006)[:12], "12 bytes, not 20"),
+    ],
+)
+def test_a_corrupted_install_code_token_is_refused(token: bytes, match: str) -> None:
+    with pytest.raises(InstallCodeTokenError, match=match):
+        decode_install_code(token)
+
+
+async def test_probe_of_a_radio_whose_token_fails_its_crc(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A token with a wrong CRC is no install code: the user types the printed one."""
+    async with EmulatedNcp() as ncp:
+        ncp.install_token = install_code_token(DEFAULT_INSTALL_CODE, crc=0x1234)
+        info = await probe_ezsp(ncp.path)
+    assert info.install_code is None
+    assert "does not match its CRC" in caplog.text
+    assert "83FE" not in caplog.text.upper()
 
 
 @pytest.fixture(params=["pty", "tcp"])

@@ -59,8 +59,19 @@ async def test_survey_over_the_air_matches_the_han(
     devices = dict(app.devices)
     han.zdo_requests.clear()
     assert await app.survey() == han.metering_endpoints()
+    # The broadcast finds the hub's GPF and the ESME (a router); the neighbour
+    # table (two pages) names no router left to ask; the hub is asked about its
+    # sleeping child, the GSME; then each answer's EUI64
     assert (
-        han.zdo_requests == ["IEEE_addr_req", "Match_Desc_req"] + ["IEEE_addr_req"] * 3
+        han.zdo_requests
+        == [
+            "IEEE_addr_req",
+            "Match_Desc_req",
+            "Mgmt_Lqi_req",
+            "Mgmt_Lqi_req",
+            "Match_Desc_req",
+        ]
+        + ["IEEE_addr_req"] * 3
     )
     assert app.devices == devices  # nothing added or replaced
     assert han.gsme_wakeups == 0  # the hub answered for the sleeping GSME

@@ -36,19 +36,25 @@ itself:
     Response FAILURE; close the radio.
 
 :func:`open_radio` (every start)
-    ``networkInit`` resumes the stored network (no scan, no join, no CBKE; the
+    ``networkInit`` resumes the stored network (no scan, no join; no CBKE but
+    the one a join left pending, then its partner link keys; the
     radio must be on it as the node type stored; an end device then polls the
-    hub every :data:`END_DEVICE_POLL_MINUTES` with ``pollForData``), then
+    hub every :data:`END_DEVICE_POLL_MINUTES` with ``pollForData``; a
+    NETWORK_DOWN while running is a rejoin, secure then through the Trust
+    Centre, and the radio lost when neither works), then
     ZDO over the air finds the meters: IEEE_addr (extended) of the hub lists
-    its children, a broadcast Match_Desc for Smart Energy Metering / Key
-    Establishment finds the endpoints (the hub answers for its sleeping GSME
-    from its discovery cache, so the GSME is never woken), then Node_Desc,
-    IEEE_addr and Simple_Desc per device, asked of whoever answered for it,
-    then a Bind_req per pushed cluster each meter serves (refusals in
-    ``unbound``, to be polled). The zigpy devices it fills are what
-    :class:`~.link.HanLink` discovers from. Every Smart Energy unicast but Key
-    Establishment is APS-encrypted; an SE frame on a cluster that needs it and
-    arrives unencrypted is dropped and counted (``unencrypted_dropped``).
+    its end-device children, a broadcast Match_Desc for Smart Energy Metering /
+    Key Establishment finds the routers' endpoints (sent again when no
+    electricity meter answered), Mgmt_Lqi gives the hub's neighbour table and
+    each router in it that did not answer is asked directly, and the hub is
+    asked about each sleeping child (it answers from its discovery cache, so
+    the GSME is never woken), then Node_Desc, IEEE_addr and Simple_Desc per
+    device, asked of whoever answered for it, then a Bind_req per pushed
+    cluster each meter serves (refusals in ``unbound``, to be polled). The
+    zigpy devices it fills are what :class:`~.link.HanLink` discovers from.
+    Every Smart Energy unicast but Key Establishment is APS-encrypted; an SE
+    frame on a cluster that needs it and arrives unencrypted is dropped and
+    counted (``unencrypted_dropped``).
 
 :func:`leave_han`
     ``leaveNetwork`` and wait for NETWORK_DOWN, so the radio forgets the HAN.
@@ -66,8 +72,16 @@ responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
 new link key in the radio. The hub's Initiate Key Establishment Response says
 how many seconds it takes to generate its ephemeral data and its key
 confirmation: those plus :data:`KE_MARGIN` (bounded by :data:`KE_MAX_WAIT`)
-are the waits for its next two answers. A Terminate Key Establishment from the
-hub or a step timing out gives ``JoinError("cbke_failed")``; a step failing on
+are the waits for its next two answers. The hub's certificate is checked as
+the reference initiator does as soon as it arrives (:func:`check_hub_certificate`;
+refused: our Terminate, the radio leaves the HAN, ``JoinError("hub_certificate")``).
+A Terminate Key Establishment from the hub is followed by the Wait Time it
+gives, a step timing out or failing on our side by :data:`KE_RETRY_WAIT`, and
+the exchange is tried again (:data:`KE_ATTEMPTS` in all); a Terminate no retry
+can change (unknown issuer, unsupported suite, invalid certificate) is
+``JoinError("cbke_failed")`` and the radio leaves the HAN; attempts that run out
+of time or of tries leave it pending (``HanNetwork.ke_pending``), finished by
+:func:`open_radio` at the next start. A step failing on
 our side first sends the hub our own Terminate Key Establishment (client to
 server, command 0x03: status, wait time, suite) with the SE status: Bad Message
 (0x03) for an answer of the wrong size or a command out of place, Unsupported
@@ -124,6 +138,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import copy
+import dataclasses
 from dataclasses import dataclass
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -149,14 +164,18 @@ from .radio import (
 
 if TYPE_CHECKING:
     from .capture import PcapWriter
+    from .transcript import JoinTranscript
 
 __all__ = [
     "DISCOVERY_WINDOW",
     "END_DEVICE_POLL_MINUTES",
     "JOIN_REASONS",
     "JOIN_TIMEOUT",
+    "KE_ATTEMPTS",
+    "KE_ECC_WAIT",
     "KE_MARGIN",
     "KE_MAX_WAIT",
+    "KE_RETRY_WAIT",
     "NODE_TYPES",
     "EzspHanApplication",
     "HanNetwork",
@@ -179,8 +198,11 @@ OPEN_TIMEOUT: Final = 60.0
 """Seconds :func:`open_radio` may take to resume the network and discover."""
 LEAVE_TIMEOUT: Final = 30.0
 DISCOVERY_WINDOW: Final = 5.0
-"""Seconds to collect the answers to the broadcast Match_Desc (less when every
-device the hub lists has answered)."""
+"""Seconds to collect the answers to the broadcast Match_Desc (less when the hub
+and an electricity meter have answered)."""
+DISCOVERY_RETRIES: Final = 1
+"""Broadcasts sent again when no electricity meter answered the first."""
+_ZDO_ROUTER: Final = 1  # Neighbor.device_type: 0 coordinator, 1 router, 2 end device
 REQUEST_TIMEOUT: Final = 10.0
 """Seconds for one ZDO or key establishment answer, or a send to be confirmed."""
 SCAN_DURATION: Final = 4
@@ -269,12 +291,39 @@ _CERTIFICATE: Final = 74
 _EPHEMERAL: Final = 37
 _SMAC: Final = 16
 
-KE_MARGIN: Final = 5.0
-"""Seconds added to the hub's advertised CBKE generate times to wait for its answer."""
+KE_MARGIN: Final = 10.0
+"""Seconds added to the hub's advertised CBKE generate times to wait for its answer
+(Silicon Labs' key-establishment plugin: KEY_ESTABLISHMENT_TIMEOUT_BASE_SECONDS)."""
 KE_MAX_WAIT: Final = 60.0
 """The longest a CBKE step waits for the hub, whatever time it advertises."""
-_KE_WAIT_TIME: Final = 10
-"""The Wait Time (seconds) in a Terminate Key Establishment we send."""
+KE_EPHEMERAL_TIME: Final = 11
+KE_CONFIRM_TIME: Final = 16
+"""What we advertise for our ephemeral data and key confirmation (seconds):
+Silicon Labs' defaults, 10 and 15 s of elliptic-curve work plus 1 s APS ack."""
+KE_ECC_WAIT: Final = {
+    "generateCbkeKeys283k1": KE_MARGIN + KE_EPHEMERAL_TIME,
+    "calculateSmacs283k1": KE_MARGIN + KE_CONFIRM_TIME,
+}
+"""Seconds the radio's elliptic-curve work may take (more than 10 s on a slow NCP)."""
+KE_ATTEMPTS: Final = 3
+"""Key establishment exchanges tried in one join before it is left pending."""
+KE_RETRY_WAIT: Final = 10.0
+"""Seconds before trying again after a failure the hub gave no Wait Time for
+(Silicon Labs: INTERNAL_ERROR_BACK_OFF_TIME)."""
+_KE_WAIT_TIME: Final = 30
+"""The Wait Time (seconds) in a Terminate Key Establishment we send (Silicon
+Labs: BACK_OFF_TIME_REPORTED_TO_PARTNER)."""
+_KE_PERMANENT: Final = frozenset({0x01, 0x05, 0x06})
+"""Terminate statuses no retry can change: unknown issuer, unsupported suite,
+invalid certificate (a development kit's test certificate on a production hub)."""
+_KE_COMMANDS: Final = {0x00: "initiate", 0x01: "ephemeral_data", 0x02: "confirm_key"}
+ke_retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+"""How :func:`_cbke` waits before trying again (the benchmark models the time)."""
+KE_RESUME_BUDGET: Final = 40.0
+"""Seconds :func:`open_radio` gives a key establishment the join left pending."""
+_KE_DEADLINE_MARGIN: Final = 5.0
+"""Seconds of the join's budget kept back so a key establishment still running
+is left pending (the radio stays joined) rather than cut off by the timeout."""
 
 END_DEVICE_POLL_MINUTES: Final = 1
 """How often a radio on the HAN as an end device polls the hub (its parent)."""
@@ -347,6 +396,8 @@ _ROUTER: Final = 0x02
 _END_DEVICE: Final = 0x03  # EmberNodeType: rx-on-when-idle, not sleepy
 _NODE_TYPE_IDS: Final = {"router": _ROUTER, "end_device": _END_DEVICE}
 _EVENT_MINUTE_TIME: Final = 0x03  # EmberEventUnits
+_INIT_PARENT_INFO_IN_TOKEN: Final = 0x0001  # EmberNetworkInitBitmask
+_INIT_END_DEVICE_REJOIN_ON_REBOOT: Final = 0x0002
 _ACTIVE_SCAN: Final = 0x01
 _OUTGOING_DIRECT: Final = 0x00
 _MFG_INSTALLATION_CODE: Final = 0x0A
@@ -394,6 +445,9 @@ class HanNetwork:
     network stored by an older version; :func:`open_radio` refuses it."""
     node_type: str = "router"
     """One of :data:`NODE_TYPES` (networks stored before it existed: "router")."""
+    ke_pending: bool = False
+    """Joined, key establishment not finished yet: :func:`open_radio` finishes it
+    (the supplier's registration is spent, so the radio stays on the HAN)."""
 
     def __post_init__(self) -> None:
         """Refuse a node type this module does not join as."""
@@ -411,6 +465,7 @@ class HanNetwork:
             "hub_ieee": self.hub_ieee,
             "cbke": self.cbke,
             "node_type": self.node_type,
+            "ke_pending": self.ke_pending,
         }
 
     @classmethod
@@ -424,6 +479,7 @@ class HanNetwork:
             hub_ieee=str(data["hub_ieee"]),
             cbke=bool(data["cbke"]),
             node_type=str(data.get("node_type", "router")),
+            ke_pending=bool(data.get("ke_pending", False)),
         )
 
 
@@ -794,17 +850,76 @@ class _Requests:
         self._tsn = 0x40
         self._tag = 0x80
         self._pending: dict[tuple[int, int], asyncio.Queue[tuple[int, bytes]]] = {}
+        self._listening: dict[tuple[int, int], asyncio.Queue[bytes]] = {}
+        self.capture: PcapWriter | None = None
+        """Where the frames of the join go (a pcap Wireshark opens), if anywhere."""
+        self.nwk = 0xFFFE
+        self.pan_id = 0
         radio.listeners.append(self._incoming)
+
+    def _capture(  # noqa: PLR0917 - the fields of a frame
+        self,
+        src: int,
+        dst: int,
+        profile: int,
+        cluster: int,
+        src_ep: int,
+        dst_ep: int,
+        data: bytes,
+    ) -> None:
+        if self.capture is None or self.capture.closed:
+            return
+        try:
+            self.capture.write(
+                _now(),
+                src,
+                dst,
+                src_ep,
+                dst_ep,
+                profile,
+                cluster,
+                data,
+                pan_id=self.pan_id,
+            )
+        except ValueError, OSError:
+            _LOGGER.debug("Could not write a frame to the capture", exc_info=True)
+
+    def listen(self, cluster: int, sender: int) -> asyncio.Queue[bytes]:
+        """Queue every frame ``sender`` sends on ``cluster`` (any sequence number)."""
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._listening[cluster, sender] = queue
+        return queue
+
+    def unlisten(self, cluster: int, sender: int) -> None:
+        self._listening.pop((cluster, sender), None)
 
     def next_tsn(self) -> int:
         self._tsn = (self._tsn + 1) & 0xFF
         return self._tsn
+
+    def close(self) -> None:
+        """Stop looking at the radio's frames."""
+        with contextlib.suppress(ValueError):
+            self.radio.listeners.remove(self._incoming)
 
     def _incoming(self, name: str, args: list[Any]) -> None:
         if name != "incomingMessageHandler":
             return
         aps, sender, data = args[1], int(args[4]), bytes(args[7])
         profile, cluster = int(aps.profileId), int(aps.clusterId)
+        self._capture(
+            sender,
+            self.nwk,
+            profile,
+            cluster,
+            int(aps.sourceEndpoint),
+            int(aps.destinationEndpoint),
+            data,
+        )
+        listening = self._listening.get((cluster, sender))
+        if profile != 0 and listening is not None:
+            listening.put_nowait(data)
+            return
         if profile == 0 and data:
             key = (cluster, data[0])
         elif len(data) >= 5 or (len(data) >= 3 and not data[0] & 0x04):
@@ -860,6 +975,7 @@ class _Requests:
         options: int = _APS_RETRY | _APS_ROUTE_DISCOVERY,
     ) -> None:
         """Send a frame that has no answer (DeliveryError when it is not delivered)."""
+        self._capture(self.nwk, nwk, profile, cluster, src_ep, dst_ep, payload)
         self._tag = (self._tag + 1) & 0xFF
         await self.radio.send(
             nwk,
@@ -958,6 +1074,8 @@ async def join_han(
     flow_control: FlowControl = None,
     install_code: str | None = None,
     timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
+    transcript: JoinTranscript | None = None,
+    capture: PcapWriter | None = None,
 ) -> HanNetwork:
     """Join the Comms Hub's HAN with the radio at ``path``; run CBKE; close the radio.
 
@@ -966,24 +1084,67 @@ async def join_han(
     (reason in :data:`JOIN_REASONS`), ValueError for an install code that is
     malformed or missing, ``RadioError`` when the radio cannot be opened or
     vanishes, ``HanTimeout`` when it all takes longer than ``timeout`` seconds.
+
+    Once the radio is on the HAN the supplier's registration is spent: key
+    establishment that does not finish in time (the hub busy, its answers
+    lost) gives a network with ``ke_pending`` rather than an error, and
+    :func:`open_radio` finishes it. ``transcript`` (a :class:`JoinTranscript`)
+    is filled with each step, whatever the outcome; ``capture`` gets the
+    frames exchanged once the radio is on the HAN (key establishment included).
     """
+    note = transcript.note if transcript is not None else _no_note
     code = parse_install_code(install_code) if install_code is not None else None
+    note("install_code", source="typed" if code is not None else "radio token")
     radio = _Radio(path, baudrate, flow_control=flow_control)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout - _KE_DEADLINE_MARGIN
     try:
         async with asyncio.timeout(timeout):
             await radio.open()
-            return await _join(radio, code)
+            note("radio_open", ezsp_version=int(radio.ezsp.ezsp_version))
+            network = await _join(
+                radio, code, deadline=deadline, transcript=transcript, capture=capture
+            )
+            note(
+                "joined",
+                node_type=network.node_type,
+                cbke=network.cbke,
+                ke_pending=network.ke_pending,
+            )
+            return network
     except TimeoutError as err:
+        note("timeout", seconds=timeout)
         if radio.lost is not None:
             raise radio.lost from err
         msg = f"joining the HAN took longer than {timeout:g} s"
         raise HanTimeout(msg) from err
+    except HanError as err:
+        note(
+            "failed",
+            error=type(err).__name__,
+            reason=getattr(err, "reason", None),
+            message=str(err),
+        )
+        raise
     finally:
         await radio.close()
 
 
-async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
+def _no_note(step: str, **details: Any) -> None:
+    """Note nothing (a join without a transcript)."""
+
+
+async def _join(
+    radio: _Radio,
+    code: bytes | None,
+    *,
+    deadline: float | None = None,
+    transcript: JoinTranscript | None = None,
+    capture: PcapWriter | None = None,
+) -> HanNetwork:
+    note = transcript.note if transcript is not None else _no_note
     eui64 = await radio.eui64()
+    note("eui64", eui64=str(eui64))
     try:
         status, certificate = await radio.command("getCertificate283k1")
     except RadioError as err:
@@ -991,6 +1152,7 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             raise
         msg = "the radio's firmware has no Smart Energy (CBKE) support"
         raise JoinError("no_certificate", msg) from err
+    note("certificate", status=f"0x{int(status):02X}")
     if int(status) == _LIBRARY_NOT_PRESENT:
         # The firmware was built with the CBKE library stub (gecko_sdk
         # cbke-crypto-engine-283k1-stub.c): the certificate may be there
@@ -1011,13 +1173,26 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
             token = await radio.ezsp.get_mfg_token(
                 _enum("EzspMfgTokenId", _MFG_INSTALLATION_CODE)
             )
-        printed = decode_install_code(bytes(token))
+        try:
+            printed = decode_install_code(bytes(token))
+        except ValueError as err:
+            msg = f"{err}: enter the install code printed on the radio"
+            raise ValueError(msg) from err
         if printed is None:
             msg = "the radio has no install code: enter the one printed on it"
             raise ValueError(msg)
         code = parse_install_code(printed)
     await radio.configure()
     networks = await _scan(radio)
+    for found, lqi in networks:
+        note(
+            "network_found",
+            channel=int(found.channel),
+            pan_id=f"0x{int(found.panId):04X}",
+            extended_pan_id=str(t.EUI64(bytes(found.extendedPanId))),
+            allowing_join=bool(found.allowingJoin),
+            lqi=lqi,
+        )
     if not networks:
         msg = "no ZigBee network found: is the Comms Hub in range?"
         raise JoinError("no_network", msg)
@@ -1041,15 +1216,17 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
     for found, _lqi in open_networks:
         node_type = "router"
         status = await _join_network(radio, state, found, _ROUTER)
+        note("join_network", node_type="router", status=f"0x{status:02X}")
         if status in _NOT_AS_ROUTER:
             # The hub has no room for another router (its association refused:
-            # JOIN_FAILED): a mains-powered CAD joins as an end device that
-            # keeps its receiver on
+            # JOIN_FAILED, as when no beacon offers router capacity): a
+            # mains-powered CAD joins as an end device that keeps its receiver on
             _LOGGER.info(
                 "The Comms Hub admits no more routers: joining as an end device"
             )
             node_type = "end_device"
             status = await _join_network(radio, state, found, _END_DEVICE)
+            note("join_network", node_type="end_device", status=f"0x{status:02X}")
         if status == _NETWORK_UP:
             error = None
             break
@@ -1074,26 +1251,45 @@ async def _join(radio: _Radio, code: bytes | None) -> HanNetwork:
         msg = f"the radio joined as node type {int(joined_type)}, not as a {node_type}"
         raise RadioError(msg)
     requests = _Requests(radio)
+    if capture is not None:
+        (nwk,) = await radio.command("getNodeId")
+        requests.capture, requests.nwk = capture, int(nwk)
+        requests.pan_id = int(parameters.panId)
     hub = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0)
     if int(hub[0]) != 0:
         msg = "the Comms Hub did not say who it is"
         raise RadioError(msg)
-    if not await _cbke(radio, requests, certificate, str(hub[1])):
-        msg = (
-            "the Comms Hub did not run key establishment (CBKE), which a GB smart"
-            " meter network requires: its meters would not talk to this radio"
+    note("hub", hub_ieee=str(hub[1]))
+    try:
+        outcome = await _cbke(
+            radio,
+            requests,
+            certificate,
+            hub_ieee=str(hub[1]),
+            deadline=deadline,
+            transcript=transcript,
         )
-        raise JoinError("no_cbke", msg)
-    await _partner_link_keys(radio, requests, eui64)
-    cbke = True
+    except JoinError:
+        # The hub refuses this radio for good (or runs no CBKE, which GBCS
+        # requires): do not stay half-joined
+        if radio.lost is None:
+            with contextlib.suppress(HanError, TimeoutError):
+                status = await radio.stack_status("leaveNetwork", REQUEST_TIMEOUT)
+                note("left_network", status=f"0x{status:02X}")
+        raise
+    note("key_establishment", outcome=outcome)
+    if outcome == "done":
+        # Pending: open_radio asks for them once it finished key establishment
+        await _partner_link_keys(radio, requests, eui64, transcript=transcript)
     return HanNetwork(
         eui64=str(eui64),
         extended_pan_id=str(t.EUI64(bytes(parameters.extendedPanId))),
         pan_id=int(parameters.panId),
         channel=int(parameters.radioChannel),
         hub_ieee=str(hub[1]),
-        cbke=cbke,
+        cbke=outcome == "done",
         node_type=node_type,
+        ke_pending=outcome == "pending",
     )
 
 
@@ -1188,8 +1384,9 @@ def ke_step_timeout(advertised: int) -> float:
 
     The hub's Initiate Key Establishment Response advertises how long it takes
     to generate its ephemeral data and its key confirmation; the wait is that
-    plus :data:`KE_MARGIN`, never less than :data:`REQUEST_TIMEOUT` and never
-    more than :data:`KE_MAX_WAIT`.
+    plus :data:`KE_MARGIN` (Silicon Labs' key-establishment plugin waits its
+    10-second base plus the partner's advertised time), never less than
+    :data:`REQUEST_TIMEOUT` and never more than :data:`KE_MAX_WAIT`.
     """
     return min(max(float(advertised) + KE_MARGIN, REQUEST_TIMEOUT), KE_MAX_WAIT)
 
@@ -1253,13 +1450,38 @@ def check_hub_certificate(
     return None
 
 
+class _KeTerminatedError(Exception):
+    """The hub ended key establishment (Terminate Key Establishment, server to client)."""
+
+    def __init__(self, status: int, wait: int) -> None:
+        super().__init__(
+            "the Comms Hub ended key establishment: "
+            f"{_KE_STATUS.get(status, f'status 0x{status:02X}')}"
+            f" (try again in {wait} s)"
+        )
+        self.status = status
+        self.wait = wait
+
+
+class _KeUnsupportedError(Exception):
+    """The hub answered key establishment with unsupported command or cluster."""
+
+
+_NO_CBKE: Final = (
+    "the Comms Hub did not run key establishment (CBKE), which a GB smart"
+    " meter network requires: its meters would not talk to this radio"
+)
+
+
 async def _radio_cbke(
     radio: _Radio, handler: str, command: str, **kwargs: Any
 ) -> list[Any]:
     """Run one of the radio's CBKE computations; its handler's arguments after status.
 
-    The radio failing it (a status, or no handler in time) is a :class:`_KeAbortError`
-    with No Resources: the radio's CBKE library could not do its part.
+    The radio's elliptic-curve work takes seconds: the wait for its handler is
+    :data:`KE_ECC_WAIT` (Silicon Labs' base plus what the initiator advertises
+    for that step). The radio failing it (a status, or no handler in time) is a
+    :class:`_KeAbortError` with No Resources: its CBKE library could not do its part.
     """
     done = radio.expect(handler)
     try:
@@ -1270,7 +1492,7 @@ async def _radio_cbke(
             msg = f"the radio's CBKE library failed {command}: 0x{int(status):02X}"
             raise _KeAbortError(_KE_NO_RESOURCES, msg)
         try:
-            _, args = await radio.wait(done, REQUEST_TIMEOUT)
+            _, args = await radio.wait(done, KE_ECC_WAIT[command])
         except TimeoutError as err:
             msg = f"the radio did not finish {command}"
             raise _KeAbortError(_KE_NO_RESOURCES, msg) from err
@@ -1282,10 +1504,259 @@ async def _radio_cbke(
     return list(args[1:])
 
 
+def _ke_frame(data: bytes) -> tuple[bool, bool, int, bytes] | None:
+    """Split a ZCL frame: (cluster-specific, server to client, command id, payload)."""
+    if len(data) < 3:
+        return None
+    control = data[0]
+    offset = 5 if control & 0x04 else 3  # manufacturer-specific: 2 more bytes
+    if len(data) < offset:
+        return None
+    return control & 0x03 == 0x01, bool(control & 0x08), data[offset - 1], data[offset:]
+
+
+class _KeSession:
+    """One key establishment exchange with the hub's endpoint, answers matched by command.
+
+    Answers are taken by cluster, sender and command, not by sequence number:
+    real devices are careless with it, and a Terminate the hub starts has its
+    own. Everything the hub sends on the Key Establishment cluster while the
+    exchange runs is looked at, so a Terminate that arrives while the radio
+    computes ends the exchange at the next step.
+    """
+
+    def __init__(
+        self, radio: _Radio, requests: _Requests, hub_ep: int, transcript: Any
+    ) -> None:
+        self.radio = radio
+        self.requests = requests
+        self.hub_ep = hub_ep
+        self.transcript = transcript
+        self.queue = requests.listen(KEY_ESTABLISHMENT, HUB_NWK)
+
+    def close(self) -> None:
+        self.requests.unlisten(KEY_ESTABLISHMENT, HUB_NWK)
+
+    def _note(self, step: str, **details: Any) -> None:
+        if self.transcript is not None:
+            self.transcript.note(step, **details)
+
+    async def step(self, command: int, payload: bytes, seconds: float) -> bytes:
+        """Send a KE request; the payload of the hub's answer to that command."""
+        tsn = self.requests.next_tsn()
+        frame = bytes((0x01, tsn, command)) + payload  # cluster-specific, to server
+        self._note("ke_send", command=_KE_COMMANDS[command], wait_s=round(seconds, 1))
+        await self.requests.send(
+            HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, self.hub_ep, frame
+        )
+        lost = self.radio.expect("__never__")
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    data = await _unless_lost(self.queue.get(), lost)
+                    answer = self._answer(command, data)
+                    if answer is not None:
+                        return answer
+        except TimeoutError:
+            self._note("ke_timeout", command=_KE_COMMANDS[command])
+            raise
+        finally:
+            self.radio.forget(lost)
+
+    def _answer(self, command: int, data: bytes) -> bytes | None:
+        """Return the payload if ``data`` answers ``command`` (raise for a Terminate)."""
+        parsed = _ke_frame(data)
+        if parsed is None:
+            self._note("ke_ignored", reason="short frame", length=len(data))
+            return None
+        specific, to_client, answer_id, body = parsed
+        if not specific and answer_id == 0x0B and len(body) >= 2 and body[0] == command:
+            self._note(
+                "ke_default_response",
+                command=_KE_COMMANDS[command],
+                status=f"0x{body[1]:02X}",
+            )
+            if body[1] in (_ZCL_UNSUP_CLUSTER_COMMAND, _ZCL_UNSUPPORTED_CLUSTER):
+                raise _KeUnsupportedError
+            msg = f"the hub answered key establishment with status 0x{body[1]:02X}"
+            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+        if specific and to_client and answer_id == 0x03:
+            status = body[0] if body else 0
+            wait = body[1] if len(body) >= 2 else int(KE_RETRY_WAIT)
+            self._note(
+                "ke_terminated_by_hub",
+                status=_KE_STATUS.get(status, f"0x{status:02X}"),
+                wait_s=wait,
+            )
+            raise _KeTerminatedError(status, wait)
+        if specific and to_client and answer_id == command:
+            self._note("ke_answer", command=_KE_COMMANDS[command], length=len(body))
+            return body
+        self._note("ke_ignored", command_id=answer_id, cluster_specific=specific)
+        return None
+
+    async def terminate(self, status: int) -> None:
+        """Tell the hub we end the exchange (Terminate Key Establishment, to server)."""
+        from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
+
+        tsn = self.requests.next_tsn()
+        body = Ke.ServerCommandDefs.terminate_key_establishment.schema(
+            status_code=status,
+            wait_time=_KE_WAIT_TIME,
+            key_establishment_suite=_SUITE_283K1,
+        ).serialize()
+        self._note(
+            "ke_terminate_sent", status=_KE_STATUS.get(status, f"0x{status:02X}")
+        )
+        # cluster-specific, to server, default response disabled
+        frame = bytes((0x11, tsn, 0x03)) + body
+        await self.requests.send(
+            HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, self.hub_ep, frame
+        )
+
+    async def run(self, certificate: bytes, hub_ieee: str | None = None) -> bool:
+        """One exchange; True when the link key is stored, False: unsupported.
+
+        The hub's certificate is checked as the reference initiator does
+        (:func:`check_hub_certificate`, when ``hub_ieee`` is known) as soon as
+        it is read: a refusal Terminates the exchange with its status and is a
+        :class:`_KeAbortError` with reason "hub_certificate".
+        """
+        from bellows import types as bt  # noqa: PLC0415
+
+        from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
+
+        radio = self.radio
+        # Each exchange starts from the radio's certificate, as the reference
+        # initiator's does (and the radio's CBKE library expects)
+        status, fresh = await radio.command("getCertificate283k1")
+        if int(status) == _SUCCESS:
+            certificate = bytes(fresh)
+        initiate = Ke.ServerCommandDefs.initiate_key_establishment.schema(
+            key_establishment_suite=_SUITE_283K1,
+            ephemeral_data_generate_time=KE_EPHEMERAL_TIME,
+            confirm_key_generate_time=KE_CONFIRM_TIME,
+            identity=certificate,
+        ).serialize()
+        stored = False
+        try:
+            try:
+                body = await self.step(0x00, initiate, REQUEST_TIMEOUT)
+            except _KeUnsupportedError:
+                return False
+            if len(body) >= 2 and int.from_bytes(body[:2], "little") != _SUITE_283K1:
+                msg = (
+                    "the Comms Hub answered key establishment with another crypto suite"
+                )
+                raise _KeAbortError(_KE_UNSUPPORTED_SUITE, msg)
+            if len(body) != 4 + _CERTIFICATE:
+                msg = "the hub's key establishment answer does not carry a 74-byte certificate"
+                raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+            ephemeral_wait, confirm_wait = (
+                ke_step_timeout(body[2]),
+                ke_step_timeout(body[3]),
+            )
+            self._note("ke_hub_times", ephemeral_s=body[2], confirm_s=body[3])
+            _LOGGER.debug(
+                "The Comms Hub takes %d s for its ephemeral data and %d s for its key"
+                " confirmation: waiting up to %g s and %g s",
+                body[2],
+                body[3],
+                ephemeral_wait,
+                confirm_wait,
+            )
+            hub_certificate = body[4:]
+            if hub_ieee is not None and (
+                problem := check_hub_certificate(hub_certificate, certificate, hub_ieee)
+            ):
+                self._note("ke_hub_certificate_refused", reason=problem[1])
+                raise _KeAbortError(*problem, reason="hub_certificate")
+            started = asyncio.get_running_loop().time()
+            (ephemeral,) = await _radio_cbke(
+                radio, "generateCbkeKeysHandler283k1", "generateCbkeKeys283k1"
+            )
+            self._note(
+                "ncp_generate_keys",
+                seconds=round(asyncio.get_running_loop().time() - started, 2),
+            )
+            answer = await self.step(0x01, bytes(ephemeral), ephemeral_wait)
+            if len(answer) != _EPHEMERAL:
+                msg = "the hub's ephemeral key is not 37 bytes"
+                raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+            started = asyncio.get_running_loop().time()
+            initiator_smac, responder_smac = await _radio_cbke(
+                radio,
+                "calculateSmacsHandler283k1",
+                "calculateSmacs283k1",
+                amInitiator=True,
+                partnerCertificate=bt.EmberCertificate283k1Data(hub_certificate),
+                partnerEphemeralPublicKey=bt.EmberPublicKey283k1Data(answer),
+            )
+            self._note(
+                "ncp_calculate_smacs",
+                seconds=round(asyncio.get_running_loop().time() - started, 2),
+            )
+            answer = await self.step(0x02, bytes(initiator_smac), confirm_wait)
+            if len(answer) != _SMAC:
+                msg = "the hub's key confirmation is not 16 bytes"
+                raise _KeAbortError(_KE_BAD_MESSAGE, msg)
+            if answer != bytes(responder_smac):
+                msg = "the Comms Hub's key confirmation does not match"
+                raise _KeAbortError(_KE_BAD_KEY_CONFIRM, msg)
+            (status,) = await radio.command(
+                "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=True
+            )
+            if int(status) != _SUCCESS:
+                msg = (
+                    f"the radio could not store the CBKE link key: 0x{int(status):02X}"
+                )
+                raise _KeAbortError(_KE_NO_RESOURCES, msg)
+            stored = True
+            self._note("ke_link_key_stored")
+        except _KeAbortError as err:
+            _LOGGER.info("Key establishment failed (%s): terminating it", err)
+            self._note("ke_failed_here", reason=str(err))
+            if radio.lost is None:
+                with contextlib.suppress(HanError, zigpy.exceptions.DeliveryError):
+                    await self.terminate(err.status)
+            raise
+        finally:
+            if not stored and radio.lost is None:
+                with contextlib.suppress(HanError):
+                    await radio.command(
+                        "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=False
+                    )
+        return True
+
+
 async def _cbke(
-    radio: _Radio, requests: _Requests, certificate: bytes, hub_ieee: str | None = None
-) -> bool:
-    """Run CBKE with the hub; False when the hub does not do key establishment."""
+    radio: _Radio,
+    requests: _Requests,
+    certificate: bytes,
+    *,
+    hub_ieee: str | None = None,
+    deadline: float | None = None,
+    transcript: Any = None,
+) -> str:
+    """Run CBKE with the hub, retrying as Silicon Labs' initiator does.
+
+    Returns "done" (the link key is stored) or "pending" (it did not complete
+    by ``deadline``, loop time, or in :data:`KE_ATTEMPTS` attempts: the radio
+    is on the HAN and the exchange is finished after the next start). A hub's
+    Terminate is followed by its Wait Time, a timeout or our own failure by
+    :data:`KE_RETRY_WAIT`. Raises JoinError when retrying cannot help:
+    "no_cbke" when the hub does not do key establishment (no Key
+    Establishment cluster, or "unsupported" answers: GBCS requires it),
+    "hub_certificate" when the hub's certificate is one the reference
+    initiator refuses (:func:`check_hub_certificate`, with ``hub_ieee``),
+    "cbke_failed" when the hub refuses us for good (unknown issuer, invalid
+    certificate, unsupported suite).
+    """
+
+    def note(step: str, **details: Any) -> None:
+        if transcript is not None:
+            transcript.note(step, **details)
+
     match = await requests.zdo(
         HUB_NWK,
         zdo_t.ZDOCmd.Match_Desc_req,
@@ -1295,151 +1766,48 @@ async def _cbke(
         [],
     )
     if int(match[0]) != 0 or not match[2]:
-        _LOGGER.info("The Comms Hub has no Key Establishment cluster: no CBKE")
-        return False
+        note("ke_absent")
+        raise JoinError("no_cbke", _NO_CBKE)
     hub_ep = int(match[2][0])
-    from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
-
-    async def step(
-        command: int, payload: bytes, seconds: float
-    ) -> tuple[int, bytes] | None:
-        """Send a KE request; (command id, payload) of the answer, None: unsupported."""
-        tsn = requests.next_tsn()
-        frame = bytes((0x01, tsn, command)) + payload  # cluster-specific, to server
-        _, data = await requests.request(
-            HUB_NWK,
-            SE_PROFILE,
-            KEY_ESTABLISHMENT,
-            CAD_ENDPOINT,
-            hub_ep,
-            frame,
-            answer_cluster=KEY_ESTABLISHMENT,
-            tsn=tsn,
-            timeout=seconds,
-        )
-        control, answer_id, body = data[0], data[2], data[3:]
-        if control & 0x03 == 0x00 and answer_id == 0x0B:  # Default Response
-            if len(body) >= 2 and body[1] in (
-                _ZCL_UNSUP_CLUSTER_COMMAND,
-                _ZCL_UNSUPPORTED_CLUSTER,
-            ):
-                return None
-            status = body[1] if len(body) >= 2 else 0xFF
-            msg = f"the hub answered key establishment with status 0x{status:02X}"
-            raise JoinError("cbke_failed", msg)
-        if answer_id == 0x03:  # Terminate Key Establishment
-            status = body[0] if body else 0
-            msg = (
-                "the Comms Hub ended key establishment: "
-                f"{_KE_STATUS.get(status, f'status 0x{status:02X}')}"
-            )
-            raise JoinError("cbke_failed", msg)
-        if answer_id != command:
-            msg = f"the hub answered key establishment step {command} with {answer_id}"
-            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
-        return answer_id, body
-
-    async def terminate(status: int) -> None:
-        """Tell the hub we end the exchange (Terminate Key Establishment, to server)."""
-        tsn = requests.next_tsn()
-        body = Ke.ServerCommandDefs.terminate_key_establishment.schema(
-            status_code=status,
-            wait_time=_KE_WAIT_TIME,
-            key_establishment_suite=_SUITE_283K1,
-        ).serialize()
-        # cluster-specific, to server, default response disabled
-        frame = bytes((0x11, tsn, 0x03)) + body
-        await requests.send(
-            HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, hub_ep, frame
-        )
-
-    initiate = Ke.ServerCommandDefs.initiate_key_establishment.schema(
-        key_establishment_suite=_SUITE_283K1,
-        ephemeral_data_generate_time=10,
-        confirm_key_generate_time=10,
-        identity=certificate,
-    ).serialize()
-    stored = False
-    try:
+    loop = asyncio.get_running_loop()
+    for attempt in range(1, KE_ATTEMPTS + 1):
+        note("ke_attempt", attempt=attempt)
+        session = _KeSession(radio, requests, hub_ep, transcript)
+        wait: float = KE_RETRY_WAIT
         try:
-            answer = await step(0x00, initiate, REQUEST_TIMEOUT)
-        except TimeoutError as err:
-            msg = "the Comms Hub did not answer key establishment"
-            raise JoinError("cbke_failed", msg) from err
-        if answer is None:
-            _LOGGER.info("The Comms Hub does not support key establishment: no CBKE")
-            return False
-        body = answer[1]
-        if len(body) >= 2 and int.from_bytes(body[:2], "little") != _SUITE_283K1:
-            msg = "the Comms Hub answered key establishment with another crypto suite"
-            raise _KeAbortError(_KE_UNSUPPORTED_SUITE, msg)
-        if len(body) != 4 + _CERTIFICATE:
-            msg = "the hub's key establishment answer does not carry a 74-byte certificate"
-            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
-        ephemeral_wait, confirm_wait = (
-            ke_step_timeout(body[2]),
-            ke_step_timeout(body[3]),
-        )
-        _LOGGER.debug(
-            "The Comms Hub takes %d s for its ephemeral data and %d s for its key"
-            " confirmation: waiting up to %g s and %g s",
-            body[2],
-            body[3],
-            ephemeral_wait,
-            confirm_wait,
-        )
-        hub_certificate = body[4:]
-        if hub_ieee is not None and (
-            problem := check_hub_certificate(hub_certificate, certificate, hub_ieee)
-        ):
-            raise _KeAbortError(*problem, reason="hub_certificate")
-        (ephemeral,) = await _radio_cbke(
-            radio, "generateCbkeKeysHandler283k1", "generateCbkeKeys283k1"
-        )
-        answer = await step(0x01, bytes(ephemeral), ephemeral_wait)
-        if answer is None or len(answer[1]) != _EPHEMERAL:
-            msg = "the hub's ephemeral key is not 37 bytes"
-            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
-        from bellows import types as bt  # noqa: PLC0415
-
-        initiator_smac, responder_smac = await _radio_cbke(
-            radio,
-            "calculateSmacsHandler283k1",
-            "calculateSmacs283k1",
-            amInitiator=True,
-            partnerCertificate=bt.EmberCertificate283k1Data(hub_certificate),
-            partnerEphemeralPublicKey=bt.EmberPublicKey283k1Data(answer[1]),
-        )
-        answer = await step(0x02, bytes(initiator_smac), confirm_wait)
-        if answer is None or len(answer[1]) != _SMAC:
-            msg = "the hub's key confirmation is not 16 bytes"
-            raise _KeAbortError(_KE_BAD_MESSAGE, msg)
-        if answer[1] != bytes(responder_smac):
-            msg = "the Comms Hub's key confirmation does not match"
-            raise _KeAbortError(_KE_BAD_KEY_CONFIRM, msg)
-        (status,) = await radio.command(
-            "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=True
-        )
-        if int(status) != _SUCCESS:
-            msg = f"the radio could not store the CBKE link key: 0x{int(status):02X}"
-            raise _KeAbortError(_KE_NO_RESOURCES, msg)
-        stored = True
-    except _KeAbortError as err:
-        _LOGGER.info("Key establishment failed (%s): terminating it", err)
-        if radio.lost is None:
-            with contextlib.suppress(HanError, zigpy.exceptions.DeliveryError):
-                await terminate(err.status)
-        raise JoinError(err.reason, str(err)) from err
-    except TimeoutError as err:
-        msg = "the Comms Hub did not answer a key establishment step in time"
-        raise JoinError("cbke_failed", msg) from err
-    finally:
-        if not stored and radio.lost is None:
-            with contextlib.suppress(HanError):
-                await radio.command(
-                    "clearTemporaryDataMaybeStoreLinkKey283k1", storeLinkKey=False
-                )
-    return True
+            async with asyncio.timeout_at(deadline):
+                if not await session.run(certificate, hub_ieee):
+                    note("ke_unsupported")
+                    raise JoinError("no_cbke", _NO_CBKE)
+            return "done"
+        except _KeTerminatedError as err:
+            if err.status in _KE_PERMANENT:
+                raise JoinError("cbke_failed", str(err)) from err
+            _LOGGER.info("%s", err)
+            wait = max(float(err.wait), 1.0)
+        except _KeAbortError as err:
+            if err.reason != "cbke_failed":
+                # The hub's certificate: no retry makes it another one
+                raise JoinError(err.reason, str(err)) from err
+            _LOGGER.info("Key establishment attempt %d failed: %s", attempt, err)
+        except TimeoutError:
+            if deadline is not None and loop.time() >= deadline:
+                note("ke_out_of_time")
+                return "pending"
+            _LOGGER.info("The Comms Hub did not answer key establishment in time")
+        finally:
+            session.close()
+        if radio.lost is not None:
+            raise radio.lost
+        if attempt == KE_ATTEMPTS:
+            break
+        if deadline is not None and loop.time() + wait >= deadline:
+            note("ke_out_of_time", wait_s=wait)
+            return "pending"
+        note("ke_retry_wait", wait_s=wait)
+        await ke_retry_sleep(wait)
+    note("ke_gave_up", attempts=KE_ATTEMPTS)
+    return "pending"
 
 
 async def _find_partners(requests: _Requests) -> list[tuple[int, int]]:
@@ -1471,7 +1839,13 @@ async def _find_partners(requests: _Requests) -> list[tuple[int, int]]:
     return sorted(set(found))
 
 
-async def _partner_link_keys(radio: _Radio, requests: _Requests, own: t.EUI64) -> None:
+async def _partner_link_keys(
+    radio: _Radio,
+    requests: _Requests,
+    own: t.EUI64,
+    *,
+    transcript: JoinTranscript | None = None,
+) -> None:
     """After CBKE with the hub, a partner link key with each meter.
 
     As Silicon Labs' smart-energy-registration and partner-link-key-exchange
@@ -1481,24 +1855,38 @@ async def _partner_link_keys(radio: _Radio, requests: _Requests, own: t.EUI64) -
     key with it (``requestLinkKey``); ``zigbeeKeyEstablishmentHandler`` says
     whether the key arrived. Without it the meter answers nothing but Default
     Response FAILURE (its Smart Energy clusters need APS encryption).
+    ``transcript`` gets each step.
     """
+    note = transcript.note if transcript is not None else _no_note
     partners = await _find_partners(requests)
+    note(
+        "partner_meters_found",
+        meters=" ".join(f"0x{nwk:04X}/{endpoint}" for nwk, endpoint in partners),
+    )
     if not partners:
         msg = "no electricity meter answered on the HAN: no link key to ask for"
         raise JoinError("partner_key_failed", msg)
     for nwk, endpoint in partners:
-        await _partner_link_key(radio, requests, own, nwk, endpoint)
+        await _partner_link_key(radio, requests, own, nwk, endpoint, note=note)
 
 
 async def _partner_link_key(
-    radio: _Radio, requests: _Requests, own: t.EUI64, nwk: int, endpoint: int
+    radio: _Radio,
+    requests: _Requests,
+    own: t.EUI64,
+    nwk: int,
+    endpoint: int,
+    *,
+    note: Callable[..., None] = _no_note,
 ) -> None:
     """Get a partner link key with the meter at ``nwk`` (its Metering ``endpoint``)."""
     try:
         ieee = await requests.zdo(nwk, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0)
     except TimeoutError as err:
+        note("partner_ieee", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the meter at 0x{nwk:04X} did not say who it is"
         raise JoinError("partner_key_failed", msg) from err
+    note("partner_ieee", meter=f"0x{nwk:04X}", status=f"0x{int(ieee[0]):02X}")
     if int(ieee[0]) != 0:
         msg = f"the meter at 0x{nwk:04X} did not say who it is: status {ieee[0]}"
         raise JoinError("partner_key_failed", msg)
@@ -1513,8 +1901,10 @@ async def _partner_link_key(
             _zdo_t.MultiAddress(addrmode=3, ieee=own, endpoint=CAD_ENDPOINT),
         )
     except TimeoutError as err:
+        note("partner_bind", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the meter {partner} did not answer the link key binding"
         raise JoinError("partner_key_failed", msg) from err
+    note("partner_bind", meter=f"0x{nwk:04X}", status=f"0x{int(status):02X}")
     if int(status) != 0:
         why = _ZDO_STATUS.get(int(status), f"status 0x{int(status):02X}")
         msg = f"the meter {partner} refused a link key with this radio: {why}"
@@ -1533,17 +1923,20 @@ async def _partner_link_key(
     radio.listeners.append(listener)
     try:
         (status,) = await radio.command("requestLinkKey", partner=partner)
+        note("request_link_key", meter=f"0x{nwk:04X}", status=f"0x{int(status):02X}")
         if int(status) != _SUCCESS:
             msg = f"the radio could not ask for a link key: 0x{int(status):02X}"
             raise JoinError("partner_key_failed", msg)
         async with asyncio.timeout(REQUEST_TIMEOUT):
             key_status = await _unless_lost(answer, lost)
     except TimeoutError as err:
+        note("partner_link_key", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the Comms Hub sent no link key for the meter {partner}"
         raise JoinError("partner_key_failed", msg) from err
     finally:
         radio.listeners.remove(listener)
         radio.forget(lost)
+    note("partner_link_key", meter=f"0x{nwk:04X}", key_status=f"0x{key_status:02X}")
     if key_status != _APP_LINK_KEY_ESTABLISHED:
         why = _KEY_STATUS.get(key_status, f"key status 0x{key_status:02X}")
         msg = f"no link key with the meter {partner}: {why}"
@@ -1638,6 +2031,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         """(EUI64, endpoint, cluster) whose pushes a meter would not bind: poll them."""
         self._running = False
         """True from the network's resumption to the radio's closing."""
+        self._rejoin: asyncio.Task[None] | None = None
+        self.rejoined = 0
+        """How often the radio rejoined the HAN after losing it."""
 
     # --- the radio ---------------------------------------------------------------
 
@@ -1667,17 +2063,24 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         if str(eui64) != self.network.eui64:
             msg = f"this radio is {eui64}, the HAN was joined by {self.network.eui64}"
             raise RadioError(msg)
-        if not self.network.cbke:
+        if not self.network.cbke and not self.network.ke_pending:
             msg = (
                 "this HAN was joined without key establishment, which its meters"
                 " require: pair the radio again"
             )
             raise RadioError(msg)
         await radio.configure()
+        # An end device resumes with the parent it stored and rejoins it
+        # (EmberNetworkInitBitmask: PARENT_INFO_IN_TOKEN, END_DEVICE_REJOIN_ON_REBOOT)
+        bitmask = (
+            _INIT_PARENT_INFO_IN_TOKEN | _INIT_END_DEVICE_REJOIN_ON_REBOOT
+            if self.network.node_type == "end_device"
+            else 0
+        )
         status = await radio.stack_status(
             "networkInit",
             REQUEST_TIMEOUT,
-            networkInitBitmask=_enum("EmberNetworkInitBitmask", 0),
+            networkInitBitmask=_enum("EmberNetworkInitBitmask", bitmask),
         )
         if status != _NETWORK_UP:
             msg = f"the radio could not resume the HAN (status 0x{status:02X}): pair it again"
@@ -1709,11 +2112,52 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             if int(status) != _SUCCESS:
                 msg = f"the radio could not start polling the hub: 0x{int(status):02X}"
                 raise RadioError(msg)
+        if self.network.ke_pending:
+            await self._finish_key_establishment(radio)
         self._running = True
+
+    async def _finish_key_establishment(self, radio: _Radio) -> None:
+        """Finish the key establishment a join left pending (the radio is on the HAN).
+
+        Done: the partner link keys with the meters follow (as at the join),
+        and :attr:`network` says so (the caller stores it). Still pending: the
+        radio runs without the hub's link key until the next start. The hub
+        refusing us for good (its certificate, ours, no CBKE at all) or a
+        meter refusing a partner link key: RadioError (pair again).
+        """
+        status, certificate = await radio.command("getCertificate283k1")
+        if int(status) != _SUCCESS:
+            msg = "the radio has no Smart Energy certificate (sect283k1)"
+            raise RadioError(msg)
+        requests = _Requests(radio)
+        loop = asyncio.get_running_loop()
+        try:
+            outcome = await _cbke(
+                radio,
+                requests,
+                bytes(certificate),
+                hub_ieee=self.network.hub_ieee,
+                deadline=loop.time() + KE_RESUME_BUDGET,
+            )
+            _LOGGER.info("Key establishment left pending at the join: %s", outcome)
+            if outcome == "done":
+                await _partner_link_keys(radio, requests, await radio.eui64())
+        except JoinError as err:
+            msg = f"{err}: pair the radio again"
+            raise RadioError(msg) from err
+        finally:
+            requests.close()
+        if outcome == "done":
+            self.network = dataclasses.replace(
+                self.network, cbke=True, ke_pending=False
+            )
 
     async def disconnect(self) -> None:
         """Close the radio."""
         self._running = False
+        if self._rejoin is not None:
+            self._rejoin.cancel()
+            self._rejoin = None
         if self._radio is not None:
             await self._radio.close()
             self._radio = None
@@ -1843,21 +2287,6 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         self._capture(sender, self._nwk, packet, data)
         self.packet_received(packet)
 
-    def _stack_status(self, status: int) -> None:
-        """Take a stack status reported while running: NETWORK_DOWN is the radio lost.
-
-        The stack no longer operates the network (the hub made it leave, or an
-        end device lost its parent) and every send answers NETWORK_DOWN: the
-        radio is given up as lost, so its owner reopens it (``networkInit``
-        resumes the network from the radio's tokens, or says to pair again).
-        """
-        if not self._running or status != _NETWORK_DOWN or self._radio is None:
-            return
-        self._running = False
-        self._radio.connection_lost(
-            RadioError("the radio's stack left the HAN (NETWORK_DOWN)")
-        )
-
     def _capture(self, src: int, dst: int, packet: t.ZigbeePacket, data: bytes) -> None:
         if self.capture is None or self.capture.closed:
             return
@@ -1887,6 +2316,70 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                 queue.put_nowait(packet)
                 return
         super().packet_received(packet)
+
+    # --- staying on the network ----------------------------------------------------
+
+    def _stack_status(self, status: int) -> None:
+        """Take a stack status reported while running: NETWORK_DOWN, rejoin.
+
+        The stack no longer operates the network (the parent gone, a network
+        key rotation missed, the hub made it leave) and every send answers
+        NETWORK_DOWN: the radio rejoins (:meth:`_rejoin_network`); when it
+        cannot, it is given up as lost, so its owner reopens it
+        (``networkInit`` resumes the network from the radio's tokens, or says
+        to pair again).
+        """
+        if (
+            status != _NETWORK_DOWN
+            or not self._running
+            or self._radio is None
+            or self._rejoin is not None
+        ):
+            return
+        _LOGGER.warning("The radio lost the HAN: rejoining it")
+        self._rejoin = asyncio.get_running_loop().create_task(self._rejoin_network())
+
+    async def _rejoin_network(self) -> None:
+        """Rejoin securely, else via the Trust Centre; the radio is lost when neither works.
+
+        As gecko_sdk's network-formation.h says of findAndRejoinNetwork: try
+        with the current network key first; if that fails (the hub rotated
+        the key while the radio was away), rejoin unsecured and the Trust
+        Centre sends the current key under the radio's link key.
+        """
+        radio = self._radio
+        if radio is None:
+            self._rejoin = None
+            return
+        try:
+            for have_key in (True, False):
+                status = await radio.stack_status(
+                    "findAndRejoinNetwork",
+                    REQUEST_TIMEOUT * 3,
+                    haveCurrentNetworkKey=have_key,
+                    channelMask=1 << self.network.channel,
+                )
+                if status == _NETWORK_UP:
+                    _LOGGER.info(
+                        "Back on the HAN (%s rejoin)",
+                        "secure" if have_key else "Trust Centre",
+                    )
+                    self.rejoined += 1
+                    return
+            why = f"status 0x{status:02X}"
+        except (HanError, TimeoutError) as err:
+            if radio.lost is not None:
+                return  # the radio itself went: its loss is reported already
+            why = str(err) or type(err).__name__
+        finally:
+            self._rejoin = None
+        self._running = False
+        error = RadioError(
+            "the radio's stack left the HAN (NETWORK_DOWN) and could not rejoin"
+            f" it ({why})"
+        )
+        _LOGGER.warning("%s", error)
+        radio.connection_lost(error)
 
     # --- discovery over the air ---------------------------------------------------
 
@@ -1957,7 +2450,7 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         if hub_ieee != self.network.hub_ieee:
             msg = f"the coordinator is {hub_ieee}, not the Comms Hub {self.network.hub_ieee}"
             raise RadioError(msg)
-        found = await self._match_desc([METERING, KEY_ESTABLISHMENT], children)
+        found = await self._discover([METERING, KEY_ESTABLISHMENT], children)
         if not found:
             msg = "no Smart Energy device answered on the HAN"
             raise RadioError(msg)
@@ -2012,13 +2505,13 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
     async def survey(self) -> dict[str, list[int]]:
         """Ask the HAN who serves Smart Energy metering now: {EUI64: endpoint ids}.
 
-        One Match_Desc broadcast for the Metering cluster (the hub answers for
-        its sleeping GSME), collected until every child of the hub answered or
-        :data:`DISCOVERY_WINDOW` passed, then each answer's EUI64. ``devices``
-        is left alone: this only says whether a meter joined or left.
+        Discovery for the Metering cluster (:meth:`_discover`: the broadcast,
+        then the hub's routers and sleeping children asked directly), then each
+        answer's EUI64. ``devices`` is left alone: this only says whether a
+        meter joined or left.
         """
         _, children = await self._hub_children()
-        found = await self._match_desc([METERING], children)
+        found = await self._discover([METERING], children)
         survey: dict[str, list[int]] = {}
         for nwk, (responder, endpoints) in sorted(found.items()):
             ieee = await self._zdo(
@@ -2039,6 +2532,76 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         expected = {HUB_NWK} | {int(n) for n in (hub[5] or [])}
         expected.discard(self._nwk)
         return str(hub[1]), expected
+
+    async def _discover(
+        self, clusters: list[int], children: set[int]
+    ) -> dict[int, tuple[int, list[int]]]:
+        """Find who serves ``clusters``: {nwk: (answered by, endpoint ids)}.
+
+        A broadcast Match_Desc reaches the routers (the ESME) and the hub, each
+        answering for itself; a parent does not answer a broadcast for its
+        sleeping children, and a broadcast is not acknowledged. So: the
+        broadcast (collected for :data:`DISCOVERY_WINDOW`, or until the hub
+        and an electricity meter answered), again once when no electricity
+        meter answered, then a unicast Match_Desc to each router the hub
+        lists as a neighbour (Mgmt_Lqi) that did not answer, and one to the
+        hub for each of its end-device children (it answers from its
+        discovery cache: the GSME is never woken).
+        """
+        found: dict[int, tuple[int, list[int]]] = {}
+        for _ in range(1 + DISCOVERY_RETRIES):
+            found.update(await self._match_desc(clusters, set()))
+            if _has_electricity_meter(found, children):
+                break
+        routers = await self._hub_routers()
+        for nwk in sorted(routers - set(found) - {self._nwk}):
+            answer = await self._match_desc_of(nwk, nwk, clusters)
+            if answer:
+                found[nwk] = (nwk, answer)
+        for nwk in sorted(children - set(found) - {self._nwk, HUB_NWK}):
+            answer = await self._match_desc_of(HUB_NWK, nwk, clusters)
+            if answer:
+                found[nwk] = (HUB_NWK, answer)
+        return found
+
+    async def _match_desc_of(
+        self, responder: int, nwk: int, clusters: list[int]
+    ) -> list[int]:
+        """Ask ``responder`` which of ``nwk``'s endpoints serve ``clusters`` ([]: none, or no answer)."""
+        try:
+            values = await self._zdo(
+                responder,
+                zdo_t.ZDOCmd.Match_Desc_req,
+                _t.NWK(nwk),
+                SE_PROFILE,
+                clusters,
+                [],
+            )
+        except RadioError, zigpy.exceptions.DeliveryError:
+            _LOGGER.debug(
+                "No Match_Desc answer from 0x%04X about 0x%04X", responder, nwk
+            )
+            return []
+        return [int(ep) for ep in values[2] or []]
+
+    async def _hub_routers(self) -> set[int]:
+        """Return the routers in the hub's neighbour table (Mgmt_Lqi, every page)."""
+        routers: set[int] = set()
+        start = 0
+        while True:
+            try:
+                values = await self._zdo(HUB_NWK, zdo_t.ZDOCmd.Mgmt_Lqi_req, start)
+            except RadioError, zigpy.exceptions.DeliveryError:
+                _LOGGER.debug("The Comms Hub did not give its neighbour table")
+                return routers
+            table = values[1]
+            entries = list(table.NeighborTableList or [])
+            for entry in entries:
+                if int(entry.device_type) == _ZDO_ROUTER:
+                    routers.add(int(entry.nwk))
+            start += len(entries)
+            if not entries or start >= int(table.Entries):
+                return routers
 
     async def _match_desc(
         self, clusters: list[int], expected: set[int]
@@ -2061,7 +2624,10 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DISCOVERY_WINDOW
         try:
-            while not expected <= set(found) and loop.time() < deadline:
+            while loop.time() < deadline and not (
+                (expected and expected <= set(found))
+                or (not expected and _has_electricity_meter(found, set()))
+            ):
                 try:
                     responder, values = await self._zdo_answer(
                         queue, deadline - loop.time()
@@ -2093,6 +2659,21 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             for cluster_id in descriptor.output_clusters:
                 endpoint.add_output_cluster(int(cluster_id))
             endpoint.status = zigpy.endpoint.Status.ZDO_INIT
+
+
+def _has_electricity_meter(
+    found: Mapping[int, tuple[int, list[int]]], children: set[int]
+) -> bool:
+    """Whether the hub and a router other than it (the ESME) answered.
+
+    Only Metering endpoints answer a Match_Desc for Metering; the hub's are its
+    GPF (gas), a sleeping child's are the GSME's: the electricity meter is a
+    router that answered for itself.
+    """
+    return HUB_NWK in found and any(
+        nwk not in children and nwk != HUB_NWK and responder == nwk
+        for nwk, (responder, _) in found.items()
+    )
 
 
 def _now() -> float:

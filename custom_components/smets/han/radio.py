@@ -56,11 +56,18 @@ def usb_serial_settings(vid: str, pid: str) -> SerialSettings:
     return USB_SERIAL_SETTINGS.get((vid.upper(), pid.upper()), SerialSettings())
 
 
-# EmberInstallationCode token: 2 bytes of flags, 16 bytes of code, 2 of CRC.
-# Flags bit 0 says the token holds a code; bits 1-3 give its length
-# (0: 6 bytes, 1: 8, 2: 12, 3: 16), per Silicon Labs' AN1089.
+# The MFG_INSTALLATION_CODE token (gecko_sdk,
+# platform/service/token_manager/inc/sl_token_manufacturing_generic.h,
+# tokTypeMfgInstallationCode): a little-endian uint16 of flags, 16 bytes of
+# value, a little-endian uint16 CRC. Flags bit 0 is 1 while the token is
+# uninitialised (erased flash reads 0xFFFF) and 0 once programmed; bits 1-2 give
+# the code's size (0: 6 bytes, 1: 8, 2: 12, 3: 16). The stack also reads the
+# size from bits 9-10, for tokens some manufacturers programmed byte-swapped.
+# Simplicity Commander's dump of a 16-byte code shows Install Code Flags 0x0006.
 _CODE_LENGTHS: Final = {0: 6, 1: 8, 2: 12, 3: 16}
 _INSTALL_CODE_TOKEN: Final = 0x0A  # EzspMfgTokenId.MFG_INSTALLATION_CODE
+_TOKEN_LENGTH: Final = 2 + 16 + 2
+_UNINITIALISED: Final = 0x0001
 
 
 class RadioError(HanError):
@@ -134,17 +141,52 @@ class RadioInfo:
     firmware: str | None
 
 
+def install_code_crc(code: bytes) -> int:
+    """Return an install code's CRC: CRC-16/X-25 (reflected 0x1021, 0xFFFF, inverted)."""
+    crc = 0xFFFF
+    for byte in code:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFF
+
+
+class InstallCodeTokenError(ValueError):
+    """The radio's install-code token is programmed but not valid (size or CRC)."""
+
+
 def decode_install_code(token: bytes) -> str | None:
-    """Turn the MFG_INSTALLATION_CODE token into the printed form, or None."""
-    if len(token) < 4 or token[:2] == b"\xff\xff" or not token[0] & 0x01:
+    """Turn the MFG_INSTALLATION_CODE token into the printed form (code, CRC).
+
+    None when no code is programmed (an erased or uninitialised token, or no
+    token at all); :class:`InstallCodeTokenError` when one is, but the token is
+    short or its CRC is not the code's (the printed code is then the one to use).
+    """
+    if len(token) < 2:
         return None
-    length = _CODE_LENGTHS.get((token[0] >> 1) & 0x07)
-    if length is None or len(token) < 2 + 16 + 2:
-        return None
+    flags = int.from_bytes(token[:2], "little")
+    if flags & _UNINITIALISED:
+        return None  # 0xFFFF erased, or bit 0 still set: no code programmed
+    if len(token) < _TOKEN_LENGTH:
+        msg = f"the install-code token has {len(token)} bytes, not {_TOKEN_LENGTH}"
+        raise InstallCodeTokenError(msg)
+    length = _CODE_LENGTHS[((flags | flags >> 8) >> 1) & 0x03]
     code = token[2 : 2 + length]
     crc = token[18:20]
+    if install_code_crc(code).to_bytes(2, "little") != crc:
+        msg = "the install code in the radio's token does not match its CRC"
+        raise InstallCodeTokenError(msg)
     text = (code + crc).hex().upper()
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _token_install_code(token: bytes) -> str | None:
+    """Return the printed install code of the radio's token; None (and a warning) if invalid."""
+    try:
+        return decode_install_code(token)
+    except InstallCodeTokenError as err:
+        _LOGGER.warning("%s: enter the install code printed on the radio", err)
+        return None
 
 
 async def probe_ezsp(
@@ -191,7 +233,7 @@ async def probe_ezsp(
             _LOGGER.debug("Closing the radio failed", exc_info=True)
     return RadioInfo(
         eui64=str(eui64),
-        install_code=decode_install_code(bytes(token)),
+        install_code=_token_install_code(bytes(token)),
         has_certificate=has_cert,
         firmware=None if firmware is None else str(firmware),
     )

@@ -389,6 +389,7 @@ _ZDO_ANSWERED: Final = frozenset(
         zdo_t.ZDOCmd.Node_Desc_req,
         zdo_t.ZDOCmd.IEEE_addr_req,
         zdo_t.ZDOCmd.Active_EP_req,
+        zdo_t.ZDOCmd.Mgmt_Lqi_req,
     }
 )
 
@@ -611,6 +612,7 @@ class HanSimulator:
         """"ephemeral": the hub answers a 36-byte ephemeral key; "confirm": a
         wrong SMAC in its Confirm Key Data Response."""
         self.cbke_terminations: list[int] = []
+        """Status codes of the Terminate Key Establishment commands devices sent."""
         self.consumer_top_up = True
         """Whether the meters take a ConsumerTopUp from the CAD (False: Default
         Response NOT_AUTHORIZED, as a meter that leaves top-up over the HAN to
@@ -619,7 +621,27 @@ class HanSimulator:
         """The hub presents a certificate the initiator must refuse: "issuer"
         (another CA's, e.g. a test certificate), "subject" (another device's),
         "key_usage" (not for key agreement), "curve", "hash" or "type"."""
-        """Status codes of the Terminate Key Establishment commands devices sent."""
+        self.cbke_hiccups: list[tuple[str, int, int]] = []
+        """(step, status, wait time): the hub terminates that step once each, with
+        that status and Wait Time (seconds), as a busy responder does."""
+        self.cbke_wait_time = 10
+        """The Wait Time (seconds) the hub puts in its Terminate Key Establishment;
+        it terminates any Initiate that comes sooner after it (No Resources)."""
+        self.cbke_careless_tsn = True
+        """The hub answers key establishment with its own sequence numbers, not
+        the request's (real devices do); its Terminate always has its own."""
+        self.cbke_sent: list[tuple[str, int]] = []
+        """(command, ZCL sequence number) of every key establishment frame the hub sent."""
+        self.cbke_hub_terminations: list[int] = []
+        """Status codes of the Terminate Key Establishment commands the hub sent."""
+        self._ke_backoff_until = 0.0
+        self.ke_clock: Callable[[], float] | None = None
+        """The hub's clock for Wait Times (seconds); None: the event loop's."""
+        self.broadcast_misses: dict[str, int] = {}
+        """Device name -> how many broadcasts it misses (does not hear, or its
+        answer is lost): broadcasts are not acknowledged."""
+        self.end_device_cad = False
+        """Whether the CAD joined as an end device (then it is the hub's child)."""
         self._reply_delay = 0.0
         self.problems: list[str] = []
         """Protocol errors the hub saw (key establishment out of order, bad sizes)."""
@@ -1192,6 +1214,10 @@ class HanSimulator:
             return "refused"
         if router and capacity is not None:
             self.router_capacity = capacity - 1
+        self.end_device_cad = not router
+        # One join per registration: the supplier's entry is spent (GBCS
+        # UpdateHANDeviceLog); the device may rejoin, a new join needs a new entry
+        del self.install_codes[eui64]
         self.joined[eui64] = CAD_NWK
         self.cad_ieee = eui64
         self.join_window_open = False
@@ -1375,7 +1401,17 @@ class HanSimulator:
             _LOGGER.debug("Unparseable ZDO %s: %s", command.name, data.hex())
             return
         if broadcast:
-            responders = [device for device in self.devices if not device.end_device]
+            # A broadcast to rx-on-when-idle devices: each router answers for
+            # itself (some miss it: broadcasts are not acknowledged)
+            responders = []
+            for router in self.devices:
+                if router.end_device:
+                    continue
+                misses = self.broadcast_misses.get(router.name, 0)
+                if misses > 0:
+                    self.broadcast_misses[router.name] = misses - 1
+                    continue
+                responders.append(router)
         else:
             device = self._by_nwk.get(dst_nwk)
             if device is None:
@@ -1391,6 +1427,40 @@ class HanSimulator:
                 )
                 self._outbox.append((device, Reply(0, cluster | 0x8000, payload)))
         self._flush()
+
+    def _neighbours(self, device: EmulatedDevice, start: int) -> Any:
+        """``device``'s neighbour table from ``start`` (Mgmt_Lqi_rsp), as the hub sees the HAN.
+
+        The hub (coordinator) neighbours every device: routers (the ESME) and
+        its end-device children (the GSME, a CAD joined as an end device).
+        """
+        entries: list[bytes] = []
+        others = [d for d in self.devices if d is not device]
+        table = [(d.ieee, d.nwk, d.end_device) for d in others]
+        if device is self.hub:
+            table += [
+                (eui, nwk, self.end_device_cad)
+                for eui, nwk in sorted(self.joined.items())
+            ]
+        else:
+            table = [(self.hub.ieee, self.hub.nwk, False)]
+        for ieee, nwk, end_device in table:
+            # device type (0 coordinator, 1 router, 2 end device), rx on when
+            # idle (1 on, 0 off), relationship (0 parent, 1 child, 2 sibling)
+            device_type = 2 if end_device else 0 if nwk == HUB_NWK else 1
+            rx_on = 0 if end_device and nwk != CAD_NWK else 1
+            relationship = 1 if device is self.hub else 0
+            packed = device_type | rx_on << 2 | relationship << 4
+            entries.append(
+                bytes(self.extended_pan_id)
+                + bytes(ieee)
+                + nwk.to_bytes(2, "little")
+                + bytes((packed, 0x00, 0 if nwk == HUB_NWK else 1, 200))
+            )
+        page = entries[start : start + 2]  # two a frame, as a small stack sends them
+        raw = bytes((len(entries), start, len(page))) + b"".join(page)
+        neighbours, _ = _zdo_t.Neighbors.deserialize(raw)
+        return neighbours
 
     def _described(self, device: EmulatedDevice, nwk: int) -> EmulatedDevice | None:
         """Return the device whose descriptors ``device`` holds for ``nwk``.
@@ -1423,9 +1493,9 @@ class HanSimulator:
         if command == zdo_t.ZDOCmd.Match_Desc_req:
             _, profile, in_clusters, out_clusters = args
             answers = []
-            subjects = [device] + (
-                [d for d in self.devices if d.end_device] if device is self.hub else []
-            )
+            # A parent does not answer a broadcast for its sleeping children
+            # (ZigBee spec 2.4.4.2.7): only a unicast naming the child
+            subjects = [device]
             if not broadcast:
                 subject = self._described(device, int(args[0]))
                 if subject is None:
@@ -1461,10 +1531,15 @@ class HanSimulator:
                 ]
             values: list[Any] = [_ZDO_SUCCESS, subject.ieee, _t.NWK(subject.nwk)]
             if int(args[1]) == 1 and subject is self.hub:  # extended: its children
-                children = [d.nwk for d in self.devices if d is not self.hub]
-                children += sorted(set(self.joined.values()))
+                # The associated devices are its end-device children, not the
+                # routers (the ESME) that joined through it
+                children = [d.nwk for d in self.devices if d.end_device]
+                if self.end_device_cad:
+                    children += sorted(set(self.joined.values()))
                 values += [len(children), 0, [_t.NWK(n) for n in children]]
             return [values]
+        if command == zdo_t.ZDOCmd.Mgmt_Lqi_req:
+            return [[_ZDO_SUCCESS, self._neighbours(device, int(args[0]))]]
         if subject is None:
             return [[_ZDO_DEVICE_NOT_FOUND, args[0], None]]
         if command == zdo_t.ZDOCmd.Node_Desc_req:
@@ -1612,19 +1687,31 @@ class HanSimulator:
         """
         suite = c.KeyEstablishmentSuite.CBKE_ECMQV_283k1
 
-        def terminate(device: EmulatedDevice, tsn: int, status: int) -> list[Reply]:
+        def terminate(
+            device: EmulatedDevice, tsn: int, status: int, wait: int | None = None
+        ) -> list[Reply]:
+            # A Terminate is the hub's own command: its own sequence number
+            del tsn
             self._ke.pop(device_name, None)
+            wait = self.cbke_wait_time if wait is None else wait
+            self.cbke_hub_terminations.append(status)
+            self._ke_backoff_until = self._ke_now() + wait
             return [
-                device.command_frame(
-                    next(iter(device.endpoints)),
-                    c.KeyEstablishment,
-                    "server_terminate_key_establishment",
-                    tsn=tsn,
-                    status_code=status,
-                    wait_time=10,
-                    key_establishment_suite=suite,
+                self._ke_sent(
+                    "terminate",
+                    device.command_frame(
+                        next(iter(device.endpoints)),
+                        c.KeyEstablishment,
+                        "server_terminate_key_establishment",
+                        status_code=status,
+                        wait_time=wait,
+                        key_establishment_suite=suite,
+                    ),
                 )
             ]
+
+        def answer_tsn(tsn: int) -> int | None:
+            return None if self.cbke_careless_tsn else tsn
 
         def unsupported(
             device: EmulatedDevice, hdr: foundation.ZCLHeader
@@ -1661,6 +1748,19 @@ class HanSimulator:
                     return unsupported(device, hdr)
                 if self.cbke_terminate is not None and self.cbke_terminate[0] == name:
                     return terminate(device, hdr.tsn, self.cbke_terminate[1])
+                hiccup = next((h for h in self.cbke_hiccups if h[0] == name), None)
+                if hiccup is not None:
+                    self.cbke_hiccups.remove(hiccup)
+                    return terminate(device, hdr.tsn, hiccup[1], hiccup[2])
+                left = self._ke_backoff_until - self._ke_now()
+                if name == "initiate" and left > 0:
+                    # Asked again before the Wait Time it gave: still busy
+                    return terminate(
+                        device,
+                        hdr.tsn,
+                        c.KeyEstablishmentStatus.No_Resources,
+                        max(1, math.ceil(left)),
+                    )
                 own_eui = bytes(device.ieee)[::-1]
                 own_cert = cbke.certificate(own_eui)
                 if device is self.hub and self.hub_certificate_fault is not None:
@@ -1689,15 +1789,18 @@ class HanSimulator:
                         )
                     self._ke[device_name] = {"cert": identity}
                     return [
-                        device.command_frame(
-                            ep,
-                            c.KeyEstablishment,
+                        self._ke_sent(
                             "initiate_key_establishment_response",
-                            tsn=hdr.tsn,
-                            key_establishment_suite=suite,
-                            ephemeral_data_generate_time=self.cbke_times[0],
-                            confirm_key_generate_time=self.cbke_times[1],
-                            identity=c.RemainingBytes(own_cert),
+                            device.command_frame(
+                                ep,
+                                c.KeyEstablishment,
+                                "initiate_key_establishment_response",
+                                tsn=answer_tsn(hdr.tsn),
+                                key_establishment_suite=suite,
+                                ephemeral_data_generate_time=self.cbke_times[0],
+                                confirm_key_generate_time=self.cbke_times[1],
+                                identity=c.RemainingBytes(own_cert),
+                            ),
                         )
                     ]
                 if name == "ephemeral":
@@ -1716,12 +1819,15 @@ class HanSimulator:
                         own_eph = own_eph[:-1]
                     self._reply_delay = self.cbke_delays.get(name, 0.0)
                     return [
-                        device.command_frame(
-                            ep,
-                            c.KeyEstablishment,
+                        self._ke_sent(
                             "ephemeral_data_response",
-                            tsn=hdr.tsn,
-                            ephemeral_data=c.RemainingBytes(own_eph),
+                            device.command_frame(
+                                ep,
+                                c.KeyEstablishment,
+                                "ephemeral_data_response",
+                                tsn=answer_tsn(hdr.tsn),
+                                ephemeral_data=c.RemainingBytes(own_eph),
+                            ),
                         )
                     ]
                 # confirm
@@ -1746,12 +1852,17 @@ class HanSimulator:
                     responder = bytes(b ^ 0xFF for b in responder)
                 self._reply_delay = self.cbke_delays.get(name, 0.0)
                 return [
-                    device.command_frame(
-                        ep,
-                        c.KeyEstablishment,
+                    self._ke_sent(
                         "confirm_key_data_response",
-                        tsn=hdr.tsn,
-                        secure_message_authentication_code=c.RemainingBytes(responder),
+                        device.command_frame(
+                            ep,
+                            c.KeyEstablishment,
+                            "confirm_key_data_response",
+                            tsn=answer_tsn(hdr.tsn),
+                            secure_message_authentication_code=c.RemainingBytes(
+                                responder
+                            ),
+                        ),
                     )
                 ]
 
@@ -1776,6 +1887,15 @@ class HanSimulator:
                 0x03: client_terminate,
             },
         )
+
+    def _ke_now(self) -> float:
+        clock = self.ke_clock
+        return clock() if clock is not None else asyncio.get_running_loop().time()
+
+    def _ke_sent(self, command: str, reply: Reply) -> Reply:
+        """Note a key establishment frame the hub sends (command, sequence number)."""
+        self.cbke_sent.append((command, reply.data[1]))
+        return reply
 
     def _device_named(self, name: str) -> EmulatedDevice:
         return next(d for d in self.devices if d.name == name)

@@ -221,6 +221,7 @@ _NETWORK_FOUND_HANDLER: Final = 0x001B
 _SCAN_COMPLETE_HANDLER: Final = 0x001C
 _JOIN_NETWORK: Final = 0x001F
 _LEAVE_NETWORK: Final = 0x0020
+_FIND_AND_REJOIN_NETWORK: Final = 0x0021
 _GET_EUI64: Final = 0x0026
 _GET_NODE_ID: Final = 0x0027
 _GET_NETWORK_PARAMETERS: Final = 0x0028
@@ -256,6 +257,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _START_SCAN: ("startScan", 6),
     _JOIN_NETWORK: ("joinNetwork", 21),
     _LEAVE_NETWORK: ("leaveNetwork", 0),
+    _FIND_AND_REJOIN_NETWORK: ("findAndRejoinNetwork", 5),
     _GET_EUI64: ("getEui64", 0),
     _GET_NODE_ID: ("getNodeId", 0),
     _GET_NETWORK_PARAMETERS: ("getNetworkParameters", 0),
@@ -357,6 +359,10 @@ _ROUTER: Final = 0x02
 _END_DEVICE: Final = 0x03
 _JOINING_TYPES: Final = frozenset({0x02, 0x03, 0x04})  # router, end device, sleepy
 
+# EmberNetworkInitBitmask (gecko_sdk protocol/zigbee/stack/include/ember-types.h)
+_PARENT_INFO_IN_TOKEN: Final = 0x0001
+_END_DEVICE_REJOIN_ON_REBOOT: Final = 0x0002
+
 # EmberInitialSecurityBitmask: the preconfigured key field holds the link key
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
 
@@ -377,28 +383,36 @@ DEFAULT_EUI64: Final = "00:0d:6f:00:0a:bc:de:f0"
 DEFAULT_INSTALL_CODE: Final = bytes.fromhex("83FED3407A939723A5C639B26916D505")
 """The example 16-byte install code of Silicon Labs' AN1089 (CRC 0xB5C3)."""
 
-# Install-code token flags, as the integration's radio probe reads them:
-# bit 0 a code is present, bits 1-3 its length.
-_LENGTH_CODES: Final = {6: 0, 8: 1, 12: 2, 16: 3}
+# The MFG_INSTALLATION_CODE token as the stack defines it (gecko_sdk,
+# platform/service/token_manager/inc/sl_token_manufacturing_generic.h,
+# tokTypeMfgInstallationCode): a uint16 of flags, 16 bytes of value, a uint16
+# CRC, little-endian as the chip stores it. Flags bit 0 is 1 while the token is
+# uninitialised (erased flash: 0xFFFF) and 0 once a code is programmed; bits 1-2
+# give the size (0: 6 bytes, 1: 8, 2: 12, 3: 16). Simplicity Commander's token
+# dump of a radio with a 16-byte code shows ``Install Code Flags : 0x0006``.
+_SIZE_CODES: Final = {6: 0, 8: 1, 12: 2, 16: 3}
+INSTALL_CODE_TOKEN_LENGTH: Final = 20
 
 install_code_crc = cbke.install_code_crc
 
 
-def install_code_token(code: bytes | None) -> bytes:
-    """Build the 20-byte MFG_INSTALLATION_CODE token: flags, code, CRC.
+def install_code_token(code: bytes | None, *, crc: int | None = None) -> bytes:
+    """Build the 20-byte MFG_INSTALLATION_CODE token image: flags, value, CRC.
 
     ``None`` gives an erased token (all 0xFF), as on a radio never programmed.
+    A code shorter than 16 bytes leaves the rest of the value erased (0xFF).
+    ``crc`` replaces the right CRC (a token programmed wrongly).
     """
     if code is None:
-        return b"\xff" * 20
-    if len(code) not in _LENGTH_CODES:
+        return b"\xff" * INSTALL_CODE_TOKEN_LENGTH
+    if len(code) not in _SIZE_CODES:
         msg = f"an install code has 6, 8, 12 or 16 bytes, not {len(code)}"
         raise ValueError(msg)
-    flags = 0x01 | _LENGTH_CODES[len(code)] << 1
+    flags = _SIZE_CODES[len(code)] << 1  # bit 0 clear: initialised
     return (
         flags.to_bytes(2, "little")
-        + code.ljust(16, b"\x00")
-        + install_code_crc(code).to_bytes(2, "little")
+        + code.ljust(16, b"\xff")
+        + (install_code_crc(code) if crc is None else crc).to_bytes(2, "little")
     )
 
 
@@ -505,6 +519,12 @@ class EmulatedNcp:
         library reports a failure in that command's handler."""
         self.polling: tuple[int, int, int] | None = None
         """The host's ``pollForData``: (interval, units, failure limit)."""
+        self.end_device_init_bitmask: int | None = None
+        """The EmberNetworkInitBitmask of the last networkInit as an end device."""
+        self.network_key_current = True
+        """Whether the radio holds the hub's current network key."""
+        self.rejoins: list[bool] = []
+        """``haveCurrentNetworkKey`` of each findAndRejoinNetwork, in order."""
         self.commands: list[str] = []
         """The EZSP commands received, by name, in order."""
         self.problems: list[str] = []
@@ -628,6 +648,21 @@ class EmulatedNcp:
         """Wait until ``count`` hosts are connected to the TCP socket (0: it is free)."""
         async with self._hosts_changed:
             await self._hosts_changed.wait_for(lambda: self.hosts == count)
+
+    def drop_network(self, *, missed_key_rotation: bool = False) -> None:
+        """Lose the HAN (the parent gone, or a network key the radio missed).
+
+        It reports NETWORK_DOWN; ``missed_key_rotation``: the hub changed the
+        network key meanwhile, so a secure rejoin (with the key it holds)
+        fails and only a Trust Centre rejoin (unsecured; the hub sends the
+        current key under the link key) brings it back.
+        """
+        if not self.network_up:
+            return
+        self._disconnect_han()
+        if missed_key_rotation:
+            self.network_key_current = False
+        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
 
     async def unplug(self) -> None:
         """Pull the radio out: close the line under the host (pty or TCP)."""
@@ -949,9 +984,11 @@ class EmulatedNcp:
         if frame_id == _JOIN_NETWORK:
             return self._join(params)
         if frame_id == _NETWORK_INIT:
-            return self._network_init()
+            return self._network_init(int.from_bytes(params[:2], "little"))
         if frame_id == _LEAVE_NETWORK:
             return self._leave()
+        if frame_id == _FIND_AND_REJOIN_NETWORK:
+            return self._find_and_rejoin(bool(params[0]))
         if frame_id == _POLL_FOR_DATA:
             return self._poll_for_data(params), none
         if frame_id in (_SEND_UNICAST, _SEND_BROADCAST):
@@ -1203,9 +1240,8 @@ class EmulatedNcp:
         elif outcome == "refused":
             status = NO_NETWORK_KEY_RECEIVED  # the hub sent no key we could decrypt
         elif outcome == "no_router_capacity":
-            # Association refused (no capacity for a router): "An attempt to
-            # join a network failed". CANNOT_JOIN_AS_ROUTER is only "a Zigbee
-            # versus Zigbee Pro incompatibility" (gecko_sdk error-def.h)
+            # No beacon offers router capacity: the stack finds no parent for a
+            # router and reports JOIN_FAILED (not CANNOT_JOIN_AS_ROUTER)
             status = JOIN_FAILED
         else:
             status = NO_BEACONS  # no beacon with association permitted
@@ -1218,9 +1254,22 @@ class EmulatedNcp:
             for code in (*self.transient_statuses, status)
         ]
 
-    def _network_init(self) -> tuple[bytes, list[Callable[[], None]]]:
+    def _network_init(self, bitmask: int = 0) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
             return bytes((NOT_JOINED,)), []
+        if self.network.node_type != _ROUTER:
+            # gecko_sdk ember-types.h EmberNetworkInitBitmask: an end device
+            # keeps its parent in a token (else an orphan scan at each start)
+            # and, Zigbee 3, must send a rejoin request on reboot
+            self.end_device_init_bitmask = bitmask
+            if bitmask & _PARENT_INFO_IN_TOKEN == 0:
+                self._problem(
+                    "networkInit of an end device without PARENT_INFO_IN_TOKEN"
+                )
+            if bitmask & _END_DEVICE_REJOIN_ON_REBOOT == 0:
+                self._problem(
+                    "networkInit of an end device without END_DEVICE_REJOIN_ON_REBOOT"
+                )
         if self.network_up:
             self._problem("networkInit while the network is up")
             return bytes((INVALID_CALL,)), []
@@ -1241,12 +1290,32 @@ class EmulatedNcp:
         changes"; EMBER_NETWORK_DOWN "The network is not operating" (error-def.h);
         a send then answers EMBER_NETWORK_DOWN, "The node is not part of a
         network" (message.h, emberSendUnicast). The network stays in the
-        tokens: after a reset, networkInit tries it again.
+        tokens: after a reset, networkInit tries it again; so does a
+        findAndRejoinNetwork (:meth:`drop_network` without a key rotation).
         """
-        if not self.network_up:
-            return
-        self._disconnect_han()
-        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
+        self.drop_network()
+
+    def _find_and_rejoin(
+        self, have_current_key: bool
+    ) -> tuple[bytes, list[Callable[[], None]]]:
+        # gecko_sdk network-formation.h emberFindAndRejoinNetwork: a secure
+        # rejoin with the current network key; if that fails, an unsecured one
+        # that the Trust Centre answers with the key under the device's link key
+        if self.network is None:
+            return bytes((INVALID_CALL,)), []
+        if self.network_up:
+            self._problem("findAndRejoinNetwork while the network is up")
+            return bytes((INVALID_CALL,)), []
+        self.rejoins.append(have_current_key)
+        han = self.han
+        admitted = han is not None and han.rejoin(self.ieee)
+        if admitted and (not have_current_key or self.network_key_current):
+            self.network_key_current = True
+            self._connect_han()
+            status = NETWORK_UP
+        else:
+            status = NETWORK_DOWN
+        return bytes((SUCCESS,)), self._stack_statuses(status)
 
     def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
