@@ -5,7 +5,7 @@ imports Home Assistant; the HAN library below it (``han/``) does not need it.
 Python runs a package's ``__init__`` before any module inside it, so this
 runner registers the two parent packages as plain namespaces first.
 
-    scripts/run python scripts/han_standalone.py custom_components.smets.han.simulator bench
+    scripts/run python scripts/han_standalone.py smets_dev bench
 """
 
 from __future__ import annotations

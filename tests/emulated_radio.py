@@ -15,7 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 from custom_components.smets.han.radio import SerialPort
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,

@@ -218,3 +218,24 @@ def test_only_the_connection_knows_the_simulator() -> None:
                 continue
             assert named not in SIMULATOR_NAMES, f"{name}: {named}"
             assert "simulator" not in named.lower(), f"{name}: {named}"
+
+
+#: The development tools: they live in ``smets_dev/`` (tests, scripts, CI), never
+#: in what HACS installs.
+DEVELOPMENT_MODULES = ("ncp", "bench", "hostile", "__main__")
+
+
+def test_the_integration_ships_no_development_tool() -> None:
+    """``custom_components/smets`` holds only what runs; ``smets_dev`` the rest."""
+    shipped = {path.stem for path in ROOT.rglob("*.py")}
+    assert not shipped & set(DEVELOPMENT_MODULES)
+    dev = ROOT.parent.parent / "smets_dev"
+    assert {f"{name}.py" for name in DEVELOPMENT_MODULES} <= {
+        path.name for path in dev.glob("*.py")
+    }
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("smets_dev"), path
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("smets_dev") for a in node.names), path

@@ -46,7 +46,7 @@ from custom_components.smets.const import (
 )
 from custom_components.smets.han.ezsp import JOIN_REASONS
 from custom_components.smets.han.simulator import HanSimulator
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,

@@ -13,7 +13,7 @@ from custom_components.smets.diagnostics import (
     async_get_config_entry_diagnostics,
     redact_eui64,
 )
-from custom_components.smets.han.simulator.hostile import Source, packet
+from smets_dev.hostile import Source, packet
 
 FULL_EUI64 = re.compile(r"\b(?:[0-9a-f]{2}:){7}[0-9a-f]{2}\b", re.IGNORECASE)
 

@@ -25,7 +25,7 @@ from syrupy.filters import props
 from custom_components.smets.const import CONF_DEVICE_PATH, DOMAIN
 from custom_components.smets.diagnostics import async_get_config_entry_diagnostics
 from custom_components.smets.han.simulator import HanSimulator, SimulatedApplication
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,

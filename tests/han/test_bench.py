@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.smets.han.simulator import bench
-from custom_components.smets.han.simulator.__main__ import main
+from smets_dev import bench
+from smets_dev.__main__ import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -243,9 +243,7 @@ def test_scripts_bench_runs_the_benchmark_through_scripts_run() -> None:
     text = script.read_text()
     assert text.startswith("#!/usr/bin/env bash")
     # The library's figures come from a run without Home Assistant loaded.
-    assert (
-        "scripts/han_standalone.py custom_components.smets.han.simulator bench" in text
-    )
+    assert "scripts/han_standalone.py smets_dev bench" in text
     assert "scripts/bench_ha.py" in text
 
 

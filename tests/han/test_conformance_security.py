@@ -33,7 +33,7 @@ from custom_components.smets.han.simulator.app import (
     HUB_NWK,
     LINK_SECURED_CLUSTERS,
 )
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     APP_LINK_KEY_ESTABLISHED,
     APS_ENCRYPTION_ERROR,
     APS_OPTION_ENCRYPTION,

@@ -4,7 +4,7 @@ Frames reach the library the way a radio hands them over: queued on the
 event loop (``call_soon``) into zigpy's ``ControllerApplication.packet_received``,
 from the paired meters (each endpoint, Smart Energy and Home Automation
 profiles, ZCL and ZDO) and from network addresses nobody paired. What hypothesis
-draws is hostile by construction (see :mod:`...simulator.hostile`): truncated,
+draws is hostile by construction (see :mod:`smets_dev.hostile`): truncated,
 the wrong direction, wrong types, oversized values, unknown attributes, and
 anything at all from an unknown device. A well-formed server-to-client command
 from a paired meter is a real push and may change state, so it is never drawn.
@@ -30,7 +30,8 @@ import zigpy.types as t
 
 from custom_components.smets.han import clusters as c
 from custom_components.smets.han.link import HanLink, SmartEnergyDevice
-from custom_components.smets.han.simulator import HanSimulator, hostile
+from custom_components.smets.han.simulator import HanSimulator
+from smets_dev import hostile
 
 from .test_fuzz_model import FUZZ
 

@@ -16,7 +16,7 @@ from custom_components.smets.han import clusters as c, model
 from custom_components.smets.han.link import HanLink, SmartEnergyDevice
 from custom_components.smets.han.meter import AttributeReport, MessageCancelled
 from custom_components.smets.han.simulator import HanSimulator
-from custom_components.smets.han.simulator.hostile import (
+from smets_dev.hostile import (
     CLUSTER_TO_SERVER,
     GLOBAL_TO_SERVER,
     Source,

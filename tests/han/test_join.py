@@ -1,6 +1,6 @@
 """Joining a Comms Hub's HAN over an emulated EZSP NCP, bellows unmodified in between.
 
-The NCP (:mod:`custom_components.smets.han.simulator.ncp`) serves a pty; behind
+The NCP (:mod:`smets_dev.ncp`) serves a pty; behind
 it is the simulated HAN, whose hub admits the radio only with the install code
 the supplier registered, runs CBKE and answers ZDO discovery. Everything the
 integration does on a real radio runs here: join_han, open_radio, HanLink.
@@ -37,14 +37,14 @@ from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.cbke import install_code_crc
-from custom_components.smets.han.simulator.ncp import (
+from custom_components.smets.han.transcript import JoinTranscript
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     NETWORK_CLOSED,
     NETWORK_OPENED,
     EmulatedNcp,
 )
-from custom_components.smets.han.transcript import JoinTranscript
 
 from .tshark import needs_tshark, tshark
 

@@ -15,7 +15,7 @@ from custom_components.smets.han.ezsp import JoinError, join_han, open_radio
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     CONFIG_MAX_END_DEVICE_CHILDREN,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,

@@ -15,7 +15,8 @@ import pytest
 
 from custom_components.smets.han.ezsp import JoinError, join_han
 from custom_components.smets.han.simulator import RadioFrame
-from custom_components.smets.han.simulator.__main__ import (
+from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
+from smets_dev.__main__ import (
     CAPTURE_ALERT,
     CAPTURE_MESSAGE,
     COMMANDS,
@@ -24,8 +25,7 @@ from custom_components.smets.han.simulator.__main__ import (
     serve_ncp,
     write_pcap,
 )
-from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, HUB_NWK
-from custom_components.smets.han.simulator.ncp import DEFAULT_EUI64
+from smets_dev.ncp import DEFAULT_EUI64
 
 from .tshark import needs_tshark, tshark
 
@@ -242,7 +242,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         [
             sys.executable,
             "-m",
-            "custom_components.smets.han.simulator",
+            "smets_dev",
             "capture",
             "--seconds",
             "120",

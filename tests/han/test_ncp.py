@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from custom_components.smets.han.simulator import ncp as emulator
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev import ncp as emulator
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from custom_components.smets.han.simulator import HanSimulator, cbke
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,
@@ -224,7 +224,7 @@ def test_the_statuses_are_bellows_own() -> None:
     """The EmberStatus values these tests and the emulator use are the ones bellows names."""
     import bellows.types as t
 
-    from custom_components.smets.han.simulator import ncp as emulator
+    from smets_dev import ncp as emulator
 
     for name, value in (
         ("ERR_FATAL", ERR_FATAL),

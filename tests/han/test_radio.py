@@ -1,6 +1,6 @@
 """The EZSP radio probe, with bellows talking to an emulated NCP (no hardware here).
 
-The emulated NCP (:mod:`custom_components.smets.han.simulator.ncp`) speaks ASH
+The emulated NCP (:mod:`smets_dev.ncp`) speaks ASH
 and EZSP on a pseudo-terminal or a TCP socket, so bellows opens it exactly as it
 opens a USB stick.
 """
@@ -33,7 +33,7 @@ from custom_components.smets.han.radio import (
     probe_ezsp,
     usb_serial_settings,
 )
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,
     install_code_token,

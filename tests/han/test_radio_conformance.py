@@ -18,7 +18,7 @@ import zigpy.zdo.types as zdo_t
 
 from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.app import CAD_NWK, ESME_NWK, GSME_NWK
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,
@@ -385,7 +385,7 @@ async def test_an_end_device_resumes_with_its_parent_and_rejoins(
         # The radio joined as an end device before (its tokens keep the network)
         eui = t.EUI64.convert(DEFAULT_EUI64)
         assert han.join(eui, cbke.install_code_key(DEFAULT_INSTALL_CODE), router=False)
-        from custom_components.smets.han.simulator import ncp as emulator
+        from smets_dev import ncp as emulator
 
         ncp.network = emulator._Network(
             bytes(han.extended_pan_id), 0x1A62, han.channel, 0x03, CAD_NWK
@@ -425,7 +425,7 @@ async def test_a_lost_radio_rejoins_secure_else_through_the_trust_centre(
     async with EmulatedNcp(han=han) as ncp:
         eui = t.EUI64.convert(DEFAULT_EUI64)
         assert han.join(eui, cbke.install_code_key(DEFAULT_INSTALL_CODE)) == "joined"
-        from custom_components.smets.han.simulator import ncp as emulator
+        from smets_dev import ncp as emulator
 
         ncp.network = emulator._Network(
             bytes(han.extended_pan_id), 0x1A62, han.channel, 0x02, CAD_NWK

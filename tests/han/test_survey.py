@@ -17,7 +17,7 @@ from custom_components.smets.han.errors import HanError
 from custom_components.smets.han.ezsp import EzspHanApplication, join_han, open_radio
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.simulator import HanSimulator
-from custom_components.smets.han.simulator.ncp import (
+from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,

@@ -132,10 +132,10 @@ from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import zigpy.types as t
 
-from . import cbke
+from custom_components.smets.han.simulator import cbke
 
 if TYPE_CHECKING:
-    from .app import HanSimulator
+    from custom_components.smets.han.simulator.app import HanSimulator
 
 __all__ = [
     "DEFAULT_EUI64",
@@ -1038,7 +1038,7 @@ class EmulatedNcp:
 
     def _has_link_key(self, nwk: int) -> bool:
         """Whether the stack holds an APS link key for the node at ``nwk``."""
-        from .app import HUB_NWK  # noqa: PLC0415 - app imports zigpy's world
+        from custom_components.smets.han.simulator.app import HUB_NWK  # noqa: PLC0415 - app imports zigpy's world
 
         if nwk == HUB_NWK:
             return self.network is not None  # the trust centre link key
@@ -1096,7 +1096,7 @@ class EmulatedNcp:
         han = self.han
         if han is None or not han.in_range:
             return None
-        from .app import HAN_PAN_ID  # noqa: PLC0415 - app imports zigpy's world
+        from custom_components.smets.han.simulator.app import HAN_PAN_ID  # noqa: PLC0415 - app imports zigpy's world
 
         return (
             bytes((han.channel,))
@@ -1232,7 +1232,7 @@ class EmulatedNcp:
                 self.ieee, self.link_key or bytes(16), router=node_type == _ROUTER
             )
         if outcome == "joined":
-            from .app import CAD_NWK  # noqa: PLC0415
+            from custom_components.smets.han.simulator.app import CAD_NWK  # noqa: PLC0415
 
             self.network = _Network(ext_pan, pan_id, channel, node_type, CAD_NWK)
             self._connect_han()

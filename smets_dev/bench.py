@@ -88,9 +88,8 @@ from typing import Any, Final
 from custom_components.smets.han.ezsp import join_han, open_radio
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.meter import BaseMeter, ElectricityMeter, GasMirror
-
-from .app import CAD_NWK, HanSimulator, RadioFrame
-from .ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp
+from custom_components.smets.han.simulator.app import CAD_NWK, HanSimulator, RadioFrame
+from smets_dev.ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp
 
 __all__ = [
     "ESME_CYCLE",
@@ -545,7 +544,7 @@ def _radio_model_section(bench: BenchRun) -> Figures:
 
 # --- hostile frames, in a process of their own ------------------------------------
 
-_ROOT = Path(__file__).resolve().parents[4]
+_ROOT = Path(__file__).resolve().parents[1]
 _FUZZ_CHILD = """
 import sys, types
 root = sys.argv[3]
@@ -558,14 +557,14 @@ for name, path in (
         module.__path__ = [path]
         sys.modules[name] = module
 sys.path.insert(0, root)
-from custom_components.smets.han.simulator.bench import fuzz_child
+from smets_dev.bench import fuzz_child
 fuzz_child(int(sys.argv[1]), int(sys.argv[2]))
 """
 
 
 def fuzz_child(frames: int, seed: int) -> None:
     """In the fuzz process: run :func:`.hostile.fuzz`, print its figures as JSON."""
-    from . import hostile  # noqa: PLC0415 - only the fuzz process needs it
+    from smets_dev import hostile  # noqa: PLC0415 - only the fuzz process needs it
 
     run = asyncio.run(hostile.fuzz(frames, seed=seed))
     result = {

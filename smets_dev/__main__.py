@@ -1,4 +1,4 @@
-"""Command line for the simulated HAN: ``python -m custom_components.smets.han.simulator``.
+"""Command line for the simulated HAN: ``python -m smets_dev``.
 
 Subcommands are registered in :data:`COMMANDS`:
 
@@ -33,10 +33,19 @@ from custom_components.smets.han.capture import PcapWriter
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.meter import HanEvent
 from custom_components.smets.han.radio import decode_install_code
-
-from . import bench
-from .app import ESME_ENDPOINT, GPF_ENDPOINT, HanSimulator, RadioFrame
-from .ncp import DEFAULT_EUI64, DEFAULT_INSTALL_CODE, EmulatedNcp, install_code_token
+from custom_components.smets.han.simulator.app import (
+    ESME_ENDPOINT,
+    GPF_ENDPOINT,
+    HanSimulator,
+    RadioFrame,
+)
+from smets_dev import bench
+from smets_dev.ncp import (
+    DEFAULT_EUI64,
+    DEFAULT_INSTALL_CODE,
+    EmulatedNcp,
+    install_code_token,
+)
 
 type Command = tuple[
     Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
@@ -477,9 +486,7 @@ COMMANDS["ncp"] = (_ncp_arguments, _ncp)
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="python -m custom_components.smets.han.simulator"
-    )
+    parser = argparse.ArgumentParser(prog="python -m smets_dev")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (add_arguments, _run) in COMMANDS.items():
         add_arguments(sub.add_parser(name))

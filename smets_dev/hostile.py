@@ -36,8 +36,7 @@ import zigpy.types as t
 
 from custom_components.smets.han import clusters as c
 from custom_components.smets.han.link import HanLink, SmartEnergyDevice
-
-from .app import CAD_ENDPOINT, HanSimulator
+from custom_components.smets.han.simulator.app import CAD_ENDPOINT, HanSimulator
 
 _t: Any = t  # zigpy's integer types are untyped constructors
 
