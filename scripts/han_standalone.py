@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def isolate() -> None:
-    """Make ``custom_components.smets`` importable without running its ``__init__``."""
+    """Make ``custom_components.smets`` importable without running its ``__init__``.
+
+    The repository's root goes on the path too, for the development tools
+    (``smets_dev``) beside the integration.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     for name, path in (
         ("custom_components", ROOT / "custom_components"),
         ("custom_components.smets", ROOT / "custom_components" / "smets"),
