@@ -2472,7 +2472,9 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
         for nwk, (responder, _) in sorted(found.items()):
             if responder != nwk:
                 continue
-            device = cast("zigpy.device.Device", self.get_device(nwk=_t.NWK(nwk)))
+            # zigpy 2.x types it BaseDevice, older releases Device: either way a Device
+            answered: Any = self.get_device(nwk=_t.NWK(nwk))
+            device: zigpy.device.Device = answered
             for endpoint_id, endpoint in sorted(device.endpoints.items()):
                 if endpoint_id == 0 or endpoint.profile_id != SE_PROFILE:
                     continue
