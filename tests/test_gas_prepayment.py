@@ -19,7 +19,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.smets.const import CONF_GAS_PREPAYMENT, DOMAIN
+from custom_components.smets.const import (
+    CONF_GAS_PREPAYMENT,
+    CONF_LOW_CREDIT_LEVEL,
+    DOMAIN,
+)
 from custom_components.smets.han.simulator import HanSimulator
 
 from .conftest import setup_platform, simulator_data, simulator_of, snapshot_entities
@@ -216,3 +220,31 @@ async def test_low_credit_and_emergency_credit(
     assert hass.states.get(STATUS).state == "emergency_credit_selected"
     # the electricity meter is untouched
     assert hass.states.get("sensor.electricity_meter_credit_status") is None
+
+
+async def test_pushed_gas_snapshot_updates_gas_credit_at_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    sim = simulator(init_integration)
+    set_gas_credit(sim, 1234)
+    await sim.send_prepay_snapshot("gas")
+    await hass.async_block_till_done()
+    # no poll in between: the snapshot the hub pushed for the gas meter
+    assert float(hass.states.get(CREDIT).state) == 12.34
+    assert float(hass.states.get("sensor.gas_meter_emergency_credit").state) == 10
+
+
+async def test_own_low_credit_level_for_gas(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_LOW_CREDIT_LEVEL: 20}
+    )
+    await setup_platform(hass, mock_config_entry, freezer, Platform.BINARY_SENSOR)
+    state = hass.states.get(LOW)
+    assert state.state == "on"  # £15 of gas credit is below your £20
+    assert state.attributes["threshold"] == 20.0
+    assert state.attributes["threshold_source"] == "options"
