@@ -46,9 +46,9 @@ ATTR_FUEL: Final = "fuel"
 FUEL_ELECTRICITY: Final = "electricity"
 FUEL_GAS: Final = "gas"
 _FUEL_ROLES: Final = {FUEL_ELECTRICITY: ROLE_ESME, FUEL_GAS: ROLE_GAS}
-_UNSUP_CLUSTER_COMMAND: Final = 0x81
-"""The ZCL status of a command the cluster does not have (ZCL spec, 2.6.3)."""
 ATTR_MESSAGE_ID: Final = "message_id"
+_UNSUP_CLUSTER_COMMAND: Final = 0x81
+"""The ZCL status UNSUP_CLUSTER_COMMAND: the cluster has no such command."""
 
 _ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 _FUEL_SCHEMA = _ENTRY_SCHEMA.extend(
