@@ -31,6 +31,7 @@ from custom_components.smets.const import (
     CONF_ESTIMATE_HISTORY_COST,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
+    CONF_GAS_PREPAYMENT,
     CONF_INSTALL_CODE,
     CONF_NETWORK,
     CONF_PREPAYMENT,
@@ -68,6 +69,7 @@ SIMULATOR_INPUT = {
     CONF_SEED: 7,
     CONF_TIERS: "4",
     CONF_PREPAYMENT: True,
+    CONF_GAS_PREPAYMENT: True,
     CONF_SOLAR: False,
 }
 SHORT_CODE = bytes(range(6))
@@ -111,6 +113,7 @@ async def test_simulator_creates_entry(hass: HomeAssistant) -> None:
         CONF_SEED: 7,
         CONF_TIERS: 4,
         CONF_PREPAYMENT: True,
+        CONF_GAS_PREPAYMENT: True,
         CONF_SOLAR: False,
     }
     # Unique per Comms Hub: the simulated hub's EUI64.
@@ -1061,12 +1064,18 @@ async def test_reconfigure_simulator(hass: HomeAssistant) -> None:
     with patch("custom_components.smets.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
-            {CONF_TIERS: "4", CONF_PREPAYMENT: True, CONF_SOLAR: False},
+            {
+                CONF_TIERS: "4",
+                CONF_PREPAYMENT: True,
+                CONF_GAS_PREPAYMENT: True,
+                CONF_SOLAR: False,
+            },
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_TIERS] == 4
     assert entry.data[CONF_PREPAYMENT] is True
+    assert entry.data[CONF_GAS_PREPAYMENT] is True
     assert entry.data[CONF_SEED] == 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -26,6 +26,7 @@ from .models import (
     SmetsConfigEntry,
     TariffSnapshot,
     in_prepayment,
+    prepayment_of,
 )
 
 PARALLEL_UPDATES = 0
@@ -40,29 +41,37 @@ class SmetsBinarySensorEntityDescription[T](BinarySensorEntityDescription):
 
 
 def _credit_flag(
-    name: str,
+    name: str, role: str = ROLE_ESME
 ) -> Callable[[TariffSnapshot], bool | None]:
     def is_on(data: TariffSnapshot) -> bool | None:
-        status = data.prepayment.credit_status if data.prepayment else None
+        prepayment = prepayment_of(data, role)
+        status = prepayment.credit_status if prepayment else None
         return None if status is None else bool(getattr(status, name))
 
     return is_on
 
 
-CREDIT_SENSORS: tuple[SmetsBinarySensorEntityDescription[TariffSnapshot], ...] = (
-    SmetsBinarySensorEntityDescription(
-        key="emergency_credit_available",
-        translation_key="emergency_credit_available",
-        is_on_fn=_credit_flag("emergency_credit_available"),
-        exists_fn=in_prepayment,
-    ),
-    SmetsBinarySensorEntityDescription(
-        key="emergency_credit_in_use",
-        translation_key="emergency_credit_in_use",
-        is_on_fn=_credit_flag("emergency_credit_in_use"),
-        exists_fn=in_prepayment,
-    ),
-)
+def _credit_sensors(
+    role: str,
+) -> tuple[SmetsBinarySensorEntityDescription[TariffSnapshot], ...]:
+    """Describe the emergency credit flags of ``role``'s meter (prepayment only)."""
+
+    def exists(data: TariffSnapshot) -> bool:
+        return in_prepayment(data, role)
+
+    return tuple(
+        SmetsBinarySensorEntityDescription(
+            key=key,
+            translation_key=key,
+            is_on_fn=_credit_flag(key, role),
+            exists_fn=exists,
+        )
+        for key in ("emergency_credit_available", "emergency_credit_in_use")
+    )
+
+
+CREDIT_SENSORS: Final = _credit_sensors(ROLE_ESME)
+GAS_CREDIT_SENSORS: Final = _credit_sensors(ROLE_GAS)
 
 
 _COMMON_FLAGS = frozenset({"check_meter", "low_battery", "tamper_detect"})
@@ -181,24 +190,33 @@ async def async_setup_entry(
             if description.exists_fn(coordinator.data)
         )
 
+    def add_credit(role: str) -> None:
+        if not in_prepayment(runtime.tariff.data, role):
+            return
+        entities.append(
+            LowCreditBinarySensor(
+                runtime.tariff,
+                meters,
+                role,
+                SmetsBinarySensorEntityDescription(
+                    key="low_credit",
+                    translation_key="low_credit",
+                    is_on_fn=_credit_flag("low_credit", role),
+                ),
+            )
+        )
+        add(
+            runtime.tariff,
+            role,
+            GAS_CREDIT_SENSORS if role == ROLE_GAS else CREDIT_SENSORS,
+        )
+
     if runtime.electricity is not None and ROLE_ESME in meters:
         add(runtime.electricity, ROLE_ESME, ELECTRICITY_STATUS_SENSORS)
-        if in_prepayment(runtime.tariff.data):
-            entities.append(
-                LowCreditBinarySensor(
-                    runtime.tariff,
-                    meters,
-                    ROLE_ESME,
-                    SmetsBinarySensorEntityDescription(
-                        key="low_credit",
-                        translation_key="low_credit",
-                        is_on_fn=_credit_flag("low_credit"),
-                    ),
-                )
-            )
-            add(runtime.tariff, ROLE_ESME, CREDIT_SENSORS)
+        add_credit(ROLE_ESME)
     if runtime.gas is not None and ROLE_GAS in meters:
         add(runtime.gas, ROLE_GAS, GAS_STATUS_SENSORS)
+        add_credit(ROLE_GAS)
     async_add_entities(entities)
 
 
@@ -224,7 +242,7 @@ class LowCreditBinarySensor(SmetsBinarySensor[TariffSnapshot]):
     @property
     def is_on(self) -> bool | None:
         """On when the meter says so, or credit is below your own level."""
-        prepayment = self.coordinator.data.prepayment
+        prepayment = prepayment_of(self.coordinator.data, self.meter.role)
         level = self._own_level
         if prepayment is not None and level is not None:
             credit = prepayment.credit_remaining
@@ -235,7 +253,9 @@ class LowCreditBinarySensor(SmetsBinarySensor[TariffSnapshot]):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """The level in use: yours, or the meter's warning level."""
-        prepayment: model.PrepaymentInfo | None = self.coordinator.data.prepayment
+        prepayment: model.PrepaymentInfo | None = prepayment_of(
+            self.coordinator.data, self.meter.role
+        )
         level = self._own_level
         meter_level = prepayment.low_credit_warning_level if prepayment else None
         threshold = level if level is not None else meter_level

@@ -6,7 +6,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import ROLE_ESME
+from .const import ROLE_ESME, ROLE_GAS
 from .entity import SmetsEntity
 from .models import SmetsConfigEntry, TariffSnapshot, in_prepayment
 from .services import async_activate_emergency_credit
@@ -25,16 +25,13 @@ async def async_setup_entry(
     entry: SmetsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the emergency credit button when the meter is in prepayment mode."""
+    """Add an emergency credit button to each meter in prepayment mode."""
     runtime = entry.runtime_data
-    if ROLE_ESME in runtime.meters and in_prepayment(runtime.tariff.data):
-        async_add_entities(
-            [
-                EmergencyCreditButton(
-                    runtime.tariff, runtime.meters, ROLE_ESME, EMERGENCY_CREDIT
-                )
-            ]
-        )
+    async_add_entities(
+        EmergencyCreditButton(runtime.tariff, runtime.meters, role, EMERGENCY_CREDIT)
+        for role in (ROLE_ESME, ROLE_GAS)
+        if role in runtime.meters and in_prepayment(runtime.tariff.data, role)
+    )
 
 
 class EmergencyCreditButton(SmetsEntity[TariffSnapshot], ButtonEntity):
@@ -42,4 +39,6 @@ class EmergencyCreditButton(SmetsEntity[TariffSnapshot], ButtonEntity):
 
     async def async_press(self) -> None:
         """Ask the meter for its emergency credit."""
-        await async_activate_emergency_credit(self.coordinator.config_entry)
+        await async_activate_emergency_credit(
+            self.coordinator.config_entry, self.meter.role
+        )

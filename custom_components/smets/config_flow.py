@@ -42,6 +42,7 @@ from .const import (
     CONF_FLOW_CONTROL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
+    CONF_GAS_PREPAYMENT,
     CONF_INSTALL_CODE,
     CONF_JOIN_TRANSCRIPT,
     CONF_LOW_CREDIT_LEVEL,
@@ -110,11 +111,11 @@ ZHA_DOMAIN: Final = "zha"
 # for Zigbee, "spinel" for Thread ...).
 HARDWARE_DOMAINS: Final = ("homeassistant_connect_zbt2", "homeassistant_sky_connect")
 
-HOUSEHOLD_FIELDS = (CONF_TIERS, CONF_PREPAYMENT, CONF_SOLAR)
+HOUSEHOLD_FIELDS = (CONF_TIERS, CONF_PREPAYMENT, CONF_GAS_PREPAYMENT, CONF_SOLAR)
 
 
 def _household_schema(defaults: dict[str, Any]) -> dict[Any, Any]:
-    """Build the simulated household's fields: tariff tiers, Pay-As-You-Go, solar."""
+    """Build the simulated household's fields: tiers, Pay-As-You-Go (each fuel), solar."""
     return {
         vol.Required(
             CONF_TIERS, default=str(defaults.get(CONF_TIERS, 2))
@@ -129,6 +130,10 @@ def _household_schema(defaults: dict[str, Any]) -> dict[Any, Any]:
             CONF_PREPAYMENT, default=bool(defaults.get(CONF_PREPAYMENT, False))
         ): BooleanSelector(),
         vol.Required(
+            CONF_GAS_PREPAYMENT,
+            default=bool(defaults.get(CONF_GAS_PREPAYMENT, False)),
+        ): BooleanSelector(),
+        vol.Required(
             CONF_SOLAR, default=bool(defaults.get(CONF_SOLAR, True))
         ): BooleanSelector(),
     }
@@ -138,6 +143,7 @@ def _household(user_input: dict[str, Any]) -> dict[str, Any]:
     return {
         CONF_TIERS: int(user_input[CONF_TIERS]),
         CONF_PREPAYMENT: bool(user_input[CONF_PREPAYMENT]),
+        CONF_GAS_PREPAYMENT: bool(user_input[CONF_GAS_PREPAYMENT]),
         CONF_SOLAR: bool(user_input[CONF_SOLAR]),
     }
 

@@ -35,6 +35,7 @@ CONF_INSTALL_CODE: Final = "install_code"
 DEFAULT_SEED: Final = 1
 CONF_TIERS: Final = "tiers"
 CONF_PREPAYMENT: Final = "prepayment"
+CONF_GAS_PREPAYMENT: Final = "gas_prepayment"
 CONF_SOLAR: Final = "solar"
 
 # Options

@@ -36,6 +36,8 @@ from .const import (
     DEFAULT_GAS_INTERVAL,
     DEFAULT_TARIFF_INTERVAL,
     DOMAIN,
+    ROLE_ESME,
+    ROLE_GAS,
 )
 from .han import model
 from .han.errors import HanCommandError, HanError
@@ -48,6 +50,7 @@ from .models import (
     PushedSnapshot,
     TariffSnapshot,
     gas_energy,
+    prepayment_of,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -164,12 +167,14 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
         self.async_set_updated_data(replace(data, electricity_price=price))
 
     @callback
-    def async_apply_prepayment(self, event: model.PrepaySnapshotEvent) -> None:
-        """Show a pushed credit snapshot at once (what it does not say stays)."""
+    def async_apply_prepayment(
+        self, event: model.PrepaySnapshotEvent, role: str = ROLE_ESME
+    ) -> None:
+        """Show a pushed credit snapshot of ``role``'s meter at once (the rest stays)."""
         data = self.data
-        if data is None or data.prepayment is None:
+        known = None if data is None else prepayment_of(data, role)
+        if data is None or known is None:
             return
-        known = data.prepayment
         prepayment = replace(
             known,
             credit_remaining=_or(event.credit_remaining, known.credit_remaining),
@@ -178,7 +183,10 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
             ),
             accumulated_debt=_or(event.accumulated_debt, known.accumulated_debt),
         )
-        self.async_set_updated_data(replace(data, prepayment=prepayment))
+        if role == ROLE_GAS:
+            self.async_set_updated_data(replace(data, gas_prepayment=prepayment))
+        else:
+            self.async_set_updated_data(replace(data, prepayment=prepayment))
 
 
 def _or[V](pushed: V | None, known: V | None) -> V | None:
@@ -314,7 +322,7 @@ def build_coordinators(
         )
 
     async def update_tariff() -> TariffSnapshot:
-        electricity_price = prepayment = gas_price = None
+        electricity_price = prepayment = gas_price = gas_prepayment = None
         provider = None
         if link.has_esme:
             if link.esme.current_price_event() is None:
@@ -329,6 +337,8 @@ def build_coordinators(
                 prepayment = await link.esme.poll_prepayment()
         if link.has_gas:
             gas_price = await link.gas.poll_price()
+            if link.gas.has_cluster(PREPAYMENT):
+                gas_prepayment = await link.gas.poll_prepayment()
         if link.has_hub:
             provider = await link.hub.read_provider_name()
         if link.unbound:
@@ -336,7 +346,9 @@ def build_coordinators(
             # its last message and its event log instead (the price above)
             with suppress(HanCommandError):
                 await link.poll_unbound()
-        return TariffSnapshot(electricity_price, gas_price, prepayment, provider)
+        return TariffSnapshot(
+            electricity_price, gas_price, prepayment, provider, gas_prepayment
+        )
 
     tariff = TariffCoordinator(
         hass,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
 
+from .const import ROLE_ESME, ROLE_GAS
 from .han import model
 from .han.catalogue import CatalogueMatch
 from .han.link import HanLink
@@ -82,6 +83,8 @@ class TariffSnapshot:
     gas_price: model.PriceInfo | None
     prepayment: model.PrepaymentInfo | None
     provider_name: str | None
+    gas_prepayment: model.PrepaymentInfo | None = None
+    """The gas meter's credit (the GPF mirror's Prepayment cluster), if it has one."""
 
 
 DEFAULT_CONVERSION_FACTOR: Final = Decimal("1.02264")
@@ -116,9 +119,15 @@ def gas_energy(reading: model.GasReading, override: object | None) -> GasEnergy:
     return GasEnergy(None if kwh is None else Decimal(str(kwh)), cv, "override")
 
 
-def in_prepayment(data: TariffSnapshot) -> bool:
-    """Whether the electricity meter runs in prepayment (Pay-As-You-Go) mode."""
-    return data.prepayment is not None and data.prepayment.prepayment_mode is True
+def prepayment_of(data: TariffSnapshot, role: str) -> model.PrepaymentInfo | None:
+    """Return the credit snapshot of ``role``'s meter (the gas meter or the ESME)."""
+    return data.gas_prepayment if role == ROLE_GAS else data.prepayment
+
+
+def in_prepayment(data: TariffSnapshot, role: str = ROLE_ESME) -> bool:
+    """Whether the meter in ``role`` runs in prepayment (Pay-As-You-Go) mode."""
+    prepayment = prepayment_of(data, role)
+    return prepayment is not None and prepayment.prepayment_mode is True
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ async def async_subscribe_meters(
                 prices.schedule(event)
                 prices.price_changed(event)
             elif isinstance(event, model.PrepaySnapshotEvent):
-                runtime.tariff.async_apply_prepayment(event)
+                runtime.tariff.async_apply_prepayment(event, role)
 
         return on_event
 

@@ -53,6 +53,7 @@ from .models import (
     SmetsRuntimeData,
     TariffSnapshot,
     in_prepayment,
+    prepayment_of,
 )
 from .push import SIGNAL_PRICE, signal
 from .statistics import STATES as HISTORY_STATES, HistoryImporter
@@ -406,6 +407,7 @@ async def async_setup_entry(
     if runtime.gas is not None and ROLE_GAS in meters:
         add(runtime.gas, ROLE_GAS, GAS_SENSORS)
         add(runtime.tariff, ROLE_GAS, TARIFF_GAS_SENSORS)
+        add(runtime.tariff, ROLE_GAS, GAS_PREPAYMENT_SENSORS)
     for role, meter in meters.items():
         if role == ROLE_HUB:
             continue
@@ -578,93 +580,100 @@ COST_SAVE_DELAY: Final = 60
 """Seconds between saves of the cost so far (and at unload and shutdown)."""
 
 
-def _credit_status(data: TariffSnapshot) -> str | None:
-    """Return the meter's CreditStatus as one state, the most pressing first."""
-    status = data.prepayment.credit_status if data.prepayment else None
-    if status is None:
-        return None
-    for flag, state in (
-        (status.emergency_credit_exhausted, "exhausted"),
-        (status.emergency_credit_in_use, "emergency_credit_in_use"),
-        (status.emergency_credit_selected, "emergency_credit_selected"),
-        (status.emergency_credit_available, "emergency_credit_available"),
-        (status.low_credit, "low_credit"),
-        (status.credit_ok, "credit_ok"),
-    ):
-        if flag:
-            return state
-    return "no_credit"
+def _credit_status(role: str) -> Callable[[TariffSnapshot], str | None]:
+    """Return the CreditStatus of ``role``'s meter as one state, most pressing first."""
+
+    def state_of(data: TariffSnapshot) -> str | None:
+        prepayment = prepayment_of(data, role)
+        status = prepayment.credit_status if prepayment else None
+        if status is None:
+            return None
+        for flag, state in (
+            (status.emergency_credit_exhausted, "exhausted"),
+            (status.emergency_credit_in_use, "emergency_credit_in_use"),
+            (status.emergency_credit_selected, "emergency_credit_selected"),
+            (status.emergency_credit_available, "emergency_credit_available"),
+            (status.low_credit, "low_credit"),
+            (status.credit_ok, "credit_ok"),
+        ):
+            if flag:
+                return state
+        return "no_credit"
+
+    return state_of
 
 
-def _prepay(
-    value: Callable[[model.PrepaymentInfo], SensorValue],
-) -> Callable[[TariffSnapshot], SensorValue]:
-    """Read one value of the prepayment snapshot (None outside prepayment)."""
+def _prepayment_sensors(
+    role: str,
+) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
+    """Describe the credit sensors of ``role``'s meter (the ESME or the gas meter)."""
 
-    def read(data: TariffSnapshot) -> SensorValue:
-        return value(data.prepayment) if data.prepayment is not None else None
+    def exists(data: TariffSnapshot) -> bool:
+        return in_prepayment(data, role)
 
-    return read
+    def money(
+        key: str,
+        value: Callable[[model.PrepaymentInfo], SensorValue],
+        *,
+        category: EntityCategory | None = None,
+        enabled: bool = True,
+        state_class: SensorStateClass | None = None,
+    ) -> SmetsSensorEntityDescription[TariffSnapshot]:
+        def read(data: TariffSnapshot) -> SensorValue:
+            prepayment = prepayment_of(data, role)
+            return value(prepayment) if prepayment is not None else None
 
+        return SmetsSensorEntityDescription(
+            key=key,
+            translation_key=key,
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement=GBP,
+            suggested_display_precision=2,
+            state_class=state_class,
+            entity_category=category,
+            entity_registry_enabled_default=enabled,
+            value_fn=read,
+            exists_fn=exists,
+        )
 
-def _money_description(
-    key: str,
-    value: Callable[[model.PrepaymentInfo], SensorValue],
-    *,
-    category: EntityCategory | None = None,
-    enabled: bool = True,
-    state_class: SensorStateClass | None = None,
-) -> SmetsSensorEntityDescription[TariffSnapshot]:
-    return SmetsSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.MONETARY,
-        native_unit_of_measurement=GBP,
-        suggested_display_precision=2,
-        state_class=state_class,
-        entity_category=category,
-        entity_registry_enabled_default=enabled,
-        value_fn=_prepay(value),
-        exists_fn=in_prepayment,
+    return (
+        money("credit_remaining", lambda p: p.credit_remaining),
+        money("emergency_credit_remaining", lambda p: p.emergency_credit_remaining),
+        money("accumulated_debt", lambda p: p.accumulated_debt),
+        money(
+            "total_credit_added",
+            lambda p: p.total_credit_added,
+            state_class=SensorStateClass.TOTAL,
+        ),
+        money(
+            "emergency_credit_limit",
+            lambda p: p.emergency_credit_limit,
+            category=EntityCategory.DIAGNOSTIC,
+        ),
+        money(
+            "emergency_credit_threshold",
+            lambda p: p.emergency_credit_threshold,
+            category=EntityCategory.DIAGNOSTIC,
+        ),
+        money(
+            "low_credit_warning_level",
+            lambda p: p.low_credit_warning_level,
+            category=EntityCategory.DIAGNOSTIC,
+            enabled=False,
+        ),
+        SmetsSensorEntityDescription(
+            key="credit_status",
+            translation_key="credit_status",
+            device_class=SensorDeviceClass.ENUM,
+            options=CREDIT_STATUSES,
+            value_fn=_credit_status(role),
+            exists_fn=exists,
+        ),
     )
 
 
-PREPAYMENT_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
-    _money_description("credit_remaining", lambda p: p.credit_remaining),
-    _money_description(
-        "emergency_credit_remaining", lambda p: p.emergency_credit_remaining
-    ),
-    _money_description("accumulated_debt", lambda p: p.accumulated_debt),
-    _money_description(
-        "total_credit_added",
-        lambda p: p.total_credit_added,
-        state_class=SensorStateClass.TOTAL,
-    ),
-    _money_description(
-        "emergency_credit_limit",
-        lambda p: p.emergency_credit_limit,
-        category=EntityCategory.DIAGNOSTIC,
-    ),
-    _money_description(
-        "emergency_credit_threshold",
-        lambda p: p.emergency_credit_threshold,
-        category=EntityCategory.DIAGNOSTIC,
-    ),
-    _money_description(
-        "low_credit_warning_level",
-        lambda p: p.low_credit_warning_level,
-        category=EntityCategory.DIAGNOSTIC,
-        enabled=False,
-    ),
-    SmetsSensorEntityDescription(
-        key="credit_status",
-        translation_key="credit_status",
-        device_class=SensorDeviceClass.ENUM,
-        options=CREDIT_STATUSES,
-        value_fn=_credit_status,
-        exists_fn=in_prepayment,
-    ),
-)
+PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_ESME)
+GAS_PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_GAS)
 
 
 class CostManager:

@@ -23,11 +23,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .compat import vol
-from .const import DOMAIN, ROLE_ESME
-from .han.errors import HanError, HanNotAllowed
+from .const import DOMAIN, ROLE_ESME, ROLE_GAS
+from .han.errors import HanCommandError, HanError, HanNotAllowed
+from .han.meter import ElectricityMeter, GasMirror
 from .han.model import TopUpReason
 from .han.utrn import InvalidUTRN, mask_utrn, normalise_utrn
-from .models import SmetsConfigEntry
+from .models import SmetsConfigEntry, in_prepayment
 
 if TYPE_CHECKING:
     from .statistics import HistoryImporter
@@ -41,10 +42,19 @@ SERVICE_IMPORT_HISTORY: Final = "import_history"
 ATTR_START: Final = "start"
 
 ATTR_UTRN: Final = "utrn"
+ATTR_FUEL: Final = "fuel"
+FUEL_ELECTRICITY: Final = "electricity"
+FUEL_GAS: Final = "gas"
+_FUEL_ROLES: Final = {FUEL_ELECTRICITY: ROLE_ESME, FUEL_GAS: ROLE_GAS}
 ATTR_MESSAGE_ID: Final = "message_id"
+_UNSUP_CLUSTER_COMMAND: Final = 0x81
+"""The ZCL status UNSUP_CLUSTER_COMMAND: the cluster has no such command."""
 
 _ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
-TOP_UP_SCHEMA = _ENTRY_SCHEMA.extend({vol.Required(ATTR_UTRN): cv.string})
+_FUEL_SCHEMA = _ENTRY_SCHEMA.extend(
+    {vol.Optional(ATTR_FUEL, default=FUEL_ELECTRICITY): vol.In(list(_FUEL_ROLES))}
+)
+TOP_UP_SCHEMA = _FUEL_SCHEMA.extend({vol.Required(ATTR_UTRN): cv.string})
 CONFIRM_MESSAGE_SCHEMA = _ENTRY_SCHEMA.extend(
     {vol.Optional(ATTR_MESSAGE_ID): vol.All(vol.Coerce(int), vol.Range(min=0))}
 )
@@ -128,22 +138,33 @@ def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> SmetsConfigEntry:
     return smets_entry
 
 
-def _prepayment_entry(hass: HomeAssistant, call: ServiceCall) -> SmetsConfigEntry:
-    """Return the loaded entry, whose electricity meter is in prepayment mode."""
+def _prepayment_entry(
+    hass: HomeAssistant, call: ServiceCall
+) -> tuple[SmetsConfigEntry, str]:
+    """Return the loaded entry and the role of the meter the action names.
+
+    That meter (the ESME, or the gas meter with ``fuel: gas``) must be in
+    prepayment mode.
+    """
     entry = _loaded_entry(hass, call)
+    role = _FUEL_ROLES[call.data.get(ATTR_FUEL, FUEL_ELECTRICITY)]
+    link = entry.runtime_data.link
     data = entry.runtime_data.tariff.data
-    prepayment = data.prepayment if data is not None else None
-    if (
-        not entry.runtime_data.link.has_esme
-        or prepayment is None
-        or not prepayment.prepayment_mode
-    ):
+    present = link.has_gas if role == ROLE_GAS else link.has_esme
+    if not present or data is None or not in_prepayment(data, role):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="not_prepayment",
+            translation_key="gas_not_prepayment"
+            if role == ROLE_GAS
+            else "not_prepayment",
             translation_placeholders={"title": entry.title},
         )
-    return entry
+    return entry, role
+
+
+def _meter(entry: SmetsConfigEntry, role: str) -> ElectricityMeter | GasMirror:
+    link = entry.runtime_data.link
+    return link.gas if role == ROLE_GAS else link.esme
 
 
 def _command_failed(err: HanError) -> HomeAssistantError:
@@ -167,12 +188,12 @@ async def _async_top_up(call: ServiceCall) -> ServiceResponse:
             translation_key="invalid_utrn",
             translation_placeholders={"utrn": masked},
         ) from err
-    entry = _prepayment_entry(hass, call)
+    entry, role = _prepayment_entry(hass, call)
     runtime = entry.runtime_data
-    _LOGGER.debug("Sending top-up %s to the meter", masked)
+    _LOGGER.debug("Sending top-up %s to the %s meter", masked, role)
     try:
         with _redacting(utrn):
-            result = await runtime.link.esme.top_up(utrn)
+            result = await _meter(entry, role).top_up(utrn)
     except HanNotAllowed as err:
         _LOGGER.info("The meter takes no top-ups from this device: %s", err)
         raise ServiceValidationError(
@@ -180,6 +201,17 @@ async def _async_top_up(call: ServiceCall) -> ServiceResponse:
             translation_key="top_up_not_over_han",
             translation_placeholders={"utrn": masked},
         ) from err
+    except HanCommandError as err:
+        if role == ROLE_GAS and err.status == _UNSUP_CLUSTER_COMMAND:
+            # A gas meter that takes UTRNs only on its own keypad has no
+            # ConsumerTopUp on its mirror's Prepayment cluster
+            _LOGGER.info("The gas meter takes no top-ups over the HAN: %s", err)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="gas_top_up_not_supported",
+                translation_placeholders={"utrn": masked},
+            ) from err
+        raise _command_failed(err) from err
     except HanError as err:
         raise _command_failed(err) from err
     await runtime.tariff.async_refresh()
@@ -203,15 +235,17 @@ async def _async_top_up(call: ServiceCall) -> ServiceResponse:
 
 async def _async_activate_emergency_credit(call: ServiceCall) -> None:
     """Take the meter's emergency credit; a clear error when there is none."""
-    entry = _prepayment_entry(call.hass, call)
-    await async_activate_emergency_credit(entry)
+    entry, role = _prepayment_entry(call.hass, call)
+    await async_activate_emergency_credit(entry, role)
 
 
-async def async_activate_emergency_credit(entry: SmetsConfigEntry) -> None:
-    """Select emergency credit on the meter (the action and the button)."""
+async def async_activate_emergency_credit(
+    entry: SmetsConfigEntry, role: str = ROLE_ESME
+) -> None:
+    """Select emergency credit on ``role``'s meter (the action and the button)."""
     runtime = entry.runtime_data
     try:
-        taken = await runtime.link.esme.select_emergency_credit()
+        taken = await _meter(entry, role).select_emergency_credit()
     except HanError as err:
         raise _command_failed(err) from err
     await runtime.tariff.async_refresh()
@@ -285,7 +319,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_ACTIVATE_EMERGENCY_CREDIT,
         _async_activate_emergency_credit,
-        schema=_ENTRY_SCHEMA,
+        schema=_FUEL_SCHEMA,
     )
     hass.services.async_register(
         DOMAIN,
