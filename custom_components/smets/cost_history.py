@@ -218,7 +218,9 @@ class CostHistory:
         total.history_estimated |= walk.estimated
         self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
 
-    async def _async_state_before(self, statistic_id: str, start: int) -> Decimal | None:
+    async def _async_state_before(
+        self, statistic_id: str, start: int
+    ) -> Decimal | None:
         """Return the state of the hour row that ends at ``start`` (None: no row)."""
         end = dt_util.utc_from_timestamp(start)
         stats = await get_instance(self.hass).async_add_executor_job(
