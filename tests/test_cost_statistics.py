@@ -189,3 +189,55 @@ async def test_no_estimate_leaves_unknown_tiers_uncosted(
     # back from 12:00 to 11:00 needs 11:00-12:00, which is not known: nothing
     assert rows == []
     assert Decimal(hass.states.get(ELECTRICITY).state) > 0
+
+
+async def test_outage_gap_fill_costs_every_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A 6-hour outage: each of its hours costed at the tariff, no step after it."""
+    sim = simulator(init_integration)
+    await backfill(hass)
+    outage = START + 2 * HOUR
+    await advance(hass, freezer, outage)
+    sim.radio_loss(reported=True)
+    await advance(hass, freezer, outage + 6 * HOUR)
+    sim.radio_return()
+    end = outage + 6 * HOUR + dt.timedelta(minutes=20)
+    await advance(hass, freezer, end)
+    since_total = init_integration.runtime_data.totals["esme"].since_total
+    assert since_total is not None
+    zero = float(since_total)  # the joined hour's state, with sum 0
+    rows = await hourly(
+        hass,
+        ELECTRICITY,
+        START,
+        outage + 6 * HOUR,
+        types=frozenset({"state", "sum", "change"}),
+    )
+    starts = [int(row["start"]) for row in rows]
+    assert starts == list(
+        range(int(START.timestamp()), int((outage + 6 * HOUR).timestamp()), 3600)
+    )
+    for row in rows:
+        start = int(row["start"])
+        if start < outage.timestamp():
+            continue
+        assert row["change"] == pytest.approx(electricity_hour(sim, start), abs=1e-6), (
+            dt_util.utc_from_timestamp(start)
+        )
+        assert row["sum"] == pytest.approx(row["state"] - zero, abs=1e-9)
+    # the Total cost sensor runs on from the last filled hour: what it has
+    # counted since is at most the half-hour in progress, never the outage
+    state = hass.states.get(ELECTRICITY)
+    assert state is not None
+    after = float(state.state) - zero - rows[-1]["sum"]
+    resumed = int((outage + 6 * HOUR).timestamp())
+    in_progress = (
+        sim.electricity.import_wh(resumed // HALF_HOUR)
+        / 1000
+        * pounds(sim.tariff.price(sim.tariff.tier_at(resumed)))
+    )
+    assert -1e-6 <= after <= in_progress + 1e-6

@@ -265,3 +265,52 @@ def test_the_walk_back_matches_the_total_it_started_from() -> None:
         )
         is None
     )
+
+
+def test_the_walk_forward_matches_the_total() -> None:
+    """The gap fill's walk on from an hour's total over the half-hours read gives
+    the totals the live one reached, standing charges from midnight."""
+    tariff = Tariff(tiers=2)
+    meter = ElectricityMeter(1, int(START.timestamp()), tariff)
+    rates = prices(tariff)
+    standing = pounds(tariff.standing_charge)
+    first = START - dt.timedelta(days=2)
+    total = TotalCost()
+    hourly: dict[int, Decimal] = {}
+    when = first
+    while when <= START:
+        total.update(when, tiers(meter, when), rates, standing)
+        hourly[int(when.timestamp())] = total.total
+        when += dt.timedelta(minutes=30)
+    begin, end = int(first.timestamp()), int(START.timestamp())
+    kwh: dict[int, Decimal | None] = {
+        index * 1800: Decimal(meter.import_wh(index)) / 1000
+        for index in range(begin // 1800, end // 1800)
+    }
+
+    def price_at(start: int) -> tuple[Decimal, bool]:
+        return rates[tariff.tier_at(start)], False
+
+    walk = CostWalk(begin, hourly[begin])
+    rows = walk.forward(kwh, end, price_at, standing, midnight_utc)
+    assert [start for start, _ in rows] == list(range(begin, end, 3600))
+    for start, value in rows:
+        stop = start + 3600
+        # the total adds a day's standing charge at its first update, midnight
+        assert value == hourly[stop] - (standing if midnight_utc(stop) else 0), stop
+    assert (walk.at, walk.estimated) == (end, False)
+    # a half-hour not read stops it at the last whole hour; an hour's middle
+    # is no place to start
+    kwh[begin + 5400] = None
+    partial = CostWalk(begin, hourly[begin])
+    assert len(partial.forward(kwh, end, price_at, standing, midnight_utc)) == 1
+    assert partial.at == begin + 3600
+    assert (
+        CostWalk(begin + 1800, Decimal(1)).forward(
+            kwh, end, price_at, None, midnight_utc
+        )
+        == []
+    )
+    estimated = CostWalk(end - 3600, Decimal(0))
+    estimated.forward(kwh, end, lambda _s: (Decimal(1), True), None, midnight_utc)
+    assert estimated.estimated

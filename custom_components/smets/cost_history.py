@@ -17,6 +17,7 @@ tier register has counted (an estimate, which the options can turn off).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import datetime as dt
 from decimal import Decimal
 import logging
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +26,7 @@ from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import (
     async_import_statistics,
     get_last_short_term_statistics,
+    statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -71,6 +73,8 @@ class CostHistory:
         self._zeros: dict[str, float] = {}
         self._pending: dict[str, tuple[str, float, list[tuple[int, Decimal]]]] = {}
         """Each live statistic's zero, read once (no reset comes between pages)."""
+        self._filled: dict[str, tuple[int, Decimal]] = {}
+        """Where each source's last gap fill ended: (hour, total then)."""
 
     async def _async_walks(self) -> dict[str, dict[str, Any]]:
         if self._walks is None:
@@ -81,6 +85,7 @@ class CostHistory:
         """Walk again from the start (the history is imported again)."""
         self._walks = {}
         self._zeros = {}
+        self._filled = {}
         await self._store.async_save({"walks": {}})
 
     def _entity_id(self, role: str) -> str | None:
@@ -169,6 +174,69 @@ class CostHistory:
         self._store.async_delay_save(lambda: {"walks": walks}, 1)
         if rows:
             self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
+
+    async def async_fill(self, source: str, start: int, end: int) -> None:
+        """Cost the hours the importer filled in ``[start, end)`` (after an outage).
+
+        Walks on from the total at ``start`` (the hour row before it, or where
+        the last fill ended) over the half-hours read, each at the price its
+        tier had then, as the history import prices them: the hour the
+        readings resume then carries only its own cost, and the rows' ``sum``
+        is ``state - zero`` with the live statistic's zero, so they agree with
+        the Total cost sensor's own statistic.
+        """
+        role = SOURCES.get(source)
+        if role is None or end <= start:
+            return
+        total: TotalCost | None = self.entry.runtime_data.totals.get(role)
+        entity_id = self._entity_id(role)
+        if total is None or entity_id is None or total.since is None:
+            return
+        zero = self._zeros.get(entity_id)
+        if zero is None:
+            zero = await self._async_zero(entity_id)
+        if zero is None:
+            return
+        self._zeros[entity_id] = zero
+        filled = self._filled.get(source)
+        value = filled[1] if filled is not None and filled[0] == start else None
+        if value is None:
+            value = await self._async_state_before(entity_id, start)
+        if value is None:
+            return  # nothing to walk on from (no cost row before the gap)
+        walk = CostWalk(start, value)
+        rows = walk.forward(
+            self.half_hours.get(source, {}),
+            end,
+            self._price_at(role, total),
+            total.standing,
+            self._is_midnight,
+        )
+        if not rows:
+            return
+        self._filled[source] = (walk.at, walk.value)
+        total.history_estimated |= walk.estimated
+        self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
+
+    async def _async_state_before(
+        self, statistic_id: str, start: int
+    ) -> Decimal | None:
+        """Return the state of the hour row that ends at ``start`` (None: no row)."""
+        end = dt_util.utc_from_timestamp(start)
+        stats = await get_instance(self.hass).async_add_executor_job(
+            statistics_during_period,
+            self.hass,
+            end - dt.timedelta(hours=1),
+            end,
+            {statistic_id},
+            "hour",
+            None,
+            {"state"},
+        )
+        rows = stats.get(statistic_id) or []
+        if not rows or rows[-1].get("state") is None:
+            return None
+        return Decimal(str(rows[-1]["state"]))
 
     def flush(self) -> None:
         """Import the cost rows walked since the last flush (one batch a statistic)."""

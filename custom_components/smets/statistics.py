@@ -532,6 +532,9 @@ class HistoryImporter:
             intervals, start, int(state["newest_register"]), ceiling
         )
         await self._async_write(targets, walk.readings)
+        if source.key in COST_SOURCES:
+            await self.cost.async_fill(source.key, start, walk.at)
+            self.cost.flush()
         state["newest"], state["newest_register"] = walk.at, walk.register
         if walk.at < ceiling and any(when > walk.at for when in intervals):
             # A hole the meter will never fill (an invalid half-hour, a meter

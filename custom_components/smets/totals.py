@@ -306,6 +306,41 @@ class CostWalk:
         rows.reverse()
         return rows
 
+    def forward(
+        self,
+        kwh: Mapping[int, Decimal | None],
+        ceiling: int,
+        price_at: Callable[[int], tuple[Decimal, bool] | None],
+        standing: Decimal | None,
+        is_midnight: Callable[[int], bool],
+    ) -> list[tuple[int, Decimal]]:
+        """Walk on to ``ceiling`` over ``kwh``: the gap fill after an outage.
+
+        ``value`` is the total at ``at`` (an hour's end); each half-hour adds
+        its kWh at its price and, from a local midnight, that day's standing
+        charge, as :class:`TotalCost` adds them when updates resume. Stops at
+        a half-hour not read or not priced. Rows (hour start, total at the end
+        of the hour) come oldest first, whole hours only.
+        """
+        rows: list[tuple[int, Decimal]] = []
+        at, value, estimated = self.at, self.value, self.estimated
+        if at % 3600:
+            return rows
+        while at < ceiling:
+            used = kwh.get(at)
+            priced = price_at(at)
+            if used is None or priced is None:
+                break
+            if is_midnight(at) and standing is not None:
+                value += standing
+            value += used * priced[0]
+            estimated |= priced[1]
+            at += HALF_HOUR
+            if at % 3600 == 0:
+                rows.append((at - 3600, value))
+                self.at, self.value, self.estimated = at, value, estimated
+        return rows
+
     @classmethod
     def start(
         cls,
