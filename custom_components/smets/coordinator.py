@@ -152,7 +152,7 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
 
     @callback
     def async_apply_price(self, event: model.PriceEvent) -> None:
-        """Show a published price in force at once (unit price and tier)."""
+        """Show a published price in force at once (unit price, tier, next change)."""
         data = self.data
         if data is None or data.electricity_price is None:
             return
@@ -161,7 +161,9 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
             current_price=event.price,
             current_tier=event.price_tier or data.electricity_price.current_tier,
         )
-        self.async_set_updated_data(replace(data, electricity_price=price))
+        self.async_set_updated_data(
+            replace(data, electricity_price=price, price_event=event)
+        )
 
     @callback
     def async_apply_prepayment(self, event: model.PrepaySnapshotEvent) -> None:
@@ -315,7 +317,7 @@ def build_coordinators(
 
     async def update_tariff() -> TariffSnapshot:
         electricity_price = prepayment = gas_price = None
-        provider = None
+        provider = price_event = None
         if link.has_esme:
             if link.esme.current_price_event() is None:
                 # The price published last has ended (or none came): ask the
@@ -325,6 +327,7 @@ def build_coordinators(
                 with suppress(HanCommandError):
                     await link.esme.get_current_price()
             electricity_price = await link.esme.poll_price()
+            price_event = link.esme.current_price_event()
             if link.esme.has_cluster(PREPAYMENT):
                 prepayment = await link.esme.poll_prepayment()
         if link.has_gas:
@@ -336,7 +339,9 @@ def build_coordinators(
             # its last message and its event log instead (the price above)
             with suppress(HanCommandError):
                 await link.poll_unbound()
-        return TariffSnapshot(electricity_price, gas_price, prepayment, provider)
+        return TariffSnapshot(
+            electricity_price, gas_price, prepayment, provider, price_event
+        )
 
     tariff = TariffCoordinator(
         hass,

@@ -82,6 +82,8 @@ class TariffSnapshot:
     gas_price: model.PriceInfo | None
     prepayment: model.PrepaymentInfo | None
     provider_name: str | None
+    price_event: model.PriceEvent | None = None
+    """The PublishPrice in force (the next price change is its end), if any."""
 
 
 DEFAULT_CONVERSION_FACTOR: Final = Decimal("1.02264")
