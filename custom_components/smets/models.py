@@ -100,7 +100,9 @@ class GasEnergy:
     """"meter" (its own calorific value), "override" (the options'), or None."""
 
 
-def gas_energy(reading: model.GasReading, override: object | None) -> GasEnergy:
+def gas_energy(
+    reading: model.GasReading | model.GasRegister, override: object | None
+) -> GasEnergy:
     """Gas in kWh: as the meter says, or from the volume and the CV override.
 
     The override (the options' calorific value, MJ/m³) is used only when the
