@@ -155,7 +155,7 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
 
     @callback
     def async_apply_price(self, event: model.PriceEvent) -> None:
-        """Show a published price in force at once (unit price and tier)."""
+        """Show a published price in force at once (unit price, tier, next change)."""
         data = self.data
         if data is None or data.electricity_price is None:
             return
@@ -164,7 +164,9 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
             current_price=event.price,
             current_tier=event.price_tier or data.electricity_price.current_tier,
         )
-        self.async_set_updated_data(replace(data, electricity_price=price))
+        self.async_set_updated_data(
+            replace(data, electricity_price=price, price_event=event)
+        )
 
     @callback
     def async_apply_prepayment(
@@ -323,7 +325,7 @@ def build_coordinators(
 
     async def update_tariff() -> TariffSnapshot:
         electricity_price = prepayment = gas_price = gas_prepayment = None
-        provider = None
+        provider = price_event = None
         if link.has_esme:
             if link.esme.current_price_event() is None:
                 # The price published last has ended (or none came): ask the
@@ -333,6 +335,7 @@ def build_coordinators(
                 with suppress(HanCommandError):
                     await link.esme.get_current_price()
             electricity_price = await link.esme.poll_price()
+            price_event = link.esme.current_price_event()
             if link.esme.has_cluster(PREPAYMENT):
                 prepayment = await link.esme.poll_prepayment()
         if link.has_gas:
@@ -347,7 +350,12 @@ def build_coordinators(
             with suppress(HanCommandError):
                 await link.poll_unbound()
         return TariffSnapshot(
-            electricity_price, gas_price, prepayment, provider, gas_prepayment
+            electricity_price,
+            gas_price,
+            prepayment,
+            provider,
+            gas_prepayment,
+            price_event,
         )
 
     tariff = TariffCoordinator(

@@ -85,6 +85,8 @@ class TariffSnapshot:
     provider_name: str | None
     gas_prepayment: model.PrepaymentInfo | None = None
     """The gas meter's credit (the GPF mirror's Prepayment cluster), if it has one."""
+    price_event: model.PriceEvent | None = None
+    """The PublishPrice in force (the next price change is its end), if any."""
 
 
 DEFAULT_CONVERSION_FACTOR: Final = Decimal("1.02264")
@@ -101,7 +103,9 @@ class GasEnergy:
     """"meter" (its own calorific value), "override" (the options'), or None."""
 
 
-def gas_energy(reading: model.GasReading, override: object | None) -> GasEnergy:
+def gas_energy(
+    reading: model.GasReading | model.GasRegister, override: object | None
+) -> GasEnergy:
     """Gas in kWh: as the meter says, or from the volume and the CV override.
 
     The override (the options' calorific value, MJ/m³) is used only when the

@@ -68,7 +68,6 @@ def signal(entry_id: str, kind: str) -> str:
 
 SIGNAL_ALERT: Final = "alert"
 SIGNAL_MESSAGE: Final = "message"
-SIGNAL_PRICE: Final = "price"
 
 
 def alert_event_data(
@@ -165,7 +164,6 @@ class _PriceTracker:
     def price_changed(self, event: model.PriceEvent) -> None:
         """Show the price in force at once (the unit price, tier and next change)."""
         self.entry.runtime_data.tariff.async_apply_price(event)
-        async_dispatcher_send(self.hass, signal(self.entry.entry_id, SIGNAL_PRICE))
 
 
 async def async_subscribe_meters(

@@ -24,7 +24,6 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
@@ -55,7 +54,6 @@ from .models import (
     in_prepayment,
     prepayment_of,
 )
-from .push import SIGNAL_PRICE, signal
 from .statistics import STATES as HISTORY_STATES, HistoryImporter
 
 PARALLEL_UPDATES = 0
@@ -84,7 +82,7 @@ class SmetsSensorEntityDescription[T](SensorEntityDescription):
 
     value_fn: Callable[[T], SensorValue]
     exists_fn: Callable[[T], bool] = lambda _: True
-    attrs_fn: Callable[[T], Mapping[str, Any]] | None = None
+    attrs_fn: Callable[[T], Mapping[str, Any] | None] | None = None
 
 
 ELECTRICITY_SENSORS: tuple[SmetsSensorEntityDescription[ElectricitySnapshot], ...] = (
@@ -851,72 +849,37 @@ class DaysOfCreditSensor(SmetsEntity[TariffSnapshot], SensorEntity):
         }
 
 
-class _PushedSensor[T](SmetsEntity[T], SensorEntity):
-    """A sensor that also updates at once when the meter pushes ``_push_signal``."""
-
-    _push_signal: str
-
-    async def async_added_to_hass(self) -> None:
-        """Listen for the push as well as the coordinator."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                signal(self.coordinator.config_entry.entry_id, self._push_signal),
-                self._async_pushed,
-            )
-        )
-
-    @callback
-    def _async_pushed(self) -> None:
-        """Show what the meter pushed."""
-        self.async_write_ha_state()
+def _next_price_change(data: TariffSnapshot) -> dt.datetime | None:
+    """Return the end of the price in force, if the meter said and it is ahead."""
+    event = data.price_event
+    end = event.end_time if event is not None else None
+    if end is None or end <= dt_util.utcnow():
+        return None
+    return end
 
 
-class NextPriceChangeSensor(_PushedSensor[TariffSnapshot]):
-    """When the price in force ends (PublishPrice start time + duration)."""
+def _price_in_force(data: TariffSnapshot) -> Mapping[str, Any] | None:
+    """Return the rate in force and since when."""
+    event = data.price_event
+    if event is None:
+        return None
+    return {
+        "rate_label": event.rate_label,
+        "price": float(event.price),
+        "tier": event.price_tier or None,
+        "start": event.start_time.isoformat() if event.start_time else None,
+    }
 
-    _push_signal = SIGNAL_PRICE
 
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-
-    def __init__(
-        self,
-        runtime: SmetsRuntimeData,
-        meters: dict[str, MeterInfo],
-    ) -> None:
-        """Follow the ESME's PublishPrice."""
-        super().__init__(
-            runtime.tariff,
-            meters,
-            ROLE_ESME,
-            SensorEntityDescription(
-                key="next_price_change", translation_key="next_price_change"
-            ),
-        )
-        self.runtime = runtime
-
-    @property
-    def native_value(self) -> dt.datetime | None:
-        """The end of the price in force, if the meter said and it is ahead."""
-        event = self.runtime.link.esme.price_event
-        end = event.end_time if event is not None else None
-        if end is None or end <= dt_util.utcnow():
-            return None
-        return end
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """The rate in force and since when."""
-        event = self.runtime.link.esme.price_event
-        if event is None:
-            return None
-        return {
-            "rate_label": event.rate_label,
-            "price": float(event.price),
-            "tier": event.price_tier or None,
-            "start": event.start_time.isoformat() if event.start_time else None,
-        }
+NEXT_PRICE_CHANGE: Final = SmetsSensorEntityDescription[TariffSnapshot](
+    key="next_price_change",
+    translation_key="next_price_change",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    value_fn=_next_price_change,
+    attrs_fn=_price_in_force,
+    exists_fn=lambda data: data.electricity_price is not None,
+)
+"""When the price in force ends (PublishPrice start time + duration)."""
 
 
 def _message_as_dict(
@@ -1144,8 +1107,8 @@ async def _async_money_sensors(
         if description.exists_fn(tariff.data)
     ]
     entities.append(SupplierMessageSensor(runtime, runtime.electricity, meters))
-    if tariff.data.electricity_price is not None:
-        entities.append(NextPriceChangeSensor(runtime, meters))
+    if NEXT_PRICE_CHANGE.exists_fn(tariff.data):
+        entities.append(SmetsSensor(tariff, meters, ROLE_ESME, NEXT_PRICE_CHANGE))
     manager = await _async_cost_manager(hass, entry)
     if manager is not None:
         entities.extend(

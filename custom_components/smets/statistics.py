@@ -346,24 +346,16 @@ class HistoryImporter:
         self, key: str, static: dict[int, object]
     ) -> Callable[[int], float | None]:
         """Raw register -> the sensor's value, decoded exactly as the live one is."""
-        if key == "import_energy":
-            return lambda raw: _float(
-                model.decode_electricity({**static, 0x0000: raw}).import_kwh
-            )
-        if key == "export_energy":
-            return lambda raw: _float(
-                model.decode_electricity({**static, 0x0001: raw}).export_kwh
-            )
+        if key in ("import_energy", "export_energy"):
+            return lambda raw: _float(model.register_kwh(raw, static))
         link = self.entry.runtime_data.link
         override = self.entry.options.get(CONF_GAS_CV_OVERRIDE)
 
         def gas(raw: int) -> float | None:
-            reading = model.decode_gas(
-                {**static, 0x0000: raw}, link.gas.price_attributes
-            )
+            register = model.register_gas(raw, static, link.gas.price_attributes)
             if key == "volume":
-                return _float(reading.volume_m3)
-            return _float(gas_energy(reading, override).energy_kwh)
+                return _float(register.volume_m3)
+            return _float(gas_energy(register, override).energy_kwh)
 
         return gas
 

@@ -1098,6 +1098,20 @@ class ElectricityReading:
         return _display_digits(self.history_formatting)
 
 
+def register_kwh(raw: object, formatting: Mapping[int, object]) -> Decimal | None:
+    """Return an ESME summation register (48 bits, raw) in kWh, as decoded live.
+
+    ``formatting`` is the meter's Metering attributes that say how to read it
+    (UnitOfMeasure, Multiplier, Divisor; kWh when no unit is published); a
+    register that is not active energy, or not a valid value, is None. The
+    history import converts the intervals of its profile with it.
+    """
+    scaling = _scaling(formatting)
+    base = scaling.unit.base if scaling.unit is not None else None
+    active = Decimal(1) if base is UnitOfMeasure.KWH else None
+    return _in(scaling.unsigned(raw, 48), active)
+
+
 def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
     """Decode an ESME's Metering attributes (see the module rules)."""
     scaling = _scaling(attrs)
@@ -1123,8 +1137,12 @@ def decode_electricity(attrs: Mapping[int, object]) -> ElectricityReading:
         attrs.get(MeteringAttr.METERING_DEVICE_TYPE)
     )
     return ElectricityReading(
-        import_kwh=_in(delivered, active),
-        export_kwh=_in(received, active),
+        import_kwh=register_kwh(
+            attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), attrs
+        ),
+        export_kwh=register_kwh(
+            attrs.get(MeteringAttr.CURRENT_SUMMATION_RECEIVED), attrs
+        ),
         tier_import_kwh=_tiers(
             attrs,
             MeteringAttr.CURRENT_TIER1_SUMMATION_DELIVERED,
@@ -1202,6 +1220,49 @@ class GasReading:
         return _display_digits(self.demand_formatting)
 
 
+@dataclass(frozen=True, slots=True)
+class GasRegister:
+    """A gas summation register decoded: its volume and energy.
+
+    With the Price cluster's conversion factor and calorific value (MJ/m³)
+    the energy of a volume register was worked out with (None when unknown).
+    """
+
+    volume_m3: Decimal | None
+    energy_kwh: Decimal | None
+    conversion_factor: Decimal | None
+    calorific_value_mj_m3: Decimal | None
+
+
+def register_gas(
+    raw: object,
+    formatting: Mapping[int, object],
+    price_attrs: Mapping[int, object] | None = None,
+) -> GasRegister:
+    """Return a gas summation register (48 bits, raw) in m³ and kWh, as decoded live.
+
+    ``formatting`` is the meter's Metering attributes that say how to read it
+    (UnitOfMeasure, Multiplier, Divisor: no unit, no value); a volume becomes
+    kWh with the Price cluster's conversion factor and calorific value
+    (``price_attrs``), an energy register is kWh as it is. The history import
+    converts the intervals of its profile with it.
+    """
+    scaling = _scaling(formatting, default=None)
+    base = scaling.unit.base if scaling.unit is not None else None
+    to_m3 = _VOLUME_TO_M3.get(base) if base is not None else None
+    to_kwh = _ENERGY_TO_KWH.get(base) if base is not None else None
+    prices = price_attrs or {}
+    conversion_factor = decode_conversion_factor(prices)
+    calorific_value, cv_unit = decode_calorific_value(prices)
+    cv_mj_m3 = calorific_value if cv_unit is CalorificValueUnit.MJ_PER_M3 else None
+    summation = scaling.unsigned(raw, 48)
+    volume_m3 = _in(summation, to_m3)
+    energy_kwh = _in(summation, to_kwh)
+    if energy_kwh is None:
+        energy_kwh = _gas_kwh(volume_m3, conversion_factor, cv_mj_m3)
+    return GasRegister(volume_m3, energy_kwh, conversion_factor, cv_mj_m3)
+
+
 def decode_gas(
     metering_attrs: Mapping[int, object],
     price_attrs: Mapping[int, object] | None = None,
@@ -1219,14 +1280,13 @@ def decode_gas(
     scaling = _scaling(attrs, default=None)
     base = scaling.unit.base if scaling.unit is not None else None
     to_m3 = _VOLUME_TO_M3.get(base) if base is not None else None
-    to_kwh = _ENERGY_TO_KWH.get(base) if base is not None else None
     summation_fmt = decode_formatting(attrs.get(MeteringAttr.SUMMATION_FORMATTING))
     demand_fmt = decode_formatting(attrs.get(MeteringAttr.DEMAND_FORMATTING))
     history_fmt = decode_formatting(
         attrs.get(MeteringAttr.HISTORICAL_CONSUMPTION_FORMATTING)
     )
-    summation = scaling.unsigned(
-        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), 48
+    register = register_gas(
+        attrs.get(MeteringAttr.CURRENT_SUMMATION_DELIVERED), attrs, price_attrs
     )
     demand = scaling.signed(attrs.get(MeteringAttr.INSTANTANEOUS_DEMAND), 24)
     alt = _scaling(attrs, MeteringAttr.ALTERNATIVE_UNIT_OF_MEASURE)
@@ -1234,14 +1294,6 @@ def decode_gas(
     alt_to_kwh = _ENERGY_TO_KWH.get(alt_base) if alt_base is not None else None
     alt_to_w = _POWER_TO_W.get(alt_base) if alt_base is not None else None
     to_w = _POWER_TO_W.get(base) if base is not None else None
-    prices = price_attrs or {}
-    conversion_factor = decode_conversion_factor(prices)
-    calorific_value, cv_unit = decode_calorific_value(prices)
-    cv_mj_m3 = calorific_value if cv_unit is CalorificValueUnit.MJ_PER_M3 else None
-    volume_m3 = _in(summation, to_m3)
-    energy_kwh = _in(summation, to_kwh)
-    if energy_kwh is None:
-        energy_kwh = _gas_kwh(volume_m3, conversion_factor, cv_mj_m3)
     power_w = _in(
         alt.signed(attrs.get(MeteringAttr.ALTERNATIVE_INSTANTANEOUS_DEMAND), 24),
         alt_to_w,
@@ -1259,8 +1311,8 @@ def decode_gas(
         attrs.get(MeteringAttr.METERING_DEVICE_TYPE)
     )
     return GasReading(
-        volume_m3=volume_m3,
-        energy_kwh=energy_kwh,
+        volume_m3=register.volume_m3,
+        energy_kwh=register.energy_kwh,
         flow_m3_per_h=_in(demand, to_m3),
         power_w=power_w,
         today_m3=volume_day(MeteringAttr.CURRENT_DAY_CONSUMPTION_DELIVERED),
@@ -1271,8 +1323,8 @@ def decode_gas(
         yesterday_kwh=energy_day(
             MeteringAttr.PREVIOUS_DAY_ALTERNATIVE_CONSUMPTION_DELIVERED
         ),
-        calorific_value_mj_m3=cv_mj_m3,
-        conversion_factor=conversion_factor,
+        calorific_value_mj_m3=register.calorific_value_mj_m3,
+        conversion_factor=register.conversion_factor,
         supply_status=_enum(SupplyStatus, attrs.get(MeteringAttr.SUPPLY_STATUS)),
         status=decode_meter_status(
             attrs.get(MeteringAttr.STATUS), device_type or MeteringDeviceType.GAS
