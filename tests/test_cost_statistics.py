@@ -241,3 +241,69 @@ async def test_outage_gap_fill_costs_every_hour(
         * pounds(sim.tariff.price(sim.tariff.tier_at(resumed)))
     )
     assert -1e-6 <= after <= in_progress + 1e-6
+
+
+async def test_history_cost_when_counting_began_inside_a_half_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Set up at 12:07:57: the first import costs yesterday, before 12:00-12:30 is over.
+
+    The meter's profile gives the half-hour in progress only once it is over
+    (the demo in a browser starts at any minute): the history must not wait
+    for it to have its cost.
+    """
+    began = START + dt.timedelta(minutes=7, seconds=57)
+    freezer.move_to(began)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    sim = simulator(mock_config_entry)
+    await advance(hass, freezer, START + dt.timedelta(minutes=10, seconds=10))
+    first = int((START.replace(hour=0) - DAY).timestamp())
+    day = await hourly(
+        hass,
+        ELECTRICITY,
+        START.replace(hour=0) - DAY,
+        START.replace(hour=0),
+        period="day",
+        types=frozenset({"change"}),
+    )
+    assert day, "yesterday has no cost after the first import"
+    assert day[0]["change"] == pytest.approx(
+        sum(electricity_hour(sim, first + 3600 * n) for n in range(24)), abs=1e-6
+    )
+    total = mock_config_entry.runtime_data.totals["esme"]
+    assert total.since is not None
+    assert total.since_total is not None
+    # the hour before counting began: the total then, less 12:00-12:07:57 (pro rata)
+    rows = await hourly(
+        hass,
+        ELECTRICITY,
+        START - HOUR,
+        START,
+        types=frozenset({"state", "sum"}),
+    )
+    assert len(rows) == 1
+    price = pounds(sim.tariff.price(sim.tariff.tier_at(int(START.timestamp()))))
+    part = (began - START).total_seconds() / 1800
+    before = sim.electricity.import_wh(int((START.timestamp() - 1800) // HALF_HOUR))
+    assert rows[0]["state"] == pytest.approx(
+        float(total.since_total) - before / 1000 * part * price, abs=1e-9
+    )
+    # once 12:00-12:30 is over and read, the walk starts again from it, exactly
+    await advance(hass, freezer, START + dt.timedelta(minutes=75))
+    rows = await hourly(
+        hass,
+        ELECTRICITY,
+        START - HOUR,
+        START,
+        types=frozenset({"state", "sum"}),
+    )
+    whole = sim.electricity.import_wh(int(START.timestamp() // HALF_HOUR))
+    assert rows[0]["state"] == pytest.approx(
+        float(total.since_total) - whole / 1000 * part * price, abs=1e-9
+    )
+    assert total.history_estimated is False

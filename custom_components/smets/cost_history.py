@@ -42,7 +42,7 @@ from .const import (
     ROLE_ESME,
     ROLE_GAS,
 )
-from .totals import CostWalk, TotalCost, blended_price
+from .totals import HALF_HOUR, CostWalk, TotalCost, blended_price
 
 if TYPE_CHECKING:
     from .models import SmetsConfigEntry
@@ -159,9 +159,10 @@ class CostHistory:
         self._zeros[entity_id] = zero
         walks = await self._async_walks()
         price_at = self._price_at(role, total)
-        walk = self._walk(walks.get(source), total, known, price_at)
-        if walk is None:
+        begun = self._walk(walks.get(source), total, known, price_at)
+        if begun is None:
             return
+        walk, provisional, again = begun
         floor = min(known, default=walk.at)
         rows = walk.back(known, floor, price_at, total.standing, self._is_midnight)
         walks[source] = {
@@ -169,9 +170,13 @@ class CostHistory:
             "value": str(walk.value),
             "estimated": walk.estimated,
             "since": total.since.isoformat(),
+            "provisional": provisional,
         }
         total.history_estimated = walk.estimated
         self._store.async_delay_save(lambda: {"walks": walks}, 1)
+        if again:
+            # walked again from the start: these rows replace every earlier one
+            self._pending.pop(entity_id, None)
         if rows:
             self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
 
@@ -264,23 +269,52 @@ class CostHistory:
         total: TotalCost,
         known: Mapping[int, Decimal | None],
         price_at: Callable[[int], Price | None],
-    ) -> CostWalk | None:
-        """Resume the saved walk, or begin one where counting began."""
+    ) -> tuple[CostWalk, bool, bool] | None:
+        """Resume the saved walk, or begin one where counting began.
+
+        Returns the walk, whether its start is provisional, and whether it
+        walks again from the start (its rows replace the earlier ones).
+
+        Counting mostly begins inside a half-hour, and the meter's profile
+        gives that half-hour only once it is over (up to half an hour and
+        the importer's next look later). Until then the kWh it had counted
+        at the start are taken pro rata from the half-hour before, so the
+        history has its cost from the first import; once the half-hour is
+        read, the walk starts again from it, exactly, if every half-hour
+        walked is still at hand (not after a restart in between, when the
+        provisional start stays: a step of a penny or so where live data
+        starts).
+        """
         assert total.since is not None
         assert total.since_total is not None
-        if saved is not None and saved.get("since") == total.since.isoformat():
-            return CostWalk(
-                int(saved["at"]), Decimal(saved["value"]), bool(saved["estimated"])
-            )
         since = int(total.since.timestamp())
-        boundary = since - since % 1800
+        boundary = since - since % HALF_HOUR
+        again = False
+        if saved is not None and saved.get("since") == total.since.isoformat():
+            at = int(saved["at"])
+            if not (
+                saved.get("provisional")
+                and known.get(boundary) is not None
+                and min(known, default=at + 1) <= at
+            ):
+                return (
+                    CostWalk(at, Decimal(saved["value"]), bool(saved["estimated"])),
+                    bool(saved.get("provisional")) and known.get(boundary) is None,
+                    False,
+                )
+            again = True  # the half-hour in progress at the start is read now
         used = Decimal(0)
+        provisional = False
         if since != boundary:
             part = self._used_before(known, boundary, since)
             if part is None:
-                return None  # the half-hour in progress at the start is not read yet
+                # not read yet: the half-hour before, pro rata, stands in
+                part = self._used_before(known, boundary - HALF_HOUR, since - HALF_HOUR)
+                provisional = True
+            if part is None:
+                return None  # nothing read yet next to where counting began
             used = part
-        return CostWalk.start(
+        walk = CostWalk.start(
             since=since,
             value=total.since_total,
             used=used,
@@ -288,6 +322,7 @@ class CostHistory:
             standing=total.standing,
             is_midnight=self._is_midnight,
         )
+        return None if walk is None else (walk, provisional, again)
 
     @staticmethod
     def _used_before(
