@@ -59,6 +59,25 @@ def fast_timeouts() -> Generator[None]:
         yield
 
 
+@pytest.fixture
+async def london(hass: HomeAssistant) -> None:
+    """Days end at midnight in London (UTC in January): ask for it by name."""
+    await hass.config.async_set_time_zone("Europe/London")
+
+
+async def call_action(
+    hass: HomeAssistant, service: str, entry: MockConfigEntry, **data: Any
+) -> Any:
+    """Call one of the integration's actions on ``entry``, blocking."""
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=service == "top_up",
+    )
+
+
 def simulator_of(entry: MockConfigEntry) -> HanSimulator:
     """The simulated HAN behind a loaded entry (reached through its zigpy app)."""
     app = entry.runtime_data.link.app

@@ -43,10 +43,8 @@ GAS = "sensor.gas_meter_total_cost"
 DAY = dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-async def london(hass: HomeAssistant) -> None:
-    """Days end at midnight in London (UTC in January)."""
-    await hass.config.async_set_time_zone("Europe/London")
+pytestmark = pytest.mark.usefixtures("london")
+"""Days end at midnight in London (UTC in January)."""
 
 
 @pytest.fixture

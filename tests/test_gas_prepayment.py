@@ -22,11 +22,16 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smets.const import (
     CONF_GAS_PREPAYMENT,
     CONF_LOW_CREDIT_LEVEL,
-    DOMAIN,
 )
 from custom_components.smets.han.simulator import HanSimulator
 
-from .conftest import setup_platform, simulator_data, simulator_of, snapshot_entities
+from .conftest import (
+    call_action as call,
+    setup_platform,
+    simulator_data,
+    simulator_of,
+    snapshot_entities,
+)
 
 CREDIT = "sensor.gas_meter_credit"
 STATUS = "sensor.gas_meter_credit_status"
@@ -60,18 +65,6 @@ def set_gas_credit(sim: HanSimulator, pence: int) -> None:
     """Put the simulated gas account at ``pence`` of credit."""
     account = sim.prepayment_account("gas")
     account._reanchor(sim.clock.time(), pence * 1000)
-
-
-async def call(
-    hass: HomeAssistant, service: str, entry: MockConfigEntry, **data: Any
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN,
-        service,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=service == "top_up",
-    )
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -20,7 +20,7 @@ from custom_components.smets.const import DOMAIN
 from custom_components.smets.han.simulator import HanSimulator, SimClock
 from custom_components.smets.han.simulator.meters import TopUpOutcome
 
-from .conftest import START, simulator_data, simulator_of
+from .conftest import START, call_action as call, simulator_data, simulator_of
 
 CREDIT = "sensor.electricity_meter_credit"
 
@@ -35,18 +35,6 @@ def simulator(entry: MockConfigEntry) -> HanSimulator:
     sim = simulator_of(entry)
     assert sim is not None
     return sim
-
-
-async def call(
-    hass: HomeAssistant, service: str, entry: MockConfigEntry, **data: Any
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN,
-        service,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=service == "top_up",
-    )
 
 
 async def test_top_up(

@@ -29,10 +29,8 @@ NEXT_CHANGE = "sensor.electricity_meter_next_price_change"
 STEP = dt.timedelta(minutes=5)
 
 
-@pytest.fixture(autouse=True)
-async def london(hass: HomeAssistant) -> None:
-    """Days end at midnight in London (UTC in January)."""
-    await hass.config.async_set_time_zone("Europe/London")
+pytestmark = pytest.mark.usefixtures("london")
+"""Days end at midnight in London (UTC in January)."""
 
 
 @pytest.fixture

@@ -32,10 +32,8 @@ GAS_ENERGY = "sensor.gas_meter_energy"
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture(autouse=True)
-async def london(hass: HomeAssistant) -> None:
-    """Days end at midnight in London (UTC in January)."""
-    await hass.config.async_set_time_zone("Europe/London")
+pytestmark = pytest.mark.usefixtures("london")
+"""Days end at midnight in London (UTC in January)."""
 
 
 def sim_of(entry: MockConfigEntry) -> HanSimulator:
