@@ -18,7 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .compat import BinarySensorDeviceClass
 from .const import CONF_LOW_CREDIT_LEVEL, ROLE_ESME, ROLE_GAS
 from .coordinator import SmetsCoordinator
-from .entity import SmetsEntity
+from .entity import SmetsEntity, described_entities
 from .han import model
 from .models import (
     ElectricitySnapshot,
@@ -185,9 +185,9 @@ async def async_setup_entry(
         descriptions: tuple[SmetsBinarySensorEntityDescription[T], ...],
     ) -> None:
         entities.extend(
-            SmetsBinarySensor(coordinator, meters, role, description)
-            for description in descriptions
-            if description.exists_fn(coordinator.data)
+            described_entities(
+                SmetsBinarySensor, coordinator, meters, role, descriptions
+            )
         )
 
     def add_credit(role: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -75,3 +78,27 @@ class SmetsEntity[T](CoordinatorEntity[SmetsCoordinator[T]]):
         entry = coordinator.config_entry
         self._attr_unique_id = unique_id(entry, role, description.key)
         self._attr_device_info = device_info(entry, meters, role)
+
+
+class Described[T](Protocol):
+    """An entity description that says whether its meter has the value."""
+
+    @property
+    def exists_fn(self) -> Callable[[T], bool]:
+        """Whether the meter has what the entity shows, from the first data."""
+        ...
+
+
+def described_entities[T, D: Described[Any], E](
+    entity: Callable[[SmetsCoordinator[T], dict[str, MeterInfo], str, D], E],
+    coordinator: SmetsCoordinator[T],
+    meters: dict[str, MeterInfo],
+    role: str,
+    descriptions: Iterable[D],
+) -> list[E]:
+    """Build one entity per description whose value the meter has (the platforms' setup)."""
+    return [
+        entity(coordinator, meters, role, description)
+        for description in descriptions
+        if description.exists_fn(coordinator.data)
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 import datetime as dt
 from decimal import Decimal
@@ -42,7 +42,7 @@ from .const import (
 from .coordinator import SmetsCoordinator
 from .cost import CostTracker
 from .cost_sensors import total_cost_sensors
-from .entity import SmetsEntity, SmetsMeterEntity
+from .entity import SmetsEntity, SmetsMeterEntity, described_entities
 from .han import model
 from .models import (
     ElectricitySnapshot,
@@ -373,13 +373,10 @@ async def async_setup_entry(
     def add[T](
         coordinator: SmetsCoordinator[T],
         role: str,
-        descriptions: tuple[SmetsSensorEntityDescription[T], ...]
-        | list[SmetsSensorEntityDescription[T]],
+        descriptions: Iterable[SmetsSensorEntityDescription[T]],
     ) -> None:
         entities.extend(
-            SmetsSensor(coordinator, meters, role, description)
-            for description in descriptions
-            if description.exists_fn(coordinator.data)
+            described_entities(SmetsSensor, coordinator, meters, role, descriptions)
         )
 
     if runtime.electricity is not None and ROLE_ESME in meters:
