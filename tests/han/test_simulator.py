@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from zigpy.zcl import foundation
 
 from custom_components.smets.han.simulator import (
     HALF_HOUR,
@@ -15,6 +16,7 @@ from custom_components.smets.han.simulator import (
     unix_time,
     zcl_time,
 )
+from custom_components.smets.han.simulator.devices import EmulatedDevice
 from custom_components.smets.han.simulator.meters import UtrnBook, unit_random
 
 
@@ -316,3 +318,21 @@ def test_gas_supply_is_armed_when_its_credit_is_exhausted() -> None:
     assert sim.gas_account.status(now) & 0x40
     assert supply(now) == 0x01  # armed
     assert esme_supply(now) == 0x02  # the electricity meter is not affected
+
+
+@pytest.mark.parametrize("general", [True, False])
+@pytest.mark.parametrize(("tsn", "command_id"), [(0, 0x01), (0x7F, 0x0A), (0xFF, 0x0B)])
+def test_answer_header_is_a_zcl_server_to_client_header(
+    general: bool, tsn: int, command_id: int
+) -> None:
+    """The simulated meters' hand-built answer header is what ZCL 2.4.1 gives."""
+    hdr, rest = foundation.ZCLHeader.deserialize(
+        EmulatedDevice.header(tsn, command_id, general=general)
+    )
+    assert rest == b""
+    assert hdr.frame_control.is_general is general
+    assert hdr.frame_control.is_cluster is not general
+    assert hdr.direction == foundation.Direction.Server_to_Client
+    assert hdr.frame_control.disable_default_response
+    assert not hdr.frame_control.is_manufacturer_specific
+    assert (hdr.tsn, hdr.command_id) == (tsn, command_id)

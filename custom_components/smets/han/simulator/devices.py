@@ -82,6 +82,12 @@ class SimEndpoint:
     profile_id: int = 0x0109
 
 
+_SERVER_TO_CLIENT_GENERAL = 0b0001_1000
+"""ZCL frame control: general command, server to client, no default response."""
+_SERVER_TO_CLIENT = 0b0001_1001
+"""ZCL frame control: cluster-specific command, server to client, no default response."""
+
+
 class EmulatedDevice:
     """A device on the simulated HAN: addresses, endpoints, and a ZCL engine."""
 
@@ -242,22 +248,14 @@ class EmulatedDevice:
 
     @staticmethod
     def header(tsn: int, command_id: int, *, general: bool) -> bytes:
-        """Return a server-to-client ZCL header (default response disabled)."""
-        frame_control = (
-            foundation.FrameControl.general(
-                direction=foundation.Direction.Server_to_Client,
-                is_manufacturer_specific=False,
-            )
-            if general
-            else foundation.FrameControl.cluster(
-                direction=foundation.Direction.Server_to_Client,
-                is_manufacturer_specific=False,
-            )
-        ).replace(disable_default_response=True)
-        hdr = foundation.ZCLHeader(
-            frame_control=frame_control, tsn=tsn, command_id=command_id
-        )
-        return bytes(hdr.serialize())
+        """Return a server-to-client ZCL header (default response disabled).
+
+        ZCL 2.4.1.1: frame type in bits 0-1 (0 general, 1 cluster-specific), bit 3
+        the direction (1: server to client), bit 4 disable default response; built
+        by hand, since every answer the simulated meters give starts with one.
+        """
+        frame_control = _SERVER_TO_CLIENT_GENERAL if general else _SERVER_TO_CLIENT
+        return bytes((frame_control, tsn & 0xFF, command_id & 0xFF))
 
     def _default(
         self,
