@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 import logging
+import struct
 from typing import Any, cast
 
 import zigpy.types as t
@@ -82,6 +83,8 @@ class SimEndpoint:
     profile_id: int = 0x0109
 
 
+_ATTRIBUTE_ID = struct.Struct("<H")
+"""A ZCL attribute id on the air (little-endian uint16)."""
 _SERVER_TO_CLIENT_GENERAL = 0b0001_1000
 """ZCL frame control: general command, server to client, no default response."""
 _SERVER_TO_CLIENT = 0b0001_1001
@@ -181,11 +184,10 @@ class EmulatedDevice:
             ].schema
             parsed: Any
             parsed, _ = schema.deserialize(payload)
-            records = [
+            body = b"".join(
                 self._read(server, cluster_id, attr_id, now)
                 for attr_id in parsed.attribute_ids
-            ]
-            body = foundation.ReadAttributesResponse(status_records=records)
+            )
             return [
                 Reply(
                     endpoint_id,
@@ -195,7 +197,7 @@ class EmulatedDevice:
                         foundation.GeneralCommand.Read_Attributes_rsp,
                         general=True,
                     )
-                    + body.serialize(),
+                    + body,
                 )
             ]
         if command_id == foundation.GeneralCommand.Configure_Reporting:
@@ -221,28 +223,32 @@ class EmulatedDevice:
             endpoint_id, cluster_id, hdr, foundation.Status.UNSUP_GENERAL_COMMAND
         )
 
-    def _read(
+    def _value(
         self, server: ServerCluster, cluster_id: int, attr_id: int, now: int
-    ) -> foundation.ReadAttributeRecord:
+    ) -> bytes | None:
+        """Return an attribute's ZCL type and value as sent, or None if unsupported."""
         reader = server.attributes.get(attr_id)
         attr_def = server.cls.attributes.get(attr_id)
         if reader is None or attr_def is None:
-            return foundation.ReadAttributeRecord(
-                attrid=cast("Any", attr_id),
-                status=foundation.Status.UNSUPPORTED_ATTRIBUTE,
-            )
+            return None
         raw = (
             sentinel_for(attr_def)
             if (cluster_id, attr_id) in self.sentinels
             else reader(now)
         )
-        return foundation.ReadAttributeRecord(
-            attrid=cast("Any", attr_id),
-            status=foundation.Status.SUCCESS,
-            value=foundation.TypeValue(
-                type=attr_def.zcl_type, value=attr_def.type(raw)
-            ),
-        )
+        value: bytes = attr_def.type(raw).serialize()
+        return bytes((attr_def.zcl_type,)) + value
+
+    def _read(
+        self, server: ServerCluster, cluster_id: int, attr_id: int, now: int
+    ) -> bytes:
+        """Return one Read Attributes status record (ZCL 2.5.2.1)."""
+        value = self._value(server, cluster_id, attr_id, now)
+        if value is None:
+            return _ATTRIBUTE_ID.pack(attr_id) + bytes(
+                (foundation.Status.UNSUPPORTED_ATTRIBUTE,)
+            )
+        return _ATTRIBUTE_ID.pack(attr_id) + bytes((foundation.Status.SUCCESS,)) + value
 
     # --- frames out --------------------------------------------------------------
 
@@ -306,21 +312,14 @@ class EmulatedDevice:
     ) -> Reply | None:
         """Return a Report Attributes frame with the current values of ``attr_ids``."""
         server = self.endpoints[endpoint_id].clusters[cluster_id]
-        reports = []
-        for attr_id in attr_ids:
-            record = self._read(server, cluster_id, attr_id, now)
-            if record.status == foundation.Status.SUCCESS:
-                assert record.value is not None
-                reports.append(
-                    foundation.Attribute(
-                        attrid=cast("Any", attr_id), value=record.value
-                    )
-                )
+        # ZCL 2.5.11.1: each record is the attribute id, its type and its value
+        reports = b"".join(
+            _ATTRIBUTE_ID.pack(attr_id) + value
+            for attr_id in attr_ids
+            if (value := self._value(server, cluster_id, attr_id, now)) is not None
+        )
         if not reports:
             return None
-        schema = foundation.GENERAL_COMMANDS[
-            foundation.GeneralCommand.Report_Attributes
-        ].schema
         return Reply(
             endpoint_id,
             cluster_id,
@@ -329,7 +328,7 @@ class EmulatedDevice:
                 foundation.GeneralCommand.Report_Attributes,
                 general=True,
             )
-            + schema(attribute_reports=reports).serialize(),
+            + reports,
         )
 
 
