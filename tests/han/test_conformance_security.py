@@ -34,15 +34,23 @@ from custom_components.smets.han.simulator.app import (
     LINK_SECURED_CLUSTERS,
 )
 from smets_dev.ncp import (
+    ADDRESS_TABLE_INDEX_OUT_OF_RANGE,
     APP_LINK_KEY_ESTABLISHED,
     APS_ENCRYPTION_ERROR,
     APS_OPTION_ENCRYPTION,
+    CONFIG_ADDRESS_TABLE_SIZE,
     CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    EXT_NO_FRAME_COUNTER_RESET,
     EZSP_ERROR_INVALID_CALL,
+    EZSP_ERROR_INVALID_ID,
+    EZSP_ERROR_INVALID_VALUE,
     KEY_ESTABLISHMENT_TIMEOUT,
     KEY_TABLE_FULL,
+    NWK_LEAVE_REQUEST_NOT_ALLOWED,
+    UNKNOWN_NODE_ID,
+    VALUE_EXTENDED_SECURITY_BITMASK,
     EmulatedNcp,
 )
 
@@ -350,6 +358,34 @@ def test_request_link_key_is_answered_through_the_key_establishment_handler(
     assert (han.esme.ieee in ncp.key_table) == (status == APP_LINK_KEY_ESTABLISHED)
 
 
+async def _unicast(
+    han: HanSimulator, host: JoinedHost, nwk: int, cluster: int, options: int
+) -> list[tuple[int, bytes]]:
+    """sendUnicast of a Read Attributes to ``nwk``; the answers and callbacks."""
+    aps = (
+        SE.to_bytes(2, "little")
+        + cluster.to_bytes(2, "little")
+        + b"\x01\x01"
+        + options.to_bytes(2, "little")
+        + b"\x00\x00\x00"
+    )
+    body = READ_SUMMATION
+    params = b"\x00" + nwk.to_bytes(2, "little") + aps + b"\x05" + bytes((len(body),))
+    answers = host.exchange(0x34, params + body)
+    await han.settle()
+    return answers + host.callbacks()
+
+
+def _address_entry(host: JoinedHost, index: int, eui64: t.EUI64, nwk: int) -> bytes:
+    """setAddressTableRemoteEui64 then setAddressTableRemoteNodeId; the first's status."""
+    ((_, status),) = host.exchange(0x5C, bytes((index,)) + bytes(eui64))
+    if status == b"\x00":
+        assert host.exchange(0x5D, bytes((index,)) + nwk.to_bytes(2, "little")) == [
+            (0x5D, b"")
+        ]
+    return status
+
+
 async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_they_came() -> (
     None
 ):
@@ -359,20 +395,7 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     host.join(han)
 
     async def unicast(nwk: int, cluster: int, options: int) -> list[tuple[int, bytes]]:
-        aps = (
-            SE.to_bytes(2, "little")
-            + cluster.to_bytes(2, "little")
-            + b"\x01\x01"
-            + options.to_bytes(2, "little")
-            + b"\x00\x00\x00"
-        )
-        body = READ_SUMMATION
-        params = (
-            b"\x00" + nwk.to_bytes(2, "little") + aps + b"\x05" + bytes((len(body),))
-        )
-        answers = host.exchange(0x34, params + body)
-        await han.settle()
-        return answers + host.callbacks()
+        return await _unicast(han, host, nwk, cluster, options)
 
     # No partner link key with the ESME: the stack cannot encrypt to it
     assert await unicast(ESME_NWK, METERING, APS_OPTION_ENCRYPTION) == [
@@ -385,14 +408,106 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     options = int.from_bytes(incoming[1 + 6 : 1 + 8], "little")
     assert not options & APS_OPTION_ENCRYPTION
     assert incoming[-2:] == bytes((0x00, foundation.Status.FAILURE))
-    # With the key (after the exchange) it is encrypted both ways
+    # With the key (after the exchange) and the meter in the address table,
+    # it is encrypted both ways
     ncp.key_table[han.esme.ieee] = 0
     han.link_keys.setdefault("esme", set()).add(ncp.ieee)
+    assert _address_entry(host, 0, han.esme.ieee, ESME_NWK) == b"\x00"
     answers = await unicast(ESME_NWK, METERING, APS_OPTION_ENCRYPTION | 0x0040)
     (incoming,) = [params for frame_id, params in answers if frame_id == 0x45]
     options = int.from_bytes(incoming[1 + 6 : 1 + 8], "little")
     assert options & APS_OPTION_ENCRYPTION
     assert ncp.problems == []
+
+
+async def test_a_partner_key_is_found_through_the_address_table_which_a_reset_empties() -> (
+    None
+):
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    host.join(han)
+    ncp.key_table[han.esme.ieee] = 0  # the partner link key, by EUI64
+    han.link_keys.setdefault("esme", set()).add(ncp.ieee)
+    # The key alone: the stack does not know the EUI64 of the meter's node id
+    assert await _unicast(han, host, ESME_NWK, METERING, APS_OPTION_ENCRYPTION) == [
+        (0x34, bytes((APS_ENCRYPTION_ERROR, 0)))
+    ]
+    # The address table has the stack's default size (8); past it, out of range
+    assert ncp.config[CONFIG_ADDRESS_TABLE_SIZE] == 8
+    assert _address_entry(host, 8, han.esme.ieee, ESME_NWK) == bytes(
+        (ADDRESS_TABLE_INDEX_OUT_OF_RANGE,)
+    )
+    # An EUI64 set alone has an unknown node id until the host sets it
+    ((_, status),) = host.exchange(0x5C, b"\x01" + bytes(han.esme.ieee))
+    assert status == b"\x00"
+    assert host.exchange(0x5F, b"\x01") == [
+        (0x5F, UNKNOWN_NODE_ID.to_bytes(2, "little"))
+    ]
+    assert _address_entry(host, 1, han.esme.ieee, ESME_NWK) == b"\x00"
+    assert host.exchange(0x5E, b"\x01") == [(0x5E, bytes(han.esme.ieee))]
+    answers = await _unicast(han, host, ESME_NWK, METERING, APS_OPTION_ENCRYPTION)
+    (sent,) = [params for frame_id, params in answers if frame_id == 0x34]
+    assert sent[0] == 0x00  # EMBER_SUCCESS
+    # The address table is RAM: a reset empties it; the key table (tokens) stays
+    host.reset()
+    host.negotiate()
+    assert ncp.address_table == {}
+    assert han.esme.ieee in ncp.key_table
+    assert ncp.problems == []
+
+
+def test_a_node_id_before_its_eui64_is_a_problem() -> None:
+    ncp, host = _host(HanSimulator(seed=3))
+    assert host.exchange(0x5D, b"\x00" + ESME_NWK.to_bytes(2, "little")) == [
+        (0x5D, b"")
+    ]
+    assert ncp.address_table == {}
+    assert ncp.problems == ["setAddressTableRemoteNodeId before its EUI64"]
+
+
+def test_the_extended_security_bitmask_is_a_value() -> None:
+    ncp, host = _host(HanSimulator(seed=3))
+    value = VALUE_EXTENDED_SECURITY_BITMASK
+    assert host.exchange(0xAA, bytes((value,))) == [(0xAA, b"\x00\x02\x00\x00")]
+    bits = NWK_LEAVE_REQUEST_NOT_ALLOWED | EXT_NO_FRAME_COUNTER_RESET
+    assert host.exchange(0xAB, bytes((value, 2)) + bits.to_bytes(2, "little")) == [
+        (0xAB, b"\x00")
+    ]
+    assert host.exchange(0xAA, bytes((value,))) == [
+        (0xAA, b"\x00\x02" + bits.to_bytes(2, "little"))
+    ]
+    # A bitmask is two bytes; an id this emulator does not know is INVALID_ID
+    assert host.exchange(0xAB, bytes((value, 1, 0))) == [
+        (0xAB, bytes((EZSP_ERROR_INVALID_VALUE,)))
+    ]
+    assert host.exchange(0xAB, bytes((0x7F, 1, 0))) == [
+        (0xAB, bytes((EZSP_ERROR_INVALID_ID,)))
+    ]
+    host.reset()  # kept like the stack's tokens
+    host.negotiate()
+    assert ncp.extended_security == bits
+
+
+@pytest.mark.parametrize("not_allowed", [False, True])
+def test_a_router_discards_a_leave_request_only_when_its_bitmask_says_so(
+    not_allowed: bool,
+) -> None:
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    if not_allowed:
+        bits = NWK_LEAVE_REQUEST_NOT_ALLOWED.to_bytes(2, "little")
+        host.exchange(0xAB, bytes((VALUE_EXTENDED_SECURITY_BITMASK, 2)) + bits)
+    host.join(han)
+    ncp.leave_requested()
+    if not_allowed:
+        assert host.callbacks() == []
+        assert ncp.network_up
+        assert ncp.leave_requests_discarded == 1
+    else:
+        assert host.callbacks() == [(0x19, b"\x91")]  # NETWORK_DOWN
+        assert ncp.network is None  # left: networkInit has nothing to resume
 
 
 # --- roles: top-up over the HAN is the PPMID's ----------------------------------

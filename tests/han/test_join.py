@@ -36,6 +36,7 @@ from custom_components.smets.han.ezsp import (
 from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator, cbke
+from custom_components.smets.han.simulator.app import ESME_NWK
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.transcript import JoinTranscript
 from smets_dev.ncp import (
@@ -43,6 +44,7 @@ from smets_dev.ncp import (
     DEFAULT_INSTALL_CODE,
     NETWORK_CLOSED,
     NETWORK_OPENED,
+    NWK_LEAVE_REQUEST_NOT_ALLOWED,
     EmulatedNcp,
 )
 
@@ -1006,6 +1008,40 @@ async def test_a_radio_that_lost_the_han_rejoins(
             app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
         )
         assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+async def test_a_network_leave_request_does_not_take_the_radio_off_the_han(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """The SE profile's extended security bitmask: a router discards Leave requests."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    try:
+        ncp.leave_requested()
+        assert ncp.network is not None, "the radio left the HAN"
+        assert ncp.leave_requests_discarded == 1
+        assert ncp.extended_security & NWK_LEAVE_REQUEST_NOT_ALLOWED
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+async def test_partners_are_in_the_address_table_at_every_start(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """The address table is RAM: the join fills it, and each start after a reset."""
+    network = await _joined(ncp)
+    assert [eui64 for eui64, _ in ncp.address_table.values()] == [han.esme.ieee]
+    app = await open_radio(ncp.path, network)
+    try:
+        assert list(ncp.address_table.values()) == [(han.esme.ieee, ESME_NWK)]
     finally:
         await app.shutdown()
     assert ncp.problems == []

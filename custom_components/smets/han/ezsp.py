@@ -281,6 +281,9 @@ PUSHED_CLUSTERS: Final = (PRICE, METERING, MESSAGING, PREPAYMENT, EVENTS)
 """Clusters whose servers push to bound clients: the CAD binds each of them
 that a meter's endpoint serves (where the meter refuses, it must poll)."""
 KEY_TABLE_SIZE: Final = 4
+ADDRESS_TABLE_SIZE: Final = 8
+"""Address table entries the radio has (EMBER_ADDRESS_TABLE_SIZE's default,
+ember-configuration-defaults.h): one per partner meter."""
 """Key table entries configured in the radio (CONFIG_KEY_TABLE_SIZE) before the
 stack starts: one partner link key per meter, with room to spare."""
 _ALL_CHANNELS: Final = 0x07FFF800  # 11-26
@@ -388,6 +391,9 @@ _ZDO_STATUS: Final = {
     0x8D: "not authorised",
 }
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
+_VALUE_EXTENDED_SECURITY_BITMASK: Final = 0x0A  # EzspValueId
+_EXT_NO_FRAME_COUNTER_RESET: Final = 0x0020  # EmberExtendedSecurityBitmask
+_NWK_LEAVE_REQUEST_NOT_ALLOWED: Final = 0x0100
 _REQUIRE_ENCRYPTED_KEY: Final = 0x0800
 _APS_ENCRYPTION: Final = 0x0020
 _APS_RETRY: Final = 0x0040
@@ -561,6 +567,10 @@ class _Radio:
         ] = []
         self.listeners: list[Callable[[str, list[Any]], None]] = []
         self.lost: RadioError | None = None
+        self.addresses: dict[str, int] = {}
+        """The NCP's address table as this host filled it: EUI64 -> index. The
+        table is RAM (lost at every reset), and this object lives for one
+        open of the radio, so the two stay the same."""
         self._on_lost = on_lost
         self._open = False
 
@@ -657,6 +667,61 @@ class _Radio:
     async def eui64(self) -> t.EUI64:
         (eui64,) = await self.command("getEui64")
         return t.EUI64(eui64)
+
+    async def remember_address(self, eui64: t.EUI64, nwk: int) -> None:
+        """Put a partner's EUI64 and node id in the NCP's address table.
+
+        The key table holds partner link keys by EUI64: to APS-encrypt a
+        unicast to a node id the stack must find that node's EUI64 in its
+        tables, and the Smart Energy framework adds an address table entry
+        for each partner as soon as IEEE_addr named it
+        (smart-energy-registration.c, ``emberAfAddAddressTableEntry``). The
+        table is in RAM, so this is done again after every reset.
+        """
+        index = self.addresses.get(str(eui64), len(self.addresses))
+        if index >= ADDRESS_TABLE_SIZE:
+            msg = f"the radio's address table has no room for {eui64}"
+            raise RadioError(msg)
+        (status,) = await self.command(
+            "setAddressTableRemoteEui64", addressTableIndex=index, eui64=eui64
+        )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused an address table entry for {eui64}:"
+                f" 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
+        await self.command(
+            "setAddressTableRemoteNodeId", addressTableIndex=index, id=_t.NWK(nwk)
+        )
+        self.addresses[str(eui64)] = index
+
+    async def secure_as_smart_energy(self) -> None:
+        """Set the extended security bitmask as Silicon Labs' SE profile does.
+
+        ``zaNodeSecurityInit`` (gecko_sdk app/framework/security/af-node.c)
+        sets the profile's node extended bitmask after the initial security
+        state, keeping EXT_NO_FRAME_COUNTER_RESET when the radio had it; for
+        "SE Full" that bitmask is NWK_LEAVE_REQUEST_NOT_ALLOWED (simplicity_sdk
+        app/framework/security/security-config.h): a router discards network
+        Leave commands, so nobody can talk the radio off the HAN, whose
+        registration allows one join.
+        """
+        status, value = await self.command(
+            "getValue", valueId=_enum("EzspValueId", _VALUE_EXTENDED_SECURITY_BITMASK)
+        )
+        old = int.from_bytes(bytes(value), "little") if int(status) == _SUCCESS else 0
+        bitmask = _NWK_LEAVE_REQUEST_NOT_ALLOWED | (old & _EXT_NO_FRAME_COUNTER_RESET)
+        (status,) = await self.command(
+            "setValue",
+            valueId=_enum("EzspValueId", _VALUE_EXTENDED_SECURITY_BITMASK),
+            value=bitmask.to_bytes(2, "little"),
+        )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused its extended security bitmask: 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
 
     async def configure(self) -> None:
         """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint.
@@ -1302,6 +1367,7 @@ async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -
     if int(status) != _SUCCESS:
         msg = f"the radio refused the security state: 0x{int(status):02X}"
         raise RadioError(msg)
+    await radio.secure_as_smart_energy()
     parameters = bt.EmberNetworkParameters(
         extendedPanId=found.extendedPanId,
         panId=found.panId,
@@ -1891,6 +1957,7 @@ async def _partner_link_key(
         msg = f"the meter at 0x{nwk:04X} did not say who it is: status {ieee[0]}"
         raise JoinError("partner_key_failed", msg)
     partner = t.EUI64(ieee[1])
+    await radio.remember_address(partner, nwk)
     try:
         (status,) = await requests.zdo(
             nwk,
@@ -2456,6 +2523,11 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             raise RadioError(msg)
         for nwk, (responder, endpoints) in sorted(found.items()):
             await self._describe(nwk, responder, endpoints)
+            if responder == nwk and nwk != HUB_NWK:
+                # A meter that answers for itself is a partner: its link key
+                # is found through the address table, emptied by the reset
+                device: Any = self.get_device(nwk=_t.NWK(nwk))
+                await self.radio.remember_address(device.ieee, nwk)
         await self._bind_pushes(found)
 
     async def _bind_pushes(self, found: dict[int, tuple[int, list[int]]]) -> None:
