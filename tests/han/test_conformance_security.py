@@ -246,6 +246,36 @@ async def test_pushes_go_only_to_bound_clients(han: HanSimulator) -> None:
     assert await bind_req(han, HUB_NWK, 0x0709, ep=9) == 0x82
 
 
+async def test_attribute_reports_go_to_bound_clients_whoever_configured_them(
+    han: HanSimulator,
+) -> None:
+    """reporting.c: Configure Reporting answers SUCCESS; reports go to the bindings."""
+    han.link_keys.setdefault("esme", set()).add(han.cad_ieee)
+    # Configure Reporting, Metering: InstantaneousDemand (int24) every 10 s
+    config = b"\x00\x00\x04\x2a\x0a\x00\x0a\x00\x01\x00\x00"
+    han.transmit(packet(ESME_NWK, METERING, b"\x00\x21\x06" + config, encrypted=True))
+    (answer,) = await _answers(han)
+    hdr, rest = foundation.ZCLHeader.deserialize(answer.data.serialize())
+    assert hdr.command_id == foundation.GeneralCommand.Configure_Reporting_rsp
+    assert rest == bytes((foundation.Status.SUCCESS,))
+    await han.advance(10)
+    assert await _answers(han) == []  # the CAD configured it, but did not bind
+    assert han.unbound_pushes == [("esme", METERING)]
+    assert await bind_req(han, ESME_NWK, METERING) == 0x00
+    await han.advance(10)
+    (report,) = await _answers(han)
+    hdr, rest = foundation.ZCLHeader.deserialize(report.data.serialize())
+    assert hdr.command_id == foundation.GeneralCommand.Report_Attributes
+    assert rest[:3] == b"\x00\x04\x2a"  # attribute 0x0400, int24
+    assert report.tx_options & t.TransmitOptions.APS_Encryption
+    # A meter that keeps no bindings for consumer devices: no report comes
+    han.bind_refused.add("esme")
+    han.bindings.clear()
+    assert await bind_req(han, ESME_NWK, METERING) == 0x84
+    await han.advance(10)
+    assert await _answers(han) == []
+
+
 async def test_a_push_sent_unencrypted_still_arrives_marked_so(
     han: HanSimulator,
 ) -> None:

@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zigpy.types as zigpy_t
@@ -34,6 +35,7 @@ from custom_components.smets.han.ezsp import (
     parse_install_code,
 )
 from custom_components.smets.han.link import HanLink
+from custom_components.smets.han.meter import AttributeReport
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.app import ESME_NWK
@@ -597,6 +599,35 @@ async def test_smart_energy_frames_are_encrypted_both_ways(
         await han.send_alert(0x8F3F)
         alert = await asyncio.wait_for(alerts.get(), TIMEOUT)
         assert isinstance(alert, model.AlertEvent)
+    finally:
+        await link.close()
+    assert ncp.problems == []
+
+
+async def test_attribute_reports_come_over_the_radio_because_it_bound_metering(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """A meter reports to its bindings: the start binds Metering before any report."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert ("esme", 1, 0x0702) in han.bindings
+        events: list[object] = []
+        link.esme.subscribe(events.append)
+        device: Any = app.get_device(nwk=zigpy_t.NWK(han.esme.nwk))
+        metering: Any = device.endpoints[1].in_clusters[0x0702]
+        await metering.configure_reporting(0x0400, 10, 10, 1)
+        await han.advance(10)
+        async with asyncio.timeout(TIMEOUT):
+            while not events:  # noqa: ASYNC110 - the report crosses the radio
+                await asyncio.sleep(0.02)
+        (report,) = events
+        assert isinstance(report, AttributeReport)
+        assert report.values[0x0400] == han.electricity.demand_w(han.clock.time())
+        assert han.unbound_pushes == []
     finally:
         await link.close()
     assert ncp.problems == []
