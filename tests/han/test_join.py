@@ -32,6 +32,7 @@ from custom_components.smets.han.ezsp import (
     ke_step_timeout,
     leave_han,
     open_radio,
+    parse_hub_id,
     parse_install_code,
 )
 from custom_components.smets.han.link import HanLink
@@ -1041,6 +1042,59 @@ async def test_a_radio_that_lost_the_han_rejoins(
         assert await link.esme.poll() is not None
     finally:
         await app.shutdown()
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "001BC50C0A000001",
+        "00-1B-C5-0C-0A-00-00-01",
+        "00:1b:c5:0c:0a:00:00:01",
+        "001B C50C 0A00 0001",
+    ],
+)
+def test_the_hub_id_is_16_hex_digits_with_or_without_separators(printed: str) -> None:
+    assert parse_hub_id(printed) == "00:1b:c5:0c:0a:00:00:01"
+
+
+@pytest.mark.parametrize(
+    "printed", ["", "001BC50C0A0000", "001BC50C0A00000102", "001BC50C0A00000G"]
+)
+def test_a_hub_id_that_is_not_an_eui64_is_refused(printed: str) -> None:
+    with pytest.raises(ValueError, match="16 hexadecimal digits"):
+        parse_hub_id(printed)
+
+
+async def test_the_join_picks_the_hub_by_the_id_printed_on_it(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """GBCS: the extended PAN id is the hub's HAN IEEE address, printed on it."""
+    printed = str(han.hub.ieee).replace(":", "").upper()
+    network = await join_han(ncp.path, hub_id=printed, timeout=TIMEOUT)
+    assert network.extended_pan_id == str(han.hub.ieee)
+    assert network.hub_ieee == str(han.hub.ieee)
+    assert ncp.problems == []
+
+
+async def test_another_hubs_id_joins_nothing_and_spends_no_registration(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    transcript = JoinTranscript()
+    with pytest.raises(JoinError) as err:
+        await join_han(
+            ncp.path,
+            hub_id="00-1B-C5-0C-0A-00-00-01",
+            timeout=TIMEOUT,
+            transcript=transcript,
+        )
+    assert err.value.reason == "hub_not_found"
+    assert str(han.hub.ieee) in str(err.value)  # what the scan found, to compare
+    assert "joinNetwork" not in ncp.commands
+    assert ncp.network is None
+    # The registration is still there for the right hub
+    network = await join_han(ncp.path, hub_id=str(han.hub.ieee), timeout=TIMEOUT)
+    assert network.cbke
     assert ncp.problems == []
 
 

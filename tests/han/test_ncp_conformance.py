@@ -209,6 +209,9 @@ async def test_a_failed_channel_is_reported_and_the_scan_goes_on() -> None:
         + b"\x01\x02\x00"
     }
     assert frames[-1] == (SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+    # GBCS: the extended PAN id is the Comms Hub's HAN IEEE address (the GPF
+    # entity identifier printed on the hub): the beacons carry the hub's EUI64
+    assert {b[3:11] for b in beacons} == {bytes(han.hub.ieee)}
     assert ncp.problems == []
 
 

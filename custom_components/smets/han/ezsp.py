@@ -141,6 +141,7 @@ import copy
 import dataclasses
 from dataclasses import dataclass
 import logging
+import string
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import zigpy.application
@@ -184,6 +185,7 @@ __all__ = [
     "ke_step_timeout",
     "leave_han",
     "open_radio",
+    "parse_hub_id",
     "parse_install_code",
 ]
 
@@ -219,6 +221,7 @@ JOIN_REASONS: Final = (
     "no_cbke",
     "partner_key_failed",
     "hub_certificate",
+    "hub_not_found",
 )
 
 CONF_HAN_NETWORK: Final = "smets_han_network"
@@ -487,6 +490,21 @@ class HanNetwork:
             node_type=str(data.get("node_type", "router")),
             ke_pending=bool(data.get("ke_pending", False)),
         )
+
+
+def parse_hub_id(text: str) -> str:
+    """Return the Comms Hub's ID as printed on it, as an EUI64 (``aa:bb:...``).
+
+    GBCS sets the HAN's extended PAN id to the hub's HAN interface IEEE
+    address, which is the GPF's entity identifier printed on the hub (CHTS):
+    16 hexadecimal digits, most significant first. Spaces, dashes and colons
+    between them are allowed. Raises ValueError for anything else.
+    """
+    cleaned = "".join(text.split()).replace("-", "").replace(":", "")
+    if len(cleaned) != 16 or any(ch not in string.hexdigits for ch in cleaned):
+        msg = "a Comms Hub ID is 16 hexadecimal digits"
+        raise ValueError(msg)
+    return ":".join(cleaned[i : i + 2] for i in range(0, 16, 2)).lower()
 
 
 def parse_install_code(text: str) -> bytes:
@@ -1138,6 +1156,7 @@ async def join_han(
     baudrate: int = DEFAULT_BAUDRATE,
     flow_control: FlowControl = None,
     install_code: str | None = None,
+    hub_id: str | None = None,
     timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
     transcript: JoinTranscript | None = None,
     capture: PcapWriter | None = None,
@@ -1149,6 +1168,9 @@ async def join_han(
     (reason in :data:`JOIN_REASONS`), ValueError for an install code that is
     malformed or missing, ``RadioError`` when the radio cannot be opened or
     vanishes, ``HanTimeout`` when it all takes longer than ``timeout`` seconds.
+    ``hub_id`` (the Comms Hub's ID printed on it, :func:`parse_hub_id`) limits
+    the join to the network whose extended PAN id it is (GBCS: the hub's HAN
+    IEEE address); none in range is ``JoinError("hub_not_found")``.
 
     Once the radio is on the HAN the supplier's registration is spent: key
     establishment that does not finish in time (the hub busy, its answers
@@ -1159,7 +1181,10 @@ async def join_han(
     """
     note = transcript.note if transcript is not None else _no_note
     code = parse_install_code(install_code) if install_code is not None else None
+    hub = parse_hub_id(hub_id) if hub_id is not None else None
     note("install_code", source="typed" if code is not None else "radio token")
+    if hub is not None:
+        note("hub_id", extended_pan_id=hub)
     radio = _Radio(path, baudrate, flow_control=flow_control)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout - _KE_DEADLINE_MARGIN
@@ -1168,7 +1193,12 @@ async def join_han(
             await radio.open()
             note("radio_open", ezsp_version=int(radio.ezsp.ezsp_version))
             network = await _join(
-                radio, code, deadline=deadline, transcript=transcript, capture=capture
+                radio,
+                code,
+                hub_id=hub,
+                deadline=deadline,
+                transcript=transcript,
+                capture=capture,
             )
             note(
                 "joined",
@@ -1203,6 +1233,7 @@ async def _join(
     radio: _Radio,
     code: bytes | None,
     *,
+    hub_id: str | None = None,
     deadline: float | None = None,
     transcript: JoinTranscript | None = None,
     capture: PcapWriter | None = None,
@@ -1261,6 +1292,19 @@ async def _join(
     if not networks:
         msg = "no ZigBee network found: is the Comms Hub in range?"
         raise JoinError("no_network", msg)
+    if hub_id is not None:
+        # GBCS: the extended PAN id is the hub's HAN IEEE address, the ID
+        # printed on it; a neighbour's hub in range is never joined
+        found_ids = [str(t.EUI64(bytes(n.extendedPanId))) for n, _ in networks]
+        networks = [
+            n for n in networks if str(t.EUI64(bytes(n[0].extendedPanId))) == hub_id
+        ]
+        if not networks:
+            msg = (
+                f"no network of the Comms Hub {hub_id} in range (found:"
+                f" {', '.join(found_ids)}): check the ID printed on the hub"
+            )
+            raise JoinError("hub_not_found", msg)
     open_networks = [n for n in networks if n[0].allowingJoin]
     if not open_networks:
         msg = "the Comms Hub is not admitting devices: ask the supplier to add this one"
