@@ -543,11 +543,22 @@ def test_a_router_discards_a_leave_request_only_when_its_bitmask_says_so(
 # --- roles: top-up over the HAN is the PPMID's ----------------------------------
 
 
-async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad() -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        # Silicon Labs' prepayment server: the application refused, UNSUP_COMMAND
+        foundation.Status.UNSUP_CLUSTER_COMMAND,
+        foundation.Status.NOT_AUTHORIZED,  # another stack might say so
+    ],
+)
+async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad(
+    refusal: foundation.Status,
+) -> None:
     sim = HanSimulator(seed=3, prepayment=True)
     sim.attach(Sink())
     sim.register_simulated_cad()
     sim.consumer_top_up = False
+    sim.top_up_refusal = refusal
     utrn = sim.issue_utrn(500).encode()
     credit = sim.account.credit(sim.clock.time())
     # ConsumerTopUp: originating device 0x02 (IHD), the UTRN as an octet string
@@ -556,14 +567,21 @@ async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad() -> None:
     (answer,) = await _answers(sim)
     hdr, rest = foundation.ZCLHeader.deserialize(answer.data.serialize())
     assert hdr.command_id == foundation.GeneralCommand.Default_Response
-    assert rest == bytes((0x04, foundation.Status.NOT_AUTHORIZED))
+    assert rest == bytes((0x04, refusal))
     assert sim.account.credit(sim.clock.time()) == credit
 
 
-async def test_the_library_says_a_refused_top_up_is_the_ppmids_role() -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [foundation.Status.UNSUP_CLUSTER_COMMAND, foundation.Status.NOT_AUTHORIZED],
+)
+async def test_the_library_says_a_refused_top_up_is_the_ppmids_role(
+    refusal: foundation.Status,
+) -> None:
     # (the host's side of the rule above: HanNotAllowed, not a generic failure)
     sim = HanSimulator(seed=7, prepayment=True)
     sim.consumer_top_up = False
+    sim.top_up_refusal = refusal
     app = await sim.start()
     link = await HanLink.open(app, request_timeout=2.0, clock=sim.clock.time)
     try:

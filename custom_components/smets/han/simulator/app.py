@@ -614,9 +614,15 @@ class HanSimulator:
         self.cbke_terminations: list[int] = []
         """Status codes of the Terminate Key Establishment commands devices sent."""
         self.consumer_top_up = True
-        """Whether the meters take a ConsumerTopUp from the CAD (False: Default
-        Response NOT_AUTHORIZED, as a meter that leaves top-up over the HAN to
-        its PPMID may answer)."""
+        """Whether the meters take a ConsumerTopUp from the CAD (False: a meter
+        that leaves top-up over the HAN to its PPMID answers Default Response
+        :attr:`top_up_refusal`)."""
+        self.top_up_refusal = foundation.Status.UNSUP_CLUSTER_COMMAND
+        """The status of that Default Response. Silicon Labs' prepayment server
+        answers a ConsumerTopUp its application refuses with UNSUP_COMMAND
+        (gecko_sdk plugin/prepayment-server/prepayment-topup.c returns false,
+        prepayment-server.c turns that into UNSUP_COMMAND); NOT_AUTHORIZED is
+        what another stack might say (no public source)."""
         self.hub_certificate_fault: str | None = None
         """The hub presents a certificate the initiator must refuse: "issuer"
         (another CA's, e.g. a test certificate), "subject" (another device's),
@@ -2299,7 +2305,7 @@ class HanSimulator:
             if not self.consumer_top_up:
                 # Top-up over the HAN is the PPMID's role: not from a CAD
                 return device._default(  # noqa: SLF001 - the device's own answer
-                    ep, c.Prepayment.cluster_id, hdr, foundation.Status.NOT_AUTHORIZED
+                    ep, c.Prepayment.cluster_id, hdr, self.top_up_refusal
                 )
             code = bytes(args.top_up_code).decode("ascii", "replace")
             outcome = account().top_up(code, now)
