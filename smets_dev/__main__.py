@@ -34,7 +34,6 @@ from custom_components.smets.han.link import HanLink
 from custom_components.smets.han.meter import HanEvent
 from custom_components.smets.han.radio import decode_install_code
 from custom_components.smets.han.simulator.app import (
-    ESME_ENDPOINT,
     GPF_ENDPOINT,
     HanSimulator,
     RadioFrame,
@@ -199,14 +198,12 @@ async def run_capture(
                 await link.gas.read_identity()
 
         async def reports() -> None:
-            # Ask the ESME for demand reports as a real client would, and make
-            # the simulated meters keep to what was asked
+            # Ask the ESME for demand reports as a real client would (the
+            # simulated meter keeps what was asked and reports to its
+            # bindings); the gas mirror reports as its installer set it
             metering = esme.cluster(METERING)
             await cast("Any", metering).configure_reporting(
                 0x0400, DEMAND_REPORT_INTERVAL, DEMAND_REPORT_INTERVAL, 1
-            )
-            sim.configure_reports(
-                sim.esme, ESME_ENDPOINT, METERING, [0x0400], DEMAND_REPORT_INTERVAL
             )
             if link.has_gas:
                 sim.configure_reports(

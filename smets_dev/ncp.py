@@ -36,7 +36,11 @@ suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
 ``clearTemporaryDataMaybeStoreLinkKey283k1``) and ``requestLinkKey`` ->
 ``zigbeeKeyEstablishmentHandler`` (a partner link key from the trust centre,
 kept in a key table of the size ``CONFIG_KEY_TABLE_SIZE`` gave it; none
-unless configured). Configuration values are taken only before the network
+unless configured; a partner's key is found through the address table,
+``setAddressTableRemoteEui64`` / ``setAddressTableRemoteNodeId``, which a
+reset empties), ``getValue`` / ``setValue`` of the extended security bitmask
+(NWK_LEAVE_REQUEST_NOT_ALLOWED: a router discards a network Leave request,
+:meth:`EmulatedNcp.leave_requested`). Configuration values are taken only before the network
 is up and forgotten at a reset (UG100). A unicast with APS encryption needs a
 link key with its destination (APS_ENCRYPTION_ERROR otherwise); an incoming
 frame that came APS-encrypted carries APS_OPTION_ENCRYPTION. The
@@ -228,6 +232,12 @@ _GET_NETWORK_PARAMETERS: Final = 0x0028
 _POLL_FOR_DATA: Final = 0x0042
 _SEND_UNICAST: Final = 0x0034
 _SEND_BROADCAST: Final = 0x0036
+_SET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005C
+_SET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005D
+_GET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005E
+_GET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005F
+_GET_VALUE: Final = 0x00AA
+_SET_VALUE: Final = 0x00AB
 _MESSAGE_SENT_HANDLER: Final = 0x003F
 _INCOMING_MESSAGE_HANDLER: Final = 0x0045
 _CUSTOM_FRAME: Final = 0x0047
@@ -264,6 +274,12 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _POLL_FOR_DATA: ("pollForData", 4),
     _SEND_UNICAST: ("sendUnicast", _VARIABLE),
     _SEND_BROADCAST: ("sendBroadcast", _VARIABLE),
+    _SET_ADDRESS_TABLE_REMOTE_EUI64: ("setAddressTableRemoteEui64", 9),
+    _SET_ADDRESS_TABLE_REMOTE_NODE_ID: ("setAddressTableRemoteNodeId", 3),
+    _GET_ADDRESS_TABLE_REMOTE_EUI64: ("getAddressTableRemoteEui64", 1),
+    _GET_ADDRESS_TABLE_REMOTE_NODE_ID: ("getAddressTableRemoteNodeId", 1),
+    _GET_VALUE: ("getValue", 1),
+    _SET_VALUE: ("setValue", _VARIABLE),
     _CUSTOM_FRAME: ("customFrame", None),
     _SET_CONFIGURATION_VALUE: ("setConfigurationValue", 3),
     _SET_POLICY: ("setPolicy", 2),
@@ -276,6 +292,15 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _GET_CERTIFICATE_283K1: ("getCertificate283k1", 0),
     _CLEAR_TEMPORARY_DATA_283K1: ("clearTemporaryDataMaybeStoreLinkKey283k1", 1),
 }
+
+_ADDRESS_TABLE_FRAMES: Final = frozenset(
+    {
+        _SET_ADDRESS_TABLE_REMOTE_EUI64,
+        _SET_ADDRESS_TABLE_REMOTE_NODE_ID,
+        _GET_ADDRESS_TABLE_REMOTE_EUI64,
+        _GET_ADDRESS_TABLE_REMOTE_NODE_ID,
+    }
+)
 
 _RESPONSE: Final = 0x80  # frame control, low byte: bit 7 set on NCP -> host
 _CALLBACK: Final = 0x10  # frame control, low byte: an asynchronous callback
@@ -305,8 +330,23 @@ _CONFIG_IDS: Final = frozenset(
 )  # fmt: skip
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
 CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
-_CONFIG_DEFAULTS: Final = {CONFIG_MAX_END_DEVICE_CHILDREN: 6}
-"""What the stack has before the host sets anything (ember-configuration-defaults.h)."""
+CONFIG_ADDRESS_TABLE_SIZE: Final = 0x05
+_CONFIG_DEFAULTS: Final = {
+    CONFIG_MAX_END_DEVICE_CHILDREN: 6,
+    CONFIG_ADDRESS_TABLE_SIZE: 8,
+}
+"""What the stack has before the host sets anything (ember-configuration-defaults.h:
+EMBER_MAX_END_DEVICE_CHILDREN 6, EMBER_ADDRESS_TABLE_SIZE 8)."""
+
+# EzspValueId (bellows ``EzspValueId``; gecko_sdk ezsp-enum.h)
+VALUE_EXTENDED_SECURITY_BITMASK: Final = 0x0A
+# EmberExtendedSecurityBitmask (gecko_sdk protocol/zigbee/stack/include/ember-types.h)
+EXT_NO_FRAME_COUNTER_RESET: Final = 0x0020
+NWK_LEAVE_REQUEST_NOT_ALLOWED: Final = 0x0100
+"""A router with this bit "should discard ... network Leave Commands"."""
+# EmberNodeId values of an address table entry (ember-types.h)
+UNKNOWN_NODE_ID: Final = 0xFFFD
+TABLE_ENTRY_UNUSED_NODE_ID: Final = 0xFFFF
 
 # EzspConfigId
 CONFIG_KEY_TABLE_SIZE: Final = 0x1E
@@ -323,6 +363,7 @@ _APS_OPTION_RETRY: Final = 0x0040
 # EmberStatus values
 SUCCESS: Final = 0x00
 APS_ENCRYPTION_ERROR: Final = 0xA6
+ADDRESS_TABLE_INDEX_OUT_OF_RANGE: Final = 0x6A
 _ERR_FATAL: Final = 0x01
 DELIVERY_FAILED: Final = 0x66
 INVALID_CALL: Final = 0x70
@@ -549,6 +590,15 @@ class EmulatedNcp:
         self.key_table: dict[t.EUI64, int] = {}
         """The key table: partners' application link keys (the trust centre's
         is kept apart), by partner EUI64; kept like the radio's tokens."""
+        self.address_table: dict[int, tuple[t.EUI64, int]] = {}
+        """The address table: index -> (EUI64, node id) the host set. It is in
+        RAM: a reset empties it (docs.silabs.com, Zigbee concepts, "Address
+        Table": "stored in RAM, so it is volatile")."""
+        self.extended_security = 0
+        """The EmberExtendedSecurityBitmask (setValue
+        VALUE_EXTENDED_SECURITY_BITMASK); kept like the radio's tokens."""
+        self.leave_requests_discarded = 0
+        """Network Leave requests the stack discarded (NWK_LEAVE_REQUEST_NOT_ALLOWED)."""
         self.unencrypted_sent: list[int] = []
         """Clusters of Smart Energy unicasts the host sent without APS encryption."""
         self.path = ""
@@ -789,6 +839,7 @@ class EmulatedNcp:
         # "The NCP does not remember these settings after a reset" (UG100)
         self.config = dict(_CONFIG_DEFAULTS)
         self.endpoints = {}
+        self.address_table = {}
         self._connected = True
         self._rx_expected = 0
         self._tx_next = 0
@@ -964,6 +1015,16 @@ class EmulatedNcp:
             return bytes((self._set_config(params[0], params[1:3]),)), none
         if frame_id == _REQUEST_LINK_KEY:
             return self._request_link_key(params)
+        if frame_id in _ADDRESS_TABLE_FRAMES:
+            return self._address_table_command(frame_id, params), none
+        if frame_id == _GET_VALUE:
+            if params[0] == VALUE_EXTENDED_SECURITY_BITMASK:
+                return bytes((SUCCESS, 2)) + self.extended_security.to_bytes(
+                    2, "little"
+                ), none
+            return bytes((EZSP_ERROR_INVALID_ID, 0)), none
+        if frame_id == _SET_VALUE:
+            return bytes((self._set_value(params),)), none
         if frame_id == _SET_POLICY:
             self.policies[params[0]] = params[1]
             return bytes((SUCCESS,)), none
@@ -1037,13 +1098,81 @@ class EmulatedNcp:
         ]
 
     def _has_link_key(self, nwk: int) -> bool:
-        """Whether the stack holds an APS link key for the node at ``nwk``."""
+        """Whether the stack holds an APS link key for the node at ``nwk``.
+
+        The key table holds keys by EUI64: the stack must find the EUI64 of
+        ``nwk`` in its own tables. The trust centre's it keeps from the join;
+        a partner's is in the address table, where the Smart Energy framework
+        puts it after IEEE_addr (smart-energy-registration.c,
+        ``emberAfAddAddressTableEntry``). No other table of this emulated
+        stack holds it (assumed: a real neighbour table may, when it heard the
+        meter announce itself).
+        """
         from custom_components.smets.han.simulator.app import HUB_NWK  # noqa: PLC0415 - app imports zigpy's world
 
         if nwk == HUB_NWK:
             return self.network is not None  # the trust centre link key
-        ieee = None if self.han is None else self.han.ieee_of(nwk)
-        return ieee is not None and ieee in self.key_table
+        known = [eui64 for eui64, node in self.address_table.values() if node == nwk]
+        return any(eui64 in self.key_table for eui64 in known)
+
+    def _address_table_command(self, frame_id: int, params: bytes) -> bytes:
+        """Answer the address table frames (gecko_sdk app/util/ezsp/command-prototypes.h)."""
+        index = params[0]
+        size = self.config.get(CONFIG_ADDRESS_TABLE_SIZE, 0)
+        eui64, node = self.address_table.get(
+            index, (t.EUI64(bytes(8)), TABLE_ENTRY_UNUSED_NODE_ID)
+        )
+        if frame_id == _SET_ADDRESS_TABLE_REMOTE_EUI64:
+            if index >= size:
+                return bytes((ADDRESS_TABLE_INDEX_OUT_OF_RANGE,))
+            # "If not known it will set the node ID to EMBER_UNKNOWN_NODE_ID"
+            self.address_table[index] = (t.EUI64(params[1:9]), UNKNOWN_NODE_ID)
+            return bytes((SUCCESS,))
+        if frame_id == _SET_ADDRESS_TABLE_REMOTE_NODE_ID:
+            if index not in self.address_table:
+                # "the application must set the remote EUI64 prior to setting the short ID"
+                self._problem("setAddressTableRemoteNodeId before its EUI64")
+                return b""
+            self.address_table[index] = (eui64, int.from_bytes(params[1:3], "little"))
+            return b""
+        if frame_id == _GET_ADDRESS_TABLE_REMOTE_EUI64:
+            return bytes(eui64)
+        return node.to_bytes(2, "little")
+
+    def _set_value(self, params: bytes) -> int:
+        """setValue: only VALUE_EXTENDED_SECURITY_BITMASK (2 bytes) is known here."""
+        value_id, length = params[0], params[1]
+        value = params[2:]
+        if len(value) != length:
+            msg = f"{len(value)} bytes of value, not {length}"
+            raise ValueError(msg)
+        if value_id != VALUE_EXTENDED_SECURITY_BITMASK:
+            return EZSP_ERROR_INVALID_ID
+        if length != 2:
+            return EZSP_ERROR_INVALID_VALUE
+        self.extended_security = int.from_bytes(value, "little")
+        return SUCCESS
+
+    def leave_requested(self) -> None:
+        """Receive a network Leave command asking this radio to leave (no rejoin).
+
+        A router whose extended security bitmask has NWK_LEAVE_REQUEST_NOT_ALLOWED
+        discards it (gecko_sdk ember-types.h: "whether a router node should
+        discard or accept network Leave Commands"; Silicon Labs' Smart Energy
+        security profile sets the bit: security-config.h). Otherwise the stack
+        leaves: stackStatusHandler(NETWORK_DOWN), the network forgotten.
+        """
+        if not self.network_up or self.network is None:
+            return
+        if (
+            self.network.node_type == _ROUTER
+            and self.extended_security & NWK_LEAVE_REQUEST_NOT_ALLOWED
+        ):
+            self.leave_requests_discarded += 1
+            return
+        _, callbacks = self._leave()
+        for callback in callbacks:
+            callback()
 
     def _set_config(self, config_id: int, value_bytes: bytes) -> int:
         """Answer setConfigurationValue (UG100) with an EzspStatus."""

@@ -32,6 +32,7 @@ from custom_components.smets.const import (
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
+    CONF_HUB_ID,
     CONF_INSTALL_CODE,
     CONF_NETWORK,
     CONF_PREPAYMENT,
@@ -232,8 +233,8 @@ async def test_pairing_shows_what_the_supplier_needs(
         "certificate": "yes",
         "join_log": "",
     }
-    # The code comes from the radio: nothing to type.
-    assert list(result["data_schema"].schema) == []
+    # The code comes from the radio: nothing to type but the hub's ID, optional.
+    assert list(result["data_schema"].schema) == [CONF_HUB_ID]
 
 
 async def test_radio_without_install_code_or_certificate(
@@ -247,7 +248,7 @@ async def test_radio_without_install_code_or_certificate(
             )
     assert result["description_placeholders"]["install_code"] == "-"
     assert result["description_placeholders"]["certificate"] == "no"
-    assert list(result["data_schema"].schema) == [CONF_INSTALL_CODE]
+    assert list(result["data_schema"].schema) == [CONF_INSTALL_CODE, CONF_HUB_ID]
 
 
 # --- joining the hub's HAN, over the emulated radio ------------------------------
@@ -383,7 +384,10 @@ async def test_radio_without_install_code_takes_the_printed_one(
             result = await hass.config_entries.flow.async_configure(
                 result["flow_id"], _port(bare.path)
             )
-            assert list(result["data_schema"].schema) == [CONF_INSTALL_CODE]
+            assert list(result["data_schema"].schema) == [
+                CONF_INSTALL_CODE,
+                CONF_HUB_ID,
+            ]
             typo = printed(SHORT_CODE)[:-1] + "0"
             result = await hass.config_entries.flow.async_configure(
                 result["flow_id"], {CONF_INSTALL_CODE: typo}
@@ -397,6 +401,39 @@ async def test_radio_without_install_code_takes_the_printed_one(
             )
             assert result["type"] is FlowResultType.CREATE_ENTRY
             assert bare.problems == []
+
+
+async def test_the_hub_is_picked_by_the_id_printed_on_it(
+    hass: HomeAssistant, radio: EmulatedNcp, han: HanSimulator, port: Path
+) -> None:
+    result = await _to_pairing(hass, port)
+    # Not an EUI64: said at the field, nothing joined
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HUB_ID: "00-1B-C5-0C"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HUB_ID: "invalid_hub_id"}
+    assert "joinNetwork" not in radio.commands
+    # A neighbour's hub: no network of it in range, the registration unspent
+    result = await _join(hass, result["flow_id"], {CONF_HUB_ID: "001BC50C0A000001"})
+    assert result["step_id"] == "pair"
+    assert result["errors"] == {"base": "hub_not_found"}
+    hub = str(han.hub.ieee)
+    assert hub in result["description_placeholders"]["join_log"]  # what was found
+    assert "joinNetwork" not in radio.commands
+    # The ID typed before is offered again
+    suggested = next(
+        key for key in result["data_schema"].schema if key == CONF_HUB_ID
+    ).description
+    assert suggested == {"suggested_value": "00:1b:c5:0c:0a:00:00:01"}
+    # The ID as printed on this hub: it joins that network
+    label = "-".join(hub.split(":")).upper()
+    result = await _join(hass, result["flow_id"], {CONF_HUB_ID: label})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == hub
+    assert result["data"][CONF_NETWORK]["extended_pan_id"] == hub
+    assert CONF_HUB_ID not in result["data"]
+    assert radio.problems == []
 
 
 @dataclass(frozen=True)

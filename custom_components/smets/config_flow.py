@@ -43,6 +43,7 @@ from .const import (
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
+    CONF_HUB_ID,
     CONF_INSTALL_CODE,
     CONF_JOIN_TRANSCRIPT,
     CONF_LOW_CREDIT_LEVEL,
@@ -84,6 +85,7 @@ from .han.ezsp import (
     JoinError,
     join_han,
     leave_han,
+    parse_hub_id,
     parse_install_code,
 )
 from .han.radio import (
@@ -199,6 +201,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         self._serial = SerialSettings()
         self._usb_id: str | None = None
         self._install_code: str | None = None
+        self._hub_id: str | None = None
         self._join_task: asyncio.Task[HanNetwork] | None = None
         self._join_errors: dict[str, str] = {}
         self._network: HanNetwork | None = None
@@ -530,15 +533,29 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
                     parse_install_code(code)
                 except ValueError:
                     errors = {CONF_INSTALL_CODE: "invalid_install_code"}
+            # The Comms Hub's ID printed on it (optional): only its network
+            hub_id = str(user_input.get(CONF_HUB_ID) or "").strip() or None
+            if hub_id is not None:
+                try:
+                    hub_id = parse_hub_id(hub_id)
+                except ValueError:
+                    errors[CONF_HUB_ID] = "invalid_hub_id"
             if not errors:
                 self._install_code = code
+                self._hub_id = hub_id
                 return await self.async_step_join()
         fields: dict[Any, Any] = {}
         if radio.install_code is None:
             fields[vol.Required(CONF_INSTALL_CODE)] = TextSelector()
+        fields[vol.Optional(CONF_HUB_ID)] = TextSelector()
         schema = vol.Schema(fields)
         if user_input is not None:
             schema = self.add_suggested_values_to_schema(schema, user_input)
+        elif self._hub_id is not None:
+            # Back after a failed join: the ID typed before
+            schema = self.add_suggested_values_to_schema(
+                schema, {CONF_HUB_ID: self._hub_id}
+            )
         return self.async_show_form(
             step_id="pair",
             data_schema=schema,
@@ -559,6 +576,7 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
             baudrate=self._serial.baudrate,
             flow_control=self._serial.flow_control,
             install_code=self._install_code,
+            hub_id=self._hub_id,
             timeout=JOIN_TIMEOUT,
             transcript=self._transcript,
         )

@@ -31,6 +31,9 @@ CONF_USB_ID: Final = "usb_id"
 """The USB identity of a discovered stick (vid:pid, serial, maker, product)."""
 CONF_INSTALL_CODE: Final = "install_code"
 """Only a config flow field: the install code is never stored in the entry."""
+CONF_HUB_ID: Final = "hub_id"
+"""Only a config flow field: the Comms Hub's ID printed on it (optional), the
+extended PAN id of the one network to join."""
 
 DEFAULT_SEED: Final = 1
 CONF_TIERS: Final = "tiers"

@@ -34,15 +34,23 @@ from custom_components.smets.han.simulator.app import (
     LINK_SECURED_CLUSTERS,
 )
 from smets_dev.ncp import (
+    ADDRESS_TABLE_INDEX_OUT_OF_RANGE,
     APP_LINK_KEY_ESTABLISHED,
     APS_ENCRYPTION_ERROR,
     APS_OPTION_ENCRYPTION,
+    CONFIG_ADDRESS_TABLE_SIZE,
     CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    EXT_NO_FRAME_COUNTER_RESET,
     EZSP_ERROR_INVALID_CALL,
+    EZSP_ERROR_INVALID_ID,
+    EZSP_ERROR_INVALID_VALUE,
     KEY_ESTABLISHMENT_TIMEOUT,
     KEY_TABLE_FULL,
+    NWK_LEAVE_REQUEST_NOT_ALLOWED,
+    UNKNOWN_NODE_ID,
+    VALUE_EXTENDED_SECURITY_BITMASK,
     EmulatedNcp,
 )
 
@@ -238,6 +246,36 @@ async def test_pushes_go_only_to_bound_clients(han: HanSimulator) -> None:
     assert await bind_req(han, HUB_NWK, 0x0709, ep=9) == 0x82
 
 
+async def test_attribute_reports_go_to_bound_clients_whoever_configured_them(
+    han: HanSimulator,
+) -> None:
+    """reporting.c: Configure Reporting answers SUCCESS; reports go to the bindings."""
+    han.link_keys.setdefault("esme", set()).add(han.cad_ieee)
+    # Configure Reporting, Metering: InstantaneousDemand (int24) every 10 s
+    config = b"\x00\x00\x04\x2a\x0a\x00\x0a\x00\x01\x00\x00"
+    han.transmit(packet(ESME_NWK, METERING, b"\x00\x21\x06" + config, encrypted=True))
+    (answer,) = await _answers(han)
+    hdr, rest = foundation.ZCLHeader.deserialize(answer.data.serialize())
+    assert hdr.command_id == foundation.GeneralCommand.Configure_Reporting_rsp
+    assert rest == bytes((foundation.Status.SUCCESS,))
+    await han.advance(10)
+    assert await _answers(han) == []  # the CAD configured it, but did not bind
+    assert han.unbound_pushes == [("esme", METERING)]
+    assert await bind_req(han, ESME_NWK, METERING) == 0x00
+    await han.advance(10)
+    (report,) = await _answers(han)
+    hdr, rest = foundation.ZCLHeader.deserialize(report.data.serialize())
+    assert hdr.command_id == foundation.GeneralCommand.Report_Attributes
+    assert rest[:3] == b"\x00\x04\x2a"  # attribute 0x0400, int24
+    assert report.tx_options & t.TransmitOptions.APS_Encryption
+    # A meter that keeps no bindings for consumer devices: no report comes
+    han.bind_refused.add("esme")
+    han.bindings.clear()
+    assert await bind_req(han, ESME_NWK, METERING) == 0x84
+    await han.advance(10)
+    assert await _answers(han) == []
+
+
 async def test_a_push_sent_unencrypted_still_arrives_marked_so(
     han: HanSimulator,
 ) -> None:
@@ -350,6 +388,34 @@ def test_request_link_key_is_answered_through_the_key_establishment_handler(
     assert (han.esme.ieee in ncp.key_table) == (status == APP_LINK_KEY_ESTABLISHED)
 
 
+async def _unicast(
+    han: HanSimulator, host: JoinedHost, nwk: int, cluster: int, options: int
+) -> list[tuple[int, bytes]]:
+    """sendUnicast of a Read Attributes to ``nwk``; the answers and callbacks."""
+    aps = (
+        SE.to_bytes(2, "little")
+        + cluster.to_bytes(2, "little")
+        + b"\x01\x01"
+        + options.to_bytes(2, "little")
+        + b"\x00\x00\x00"
+    )
+    body = READ_SUMMATION
+    params = b"\x00" + nwk.to_bytes(2, "little") + aps + b"\x05" + bytes((len(body),))
+    answers = host.exchange(0x34, params + body)
+    await han.settle()
+    return answers + host.callbacks()
+
+
+def _address_entry(host: JoinedHost, index: int, eui64: t.EUI64, nwk: int) -> bytes:
+    """setAddressTableRemoteEui64 then setAddressTableRemoteNodeId; the first's status."""
+    ((_, status),) = host.exchange(0x5C, bytes((index,)) + bytes(eui64))
+    if status == b"\x00":
+        assert host.exchange(0x5D, bytes((index,)) + nwk.to_bytes(2, "little")) == [
+            (0x5D, b"")
+        ]
+    return status
+
+
 async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_they_came() -> (
     None
 ):
@@ -359,20 +425,7 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     host.join(han)
 
     async def unicast(nwk: int, cluster: int, options: int) -> list[tuple[int, bytes]]:
-        aps = (
-            SE.to_bytes(2, "little")
-            + cluster.to_bytes(2, "little")
-            + b"\x01\x01"
-            + options.to_bytes(2, "little")
-            + b"\x00\x00\x00"
-        )
-        body = READ_SUMMATION
-        params = (
-            b"\x00" + nwk.to_bytes(2, "little") + aps + b"\x05" + bytes((len(body),))
-        )
-        answers = host.exchange(0x34, params + body)
-        await han.settle()
-        return answers + host.callbacks()
+        return await _unicast(han, host, nwk, cluster, options)
 
     # No partner link key with the ESME: the stack cannot encrypt to it
     assert await unicast(ESME_NWK, METERING, APS_OPTION_ENCRYPTION) == [
@@ -385,9 +438,11 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     options = int.from_bytes(incoming[1 + 6 : 1 + 8], "little")
     assert not options & APS_OPTION_ENCRYPTION
     assert incoming[-2:] == bytes((0x00, foundation.Status.FAILURE))
-    # With the key (after the exchange) it is encrypted both ways
+    # With the key (after the exchange) and the meter in the address table,
+    # it is encrypted both ways
     ncp.key_table[han.esme.ieee] = 0
     han.link_keys.setdefault("esme", set()).add(ncp.ieee)
+    assert _address_entry(host, 0, han.esme.ieee, ESME_NWK) == b"\x00"
     answers = await unicast(ESME_NWK, METERING, APS_OPTION_ENCRYPTION | 0x0040)
     (incoming,) = [params for frame_id, params in answers if frame_id == 0x45]
     options = int.from_bytes(incoming[1 + 6 : 1 + 8], "little")
@@ -395,14 +450,115 @@ async def test_an_encrypted_send_needs_a_link_key_and_incoming_frames_say_how_th
     assert ncp.problems == []
 
 
+async def test_a_partner_key_is_found_through_the_address_table_which_a_reset_empties() -> (
+    None
+):
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    host.join(han)
+    ncp.key_table[han.esme.ieee] = 0  # the partner link key, by EUI64
+    han.link_keys.setdefault("esme", set()).add(ncp.ieee)
+    # The key alone: the stack does not know the EUI64 of the meter's node id
+    assert await _unicast(han, host, ESME_NWK, METERING, APS_OPTION_ENCRYPTION) == [
+        (0x34, bytes((APS_ENCRYPTION_ERROR, 0)))
+    ]
+    # The address table has the stack's default size (8); past it, out of range
+    assert ncp.config[CONFIG_ADDRESS_TABLE_SIZE] == 8
+    assert _address_entry(host, 8, han.esme.ieee, ESME_NWK) == bytes(
+        (ADDRESS_TABLE_INDEX_OUT_OF_RANGE,)
+    )
+    # An EUI64 set alone has an unknown node id until the host sets it
+    ((_, status),) = host.exchange(0x5C, b"\x01" + bytes(han.esme.ieee))
+    assert status == b"\x00"
+    assert host.exchange(0x5F, b"\x01") == [
+        (0x5F, UNKNOWN_NODE_ID.to_bytes(2, "little"))
+    ]
+    assert _address_entry(host, 1, han.esme.ieee, ESME_NWK) == b"\x00"
+    assert host.exchange(0x5E, b"\x01") == [(0x5E, bytes(han.esme.ieee))]
+    answers = await _unicast(han, host, ESME_NWK, METERING, APS_OPTION_ENCRYPTION)
+    (sent,) = [params for frame_id, params in answers if frame_id == 0x34]
+    assert sent[0] == 0x00  # EMBER_SUCCESS
+    # The address table is RAM: a reset empties it; the key table (tokens) stays
+    host.reset()
+    host.negotiate()
+    assert ncp.address_table == {}
+    assert han.esme.ieee in ncp.key_table
+    assert ncp.problems == []
+
+
+def test_a_node_id_before_its_eui64_is_a_problem() -> None:
+    ncp, host = _host(HanSimulator(seed=3))
+    assert host.exchange(0x5D, b"\x00" + ESME_NWK.to_bytes(2, "little")) == [
+        (0x5D, b"")
+    ]
+    assert ncp.address_table == {}
+    assert ncp.problems == ["setAddressTableRemoteNodeId before its EUI64"]
+
+
+def test_the_extended_security_bitmask_is_a_value() -> None:
+    ncp, host = _host(HanSimulator(seed=3))
+    value = VALUE_EXTENDED_SECURITY_BITMASK
+    assert host.exchange(0xAA, bytes((value,))) == [(0xAA, b"\x00\x02\x00\x00")]
+    bits = NWK_LEAVE_REQUEST_NOT_ALLOWED | EXT_NO_FRAME_COUNTER_RESET
+    assert host.exchange(0xAB, bytes((value, 2)) + bits.to_bytes(2, "little")) == [
+        (0xAB, b"\x00")
+    ]
+    assert host.exchange(0xAA, bytes((value,))) == [
+        (0xAA, b"\x00\x02" + bits.to_bytes(2, "little"))
+    ]
+    # A bitmask is two bytes; an id this emulator does not know is INVALID_ID
+    assert host.exchange(0xAB, bytes((value, 1, 0))) == [
+        (0xAB, bytes((EZSP_ERROR_INVALID_VALUE,)))
+    ]
+    assert host.exchange(0xAB, bytes((0x7F, 1, 0))) == [
+        (0xAB, bytes((EZSP_ERROR_INVALID_ID,)))
+    ]
+    host.reset()  # kept like the stack's tokens
+    host.negotiate()
+    assert ncp.extended_security == bits
+
+
+@pytest.mark.parametrize("not_allowed", [False, True])
+def test_a_router_discards_a_leave_request_only_when_its_bitmask_says_so(
+    not_allowed: bool,
+) -> None:
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    if not_allowed:
+        bits = NWK_LEAVE_REQUEST_NOT_ALLOWED.to_bytes(2, "little")
+        host.exchange(0xAB, bytes((VALUE_EXTENDED_SECURITY_BITMASK, 2)) + bits)
+    host.join(han)
+    ncp.leave_requested()
+    if not_allowed:
+        assert host.callbacks() == []
+        assert ncp.network_up
+        assert ncp.leave_requests_discarded == 1
+    else:
+        assert host.callbacks() == [(0x19, b"\x91")]  # NETWORK_DOWN
+        assert ncp.network is None  # left: networkInit has nothing to resume
+
+
 # --- roles: top-up over the HAN is the PPMID's ----------------------------------
 
 
-async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad() -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        # Silicon Labs' prepayment server: the application refused, UNSUP_COMMAND
+        foundation.Status.UNSUP_CLUSTER_COMMAND,
+        foundation.Status.NOT_AUTHORIZED,  # another stack might say so
+    ],
+)
+async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad(
+    refusal: foundation.Status,
+) -> None:
     sim = HanSimulator(seed=3, prepayment=True)
     sim.attach(Sink())
     sim.register_simulated_cad()
     sim.consumer_top_up = False
+    sim.top_up_refusal = refusal
     utrn = sim.issue_utrn(500).encode()
     credit = sim.account.credit(sim.clock.time())
     # ConsumerTopUp: originating device 0x02 (IHD), the UTRN as an octet string
@@ -411,14 +567,21 @@ async def test_a_meter_that_leaves_top_up_to_its_ppmid_refuses_a_cad() -> None:
     (answer,) = await _answers(sim)
     hdr, rest = foundation.ZCLHeader.deserialize(answer.data.serialize())
     assert hdr.command_id == foundation.GeneralCommand.Default_Response
-    assert rest == bytes((0x04, foundation.Status.NOT_AUTHORIZED))
+    assert rest == bytes((0x04, refusal))
     assert sim.account.credit(sim.clock.time()) == credit
 
 
-async def test_the_library_says_a_refused_top_up_is_the_ppmids_role() -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [foundation.Status.UNSUP_CLUSTER_COMMAND, foundation.Status.NOT_AUTHORIZED],
+)
+async def test_the_library_says_a_refused_top_up_is_the_ppmids_role(
+    refusal: foundation.Status,
+) -> None:
     # (the host's side of the rule above: HanNotAllowed, not a generic failure)
     sim = HanSimulator(seed=7, prepayment=True)
     sim.consumer_top_up = False
+    sim.top_up_refusal = refusal
     app = await sim.start()
     link = await HanLink.open(app, request_timeout=2.0, clock=sim.clock.time)
     try:

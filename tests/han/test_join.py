@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zigpy.types as zigpy_t
@@ -31,11 +32,14 @@ from custom_components.smets.han.ezsp import (
     ke_step_timeout,
     leave_han,
     open_radio,
+    parse_hub_id,
     parse_install_code,
 )
 from custom_components.smets.han.link import HanLink
+from custom_components.smets.han.meter import AttributeReport
 from custom_components.smets.han.radio import RadioError
 from custom_components.smets.han.simulator import HanSimulator, cbke
+from custom_components.smets.han.simulator.app import ESME_NWK
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.transcript import JoinTranscript
 from smets_dev.ncp import (
@@ -43,6 +47,7 @@ from smets_dev.ncp import (
     DEFAULT_INSTALL_CODE,
     NETWORK_CLOSED,
     NETWORK_OPENED,
+    NWK_LEAVE_REQUEST_NOT_ALLOWED,
     EmulatedNcp,
 )
 
@@ -600,6 +605,35 @@ async def test_smart_energy_frames_are_encrypted_both_ways(
     assert ncp.problems == []
 
 
+async def test_attribute_reports_come_over_the_radio_because_it_bound_metering(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """A meter reports to its bindings: the start binds Metering before any report."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert ("esme", 1, 0x0702) in han.bindings
+        events: list[object] = []
+        link.esme.subscribe(events.append)
+        device: Any = app.get_device(nwk=zigpy_t.NWK(han.esme.nwk))
+        metering: Any = device.endpoints[1].in_clusters[0x0702]
+        await metering.configure_reporting(0x0400, 10, 10, 1)
+        await han.advance(10)
+        async with asyncio.timeout(TIMEOUT):
+            while not events:  # noqa: ASYNC110 - the report crosses the radio
+                await asyncio.sleep(0.02)
+        (report,) = events
+        assert isinstance(report, AttributeReport)
+        assert report.values[0x0400] == han.electricity.demand_w(han.clock.time())
+        assert han.unbound_pushes == []
+    finally:
+        await link.close()
+    assert ncp.problems == []
+
+
 async def test_a_meter_that_refuses_bindings_is_left_to_polling(
     ncp: EmulatedNcp, han: HanSimulator
 ) -> None:
@@ -1006,6 +1040,93 @@ async def test_a_radio_that_lost_the_han_rejoins(
             app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
         )
         assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "001BC50C0A000001",
+        "00-1B-C5-0C-0A-00-00-01",
+        "00:1b:c5:0c:0a:00:00:01",
+        "001B C50C 0A00 0001",
+    ],
+)
+def test_the_hub_id_is_16_hex_digits_with_or_without_separators(printed: str) -> None:
+    assert parse_hub_id(printed) == "00:1b:c5:0c:0a:00:00:01"
+
+
+@pytest.mark.parametrize(
+    "printed", ["", "001BC50C0A0000", "001BC50C0A00000102", "001BC50C0A00000G"]
+)
+def test_a_hub_id_that_is_not_an_eui64_is_refused(printed: str) -> None:
+    with pytest.raises(ValueError, match="16 hexadecimal digits"):
+        parse_hub_id(printed)
+
+
+async def test_the_join_picks_the_hub_by_the_id_printed_on_it(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """GBCS: the extended PAN id is the hub's HAN IEEE address, printed on it."""
+    printed = str(han.hub.ieee).replace(":", "").upper()
+    network = await join_han(ncp.path, hub_id=printed, timeout=TIMEOUT)
+    assert network.extended_pan_id == str(han.hub.ieee)
+    assert network.hub_ieee == str(han.hub.ieee)
+    assert ncp.problems == []
+
+
+async def test_another_hubs_id_joins_nothing_and_spends_no_registration(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    transcript = JoinTranscript()
+    with pytest.raises(JoinError) as err:
+        await join_han(
+            ncp.path,
+            hub_id="00-1B-C5-0C-0A-00-00-01",
+            timeout=TIMEOUT,
+            transcript=transcript,
+        )
+    assert err.value.reason == "hub_not_found"
+    assert str(han.hub.ieee) in str(err.value)  # what the scan found, to compare
+    assert "joinNetwork" not in ncp.commands
+    assert ncp.network is None
+    # The registration is still there for the right hub
+    network = await join_han(ncp.path, hub_id=str(han.hub.ieee), timeout=TIMEOUT)
+    assert network.cbke
+    assert ncp.problems == []
+
+
+async def test_a_network_leave_request_does_not_take_the_radio_off_the_han(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """The SE profile's extended security bitmask: a router discards Leave requests."""
+    network = await _joined(ncp)
+    app = await open_radio(ncp.path, network)
+    try:
+        ncp.leave_requested()
+        assert ncp.network is not None, "the radio left the HAN"
+        assert ncp.leave_requests_discarded == 1
+        assert ncp.extended_security & NWK_LEAVE_REQUEST_NOT_ALLOWED
+        link = await HanLink.open(
+            app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+        )
+        assert await link.esme.poll() is not None
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
+
+
+async def test_partners_are_in_the_address_table_at_every_start(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """The address table is RAM: the join fills it, and each start after a reset."""
+    network = await _joined(ncp)
+    assert [eui64 for eui64, _ in ncp.address_table.values()] == [han.esme.ieee]
+    app = await open_radio(ncp.path, network)
+    try:
+        assert list(ncp.address_table.values()) == [(han.esme.ieee, ESME_NWK)]
     finally:
         await app.shutdown()
     assert ncp.problems == []

@@ -209,6 +209,9 @@ async def test_a_failed_channel_is_reported_and_the_scan_goes_on() -> None:
         + b"\x01\x02\x00"
     }
     assert frames[-1] == (SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS)))
+    # GBCS: the extended PAN id is the Comms Hub's HAN IEEE address (the GPF
+    # entity identifier printed on the hub): the beacons carry the hub's EUI64
+    assert {b[3:11] for b in beacons} == {bytes(han.hub.ieee)}
     assert ncp.problems == []
 
 
@@ -248,6 +251,7 @@ EZSP_ERROR_INVALID_ID = 0x37
 EZSP_ERROR_INVALID_CALL = 0x38
 CONFIG_SECURITY_LEVEL = 0x0D
 CONFIG_MAX_END_DEVICE_CHILDREN = 0x11
+CONFIG_ADDRESS_TABLE_SIZE = 0x05
 SE_ENDPOINT = bytes.fromhex("01090102050001000008")
 """addEndpoint: endpoint 1, profile 0x0109, device 0x0502, version 0, Key
 Establishment (0x0800) in."""
@@ -303,7 +307,8 @@ def test_endpoints_once_each_until_the_network_is_up() -> None:
 def test_a_reset_forgets_configuration_and_endpoints() -> None:
     """command-prototypes.h: "The NCP does not remember these settings after a reset";
     before the host sets it, a router takes 6 end-device children
-    (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN)."""
+    (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN) and the
+    address table has 8 entries (EMBER_ADDRESS_TABLE_SIZE)."""
     ncp = EmulatedNcp()
     host = _host(ncp)
     assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 6
@@ -312,7 +317,10 @@ def test_a_reset_forgets_configuration_and_endpoints() -> None:
     assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 0
     host.reset()
     host.negotiate()
-    assert ncp.config == {CONFIG_MAX_END_DEVICE_CHILDREN: 6}
+    assert ncp.config == {
+        CONFIG_MAX_END_DEVICE_CHILDREN: 6,
+        CONFIG_ADDRESS_TABLE_SIZE: 8,
+    }
     assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
         (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))
     ]

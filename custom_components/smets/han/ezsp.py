@@ -141,6 +141,7 @@ import copy
 import dataclasses
 from dataclasses import dataclass
 import logging
+import string
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import zigpy.application
@@ -184,6 +185,7 @@ __all__ = [
     "ke_step_timeout",
     "leave_han",
     "open_radio",
+    "parse_hub_id",
     "parse_install_code",
 ]
 
@@ -219,6 +221,7 @@ JOIN_REASONS: Final = (
     "no_cbke",
     "partner_key_failed",
     "hub_certificate",
+    "hub_not_found",
 )
 
 CONF_HAN_NETWORK: Final = "smets_han_network"
@@ -281,6 +284,9 @@ PUSHED_CLUSTERS: Final = (PRICE, METERING, MESSAGING, PREPAYMENT, EVENTS)
 """Clusters whose servers push to bound clients: the CAD binds each of them
 that a meter's endpoint serves (where the meter refuses, it must poll)."""
 KEY_TABLE_SIZE: Final = 4
+ADDRESS_TABLE_SIZE: Final = 8
+"""Address table entries the radio has (EMBER_ADDRESS_TABLE_SIZE's default,
+ember-configuration-defaults.h): one per partner meter."""
 """Key table entries configured in the radio (CONFIG_KEY_TABLE_SIZE) before the
 stack starts: one partner link key per meter, with room to spare."""
 _ALL_CHANNELS: Final = 0x07FFF800  # 11-26
@@ -388,6 +394,9 @@ _ZDO_STATUS: Final = {
     0x8D: "not authorised",
 }
 _HAVE_PRECONFIGURED_KEY: Final = 0x0100
+_VALUE_EXTENDED_SECURITY_BITMASK: Final = 0x0A  # EzspValueId
+_EXT_NO_FRAME_COUNTER_RESET: Final = 0x0020  # EmberExtendedSecurityBitmask
+_NWK_LEAVE_REQUEST_NOT_ALLOWED: Final = 0x0100
 _REQUIRE_ENCRYPTED_KEY: Final = 0x0800
 _APS_ENCRYPTION: Final = 0x0020
 _APS_RETRY: Final = 0x0040
@@ -483,6 +492,21 @@ class HanNetwork:
         )
 
 
+def parse_hub_id(text: str) -> str:
+    """Return the Comms Hub's ID as printed on it, as an EUI64 (``aa:bb:...``).
+
+    GBCS sets the HAN's extended PAN id to the hub's HAN interface IEEE
+    address, which is the GPF's entity identifier printed on the hub (CHTS):
+    16 hexadecimal digits, most significant first. Spaces, dashes and colons
+    between them are allowed. Raises ValueError for anything else.
+    """
+    cleaned = "".join(text.split()).replace("-", "").replace(":", "")
+    if len(cleaned) != 16 or any(ch not in string.hexdigits for ch in cleaned):
+        msg = "a Comms Hub ID is 16 hexadecimal digits"
+        raise ValueError(msg)
+    return ":".join(cleaned[i : i + 2] for i in range(0, 16, 2)).lower()
+
+
 def parse_install_code(text: str) -> bytes:
     """Return an install code as printed (hex, spaces allowed, CRC included) in bytes.
 
@@ -561,6 +585,10 @@ class _Radio:
         ] = []
         self.listeners: list[Callable[[str, list[Any]], None]] = []
         self.lost: RadioError | None = None
+        self.addresses: dict[str, int] = {}
+        """The NCP's address table as this host filled it: EUI64 -> index. The
+        table is RAM (lost at every reset), and this object lives for one
+        open of the radio, so the two stay the same."""
         self._on_lost = on_lost
         self._open = False
 
@@ -657,6 +685,61 @@ class _Radio:
     async def eui64(self) -> t.EUI64:
         (eui64,) = await self.command("getEui64")
         return t.EUI64(eui64)
+
+    async def remember_address(self, eui64: t.EUI64, nwk: int) -> None:
+        """Put a partner's EUI64 and node id in the NCP's address table.
+
+        The key table holds partner link keys by EUI64: to APS-encrypt a
+        unicast to a node id the stack must find that node's EUI64 in its
+        tables, and the Smart Energy framework adds an address table entry
+        for each partner as soon as IEEE_addr named it
+        (smart-energy-registration.c, ``emberAfAddAddressTableEntry``). The
+        table is in RAM, so this is done again after every reset.
+        """
+        index = self.addresses.get(str(eui64), len(self.addresses))
+        if index >= ADDRESS_TABLE_SIZE:
+            msg = f"the radio's address table has no room for {eui64}"
+            raise RadioError(msg)
+        (status,) = await self.command(
+            "setAddressTableRemoteEui64", addressTableIndex=index, eui64=eui64
+        )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused an address table entry for {eui64}:"
+                f" 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
+        await self.command(
+            "setAddressTableRemoteNodeId", addressTableIndex=index, id=_t.NWK(nwk)
+        )
+        self.addresses[str(eui64)] = index
+
+    async def secure_as_smart_energy(self) -> None:
+        """Set the extended security bitmask as Silicon Labs' SE profile does.
+
+        ``zaNodeSecurityInit`` (gecko_sdk app/framework/security/af-node.c)
+        sets the profile's node extended bitmask after the initial security
+        state, keeping EXT_NO_FRAME_COUNTER_RESET when the radio had it; for
+        "SE Full" that bitmask is NWK_LEAVE_REQUEST_NOT_ALLOWED (simplicity_sdk
+        app/framework/security/security-config.h): a router discards network
+        Leave commands, so nobody can talk the radio off the HAN, whose
+        registration allows one join.
+        """
+        status, value = await self.command(
+            "getValue", valueId=_enum("EzspValueId", _VALUE_EXTENDED_SECURITY_BITMASK)
+        )
+        old = int.from_bytes(bytes(value), "little") if int(status) == _SUCCESS else 0
+        bitmask = _NWK_LEAVE_REQUEST_NOT_ALLOWED | (old & _EXT_NO_FRAME_COUNTER_RESET)
+        (status,) = await self.command(
+            "setValue",
+            valueId=_enum("EzspValueId", _VALUE_EXTENDED_SECURITY_BITMASK),
+            value=bitmask.to_bytes(2, "little"),
+        )
+        if int(status) != _SUCCESS:
+            msg = (
+                f"the radio refused its extended security bitmask: 0x{int(status):02X}"
+            )
+            raise RadioError(msg)
 
     async def configure(self) -> None:
         """Set what a joining ZigBee PRO Smart Energy device needs, add the CAD's endpoint.
@@ -1073,6 +1156,7 @@ async def join_han(
     baudrate: int = DEFAULT_BAUDRATE,
     flow_control: FlowControl = None,
     install_code: str | None = None,
+    hub_id: str | None = None,
     timeout: float = JOIN_TIMEOUT,  # noqa: ASYNC109 - the documented API
     transcript: JoinTranscript | None = None,
     capture: PcapWriter | None = None,
@@ -1084,6 +1168,9 @@ async def join_han(
     (reason in :data:`JOIN_REASONS`), ValueError for an install code that is
     malformed or missing, ``RadioError`` when the radio cannot be opened or
     vanishes, ``HanTimeout`` when it all takes longer than ``timeout`` seconds.
+    ``hub_id`` (the Comms Hub's ID printed on it, :func:`parse_hub_id`) limits
+    the join to the network whose extended PAN id it is (GBCS: the hub's HAN
+    IEEE address); none in range is ``JoinError("hub_not_found")``.
 
     Once the radio is on the HAN the supplier's registration is spent: key
     establishment that does not finish in time (the hub busy, its answers
@@ -1094,7 +1181,10 @@ async def join_han(
     """
     note = transcript.note if transcript is not None else _no_note
     code = parse_install_code(install_code) if install_code is not None else None
+    hub = parse_hub_id(hub_id) if hub_id is not None else None
     note("install_code", source="typed" if code is not None else "radio token")
+    if hub is not None:
+        note("hub_id", extended_pan_id=hub)
     radio = _Radio(path, baudrate, flow_control=flow_control)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout - _KE_DEADLINE_MARGIN
@@ -1103,7 +1193,12 @@ async def join_han(
             await radio.open()
             note("radio_open", ezsp_version=int(radio.ezsp.ezsp_version))
             network = await _join(
-                radio, code, deadline=deadline, transcript=transcript, capture=capture
+                radio,
+                code,
+                hub_id=hub,
+                deadline=deadline,
+                transcript=transcript,
+                capture=capture,
             )
             note(
                 "joined",
@@ -1138,6 +1233,7 @@ async def _join(
     radio: _Radio,
     code: bytes | None,
     *,
+    hub_id: str | None = None,
     deadline: float | None = None,
     transcript: JoinTranscript | None = None,
     capture: PcapWriter | None = None,
@@ -1196,6 +1292,19 @@ async def _join(
     if not networks:
         msg = "no ZigBee network found: is the Comms Hub in range?"
         raise JoinError("no_network", msg)
+    if hub_id is not None:
+        # GBCS: the extended PAN id is the hub's HAN IEEE address, the ID
+        # printed on it; a neighbour's hub in range is never joined
+        found_ids = [str(t.EUI64(bytes(n.extendedPanId))) for n, _ in networks]
+        networks = [
+            n for n in networks if str(t.EUI64(bytes(n[0].extendedPanId))) == hub_id
+        ]
+        if not networks:
+            msg = (
+                f"no network of the Comms Hub {hub_id} in range (found:"
+                f" {', '.join(found_ids)}): check the ID printed on the hub"
+            )
+            raise JoinError("hub_not_found", msg)
     open_networks = [n for n in networks if n[0].allowingJoin]
     if not open_networks:
         msg = "the Comms Hub is not admitting devices: ask the supplier to add this one"
@@ -1302,6 +1411,7 @@ async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -
     if int(status) != _SUCCESS:
         msg = f"the radio refused the security state: 0x{int(status):02X}"
         raise RadioError(msg)
+    await radio.secure_as_smart_energy()
     parameters = bt.EmberNetworkParameters(
         extendedPanId=found.extendedPanId,
         panId=found.panId,
@@ -1891,6 +2001,7 @@ async def _partner_link_key(
         msg = f"the meter at 0x{nwk:04X} did not say who it is: status {ieee[0]}"
         raise JoinError("partner_key_failed", msg)
     partner = t.EUI64(ieee[1])
+    await radio.remember_address(partner, nwk)
     try:
         (status,) = await requests.zdo(
             nwk,
@@ -2456,6 +2567,11 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             raise RadioError(msg)
         for nwk, (responder, endpoints) in sorted(found.items()):
             await self._describe(nwk, responder, endpoints)
+            if responder == nwk and nwk != HUB_NWK:
+                # A meter that answers for itself is a partner: its link key
+                # is found through the address table, emptied by the reset
+                device: Any = self.get_device(nwk=_t.NWK(nwk))
+                await self.radio.remember_address(device.ieee, nwk)
         await self._bind_pushes(found)
 
     async def _bind_pushes(self, found: dict[int, tuple[int, list[int]]]) -> None:

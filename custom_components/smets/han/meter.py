@@ -79,8 +79,14 @@ MAX_ZCL_PAYLOAD: Final = 80
 
 _UNBOUNDED_STRING: Final = 33
 _NOT_ALLOWED_STATUSES: Final = frozenset({foundation.Status.NOT_AUTHORIZED})
-"""Default Response statuses that say "not from you" (a top-up over the HAN);
-UNSUP_CLUSTER_COMMAND is a meter without the command at all."""
+"""Default Response statuses that say "not from you" (a top-up over the HAN)."""
+_NOT_TAKEN_BY_AN_ESME: Final = frozenset({foundation.Status.UNSUP_CLUSTER_COMMAND})
+"""What an electricity meter with a Prepayment cluster answers a ConsumerTopUp
+it does not take from this device: Silicon Labs' prepayment server turns a top-up
+its application refuses into Default Response UNSUP_COMMAND (gecko_sdk
+plugin/prepayment-server/prepayment-topup.c, prepayment-server.c), the same
+status as a meter without the command; either way not over the HAN from us.
+(A gas mirror's UNSUP_CLUSTER_COMMAND stays "top-up only on its keypad".)"""
 _DEFAULT_MAX_PERIODS: Final = 24
 _HALF_HOUR: Final = 1800
 
@@ -737,7 +743,10 @@ class _PrepaymentMeter(BaseMeter):
         fields = _fields(response)
         if "result_type" not in fields:
             status = fields.get("status")
-            if isinstance(status, int) and status in _NOT_ALLOWED_STATUSES:
+            if isinstance(status, int) and (
+                status in _NOT_ALLOWED_STATUSES
+                or (self.role == "esme" and status in _NOT_TAKEN_BY_AN_ESME)
+            ):
                 msg = (
                     "the meter does not take top-ups from this device (in GB that is"
                     f" the prepayment interface device's role): status {status!r}"

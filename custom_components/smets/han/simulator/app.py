@@ -614,9 +614,15 @@ class HanSimulator:
         self.cbke_terminations: list[int] = []
         """Status codes of the Terminate Key Establishment commands devices sent."""
         self.consumer_top_up = True
-        """Whether the meters take a ConsumerTopUp from the CAD (False: Default
-        Response NOT_AUTHORIZED, as a meter that leaves top-up over the HAN to
-        its PPMID may answer)."""
+        """Whether the meters take a ConsumerTopUp from the CAD (False: a meter
+        that leaves top-up over the HAN to its PPMID answers Default Response
+        :attr:`top_up_refusal`)."""
+        self.top_up_refusal = foundation.Status.UNSUP_CLUSTER_COMMAND
+        """The status of that Default Response. Silicon Labs' prepayment server
+        answers a ConsumerTopUp its application refuses with UNSUP_COMMAND
+        (gecko_sdk plugin/prepayment-server/prepayment-topup.c returns false,
+        prepayment-server.c turns that into UNSUP_COMMAND); NOT_AUTHORIZED is
+        what another stack might say (no public source)."""
         self.hub_certificate_fault: str | None = None
         """The hub presents a certificate the initiator must refuse: "issuer"
         (another CA's, e.g. a test certificate), "subject" (another device's),
@@ -686,7 +692,8 @@ class HanSimulator:
         self.undecryptable: list[tuple[str, int]] = []
         """(device name, cluster) of encrypted frames a device had no key for (dropped)."""
         self.unbound_pushes: list[tuple[str, int]] = []
-        """(device name, cluster) of pushes not sent: the CAD had not bound it."""
+        """(device name, cluster) of pushes and attribute reports not sent: the
+        CAD had not bound the cluster."""
         self.unencrypted_pushes = False
         """Fault: pushes go out without APS encryption (a careless or hostile sender)."""
         self.link_key_requests: list[tuple[t.EUI64, t.EUI64, bool]] = []
@@ -849,7 +856,7 @@ class HanSimulator:
             return
         reply = device.report_frame(ep, cluster_id, config[0], now)
         if reply is not None:
-            self._outbox.append((device, reply))
+            self._push(device, reply)
 
     def configure_reports(
         self,
@@ -859,11 +866,63 @@ class HanSimulator:
         attr_ids: list[int],
         interval: int,
     ) -> None:
-        """Make ``device`` report ``attr_ids`` every ``interval`` simulated seconds."""
+        """Make ``device`` report ``attr_ids`` every ``interval`` simulated seconds.
+
+        As a meter's reporting table holds it (set by a client's Configure
+        Reporting, :meth:`_configure_reporting`, or by whoever installed the
+        meter). The reports go to the bound clients only (:meth:`_push`).
+        """
         self._reporting[(device.nwk, ep, cluster_id)] = (
             list(attr_ids),
             interval,
             self.clock.time(),
+        )
+
+    def _configure_reporting(
+        self, device: EmulatedDevice, ep: int, cluster_id: int, data: bytes
+    ) -> None:
+        """Keep what a client's Configure Reporting asked for in the reporting table.
+
+        Silicon Labs' reporting plugin (gecko_sdk
+        ``app/framework/plugin/reporting/reporting.c``,
+        ``emberAfConfigureReportingCommandCallback``) adds a table entry per
+        reported attribute and answers SUCCESS whoever asked; the reports are
+        then sent with ``emberAfSendCommandUnicastToBindings``
+        (``conditionallySendReport``): to the binding table, not to the client
+        that configured them. Here one rhythm per cluster: the records' shortest
+        maximum interval (0 or 0xFFFF: no periodic report).
+        """
+        try:
+            hdr, rest = foundation.ZCLHeader.deserialize(data)
+        except ValueError:
+            return
+        if (
+            hdr.frame_control.frame_type != foundation.FrameType.GLOBAL_COMMAND
+            or hdr.frame_control.is_manufacturer_specific
+            or hdr.command_id != foundation.GeneralCommand.Configure_Reporting
+        ):
+            return
+        attrs: list[int] = []
+        intervals: list[int] = []
+        while rest:
+            try:
+                record, rest = foundation.AttributeReportingConfig.deserialize(rest)
+            except ValueError, KeyError:
+                return
+            if record.direction != foundation.ReportingDirection.SendReports:
+                continue
+            attrs.append(int(record.attrid))
+            if int(record.max_interval) not in {0, 0xFFFF}:
+                intervals.append(int(record.max_interval))
+        if not attrs:
+            return
+        known, _, _ = self._reporting.get((device.nwk, ep, cluster_id), ([], 0, 0))
+        self.configure_reports(
+            device,
+            ep,
+            cluster_id,
+            [*known, *(a for a in attrs if a not in known)],
+            min(intervals, default=0),
         )
 
     def _send_reports(self, old: int, new: int) -> None:
@@ -885,7 +944,7 @@ class HanSimulator:
             self._reporting[(nwk, ep, cluster_id)] = (attrs, interval, new)
             reply = device.report_frame(ep, cluster_id, attrs, new)
             if reply is not None:
-                self._outbox.append((device, reply))
+                self._push(device, reply)
 
     # --- on-demand and scheduled pushes ------------------------------------------------
 
@@ -967,8 +1026,9 @@ class HanSimulator:
 
         A Smart Energy server sends its unsolicited commands to the clients in
         its binding table (smart-energy-registration.c binds "to inform the ESI
-        that we want unsolicited updates"); a client that did not bind gets
-        nothing and must poll. The log the frame comes from keeps it.
+        that we want unsolicited updates"), and its attribute reports too
+        (reporting.c sends them to the bindings); a client that did not bind
+        gets nothing and must poll. The log the frame comes from keeps it.
         """
         key = (device.name, reply.src_ep, reply.cluster_id)
         if key not in self.bindings:
@@ -1370,6 +1430,9 @@ class HanSimulator:
         except ValueError:
             _LOGGER.debug("Unparseable frame to %s: %s", device.name, data.hex())
             return
+        self._configure_reporting(
+            device, int(packet.dst_ep or 0), int(packet.cluster_id), data
+        )
         self._outbox.extend((device, reply) for reply in replies)
         self._flush()
 
@@ -2242,7 +2305,7 @@ class HanSimulator:
             if not self.consumer_top_up:
                 # Top-up over the HAN is the PPMID's role: not from a CAD
                 return device._default(  # noqa: SLF001 - the device's own answer
-                    ep, c.Prepayment.cluster_id, hdr, foundation.Status.NOT_AUTHORIZED
+                    ep, c.Prepayment.cluster_id, hdr, self.top_up_refusal
                 )
             code = bytes(args.top_up_code).decode("ascii", "replace")
             outcome = account().top_up(code, now)
