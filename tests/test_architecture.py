@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+import sys
 
 import pytest
 
@@ -164,6 +165,76 @@ def test_the_graph_sees_the_layers() -> None:
     assert f"{PACKAGE}.models" in edges[f"{PACKAGE}.sensor"]
     assert f"{PACKAGE}.han.link" in edges[f"{PACKAGE}.connection"]
     assert SIMULATOR in edges[f"{PACKAGE}.connection"]
+
+
+#: The HAN library's decoding: one module per cluster behind one package.
+MODEL = f"{PACKAGE}.han.model"
+
+
+def model_modules() -> dict[str, Path]:
+    """The modules of ``han/model/`` (its ``__init__`` left out), by dotted name."""
+    return {
+        name: path for name, path in modules().items() if name.startswith(f"{MODEL}.")
+    }
+
+
+def test_the_model_is_split_by_cluster() -> None:
+    # the graph sees the package's modules, and the package sees each of them
+    edges = graph()
+    assert set(model_modules()) <= edges[MODEL]
+    assert f"{MODEL}.values" in edges[f"{MODEL}.scaling"]
+    assert f"{MODEL}.price" in edges[f"{MODEL}.gas"]
+
+
+def test_the_model_is_pure() -> None:
+    """The model imports the standard library, itself and the alert table only."""
+    checked = {MODEL: ROOT / "han" / "model" / "__init__.py", **model_modules()}
+    allowed = {*checked, f"{PACKAGE}.han.alerts"}
+    for name, path in checked.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in runtime_imports(tree):
+            assert imported(name, path.name == "__init__.py", node) <= allowed, name
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # relative: inside the package, checked just above
+            roots = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for root in roots:
+                assert root.startswith(PACKAGE) or (
+                    root.partition(".")[0] in sys.stdlib_module_names
+                ), f"{name}: {root}"
+
+
+def _public_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.TypeAlias) and isinstance(node.name, ast.Name):
+            names.add(node.name.id)
+    return {name for name in names if not name.startswith("_")}
+
+
+def test_the_model_exports_every_public_name_of_its_modules() -> None:
+    """``model.X`` is the one way in: what a model module defines, the package exports."""
+    tree = ast.parse((ROOT / "han" / "model" / "__init__.py").read_text("utf-8"))
+    exported = next(
+        {ast.literal_eval(element) for element in node.value.elts}
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.List)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+    )
+    defined: set[str] = set()
+    for path in model_modules().values():
+        defined |= _public_names(ast.parse(path.read_text(encoding="utf-8")))
+    assert defined == exported
 
 
 def test_no_import_cycle() -> None:

@@ -1,4 +1,4 @@
-"""Fuzzing every decoder of han/model.py: total in fact, whatever it is given.
+"""Fuzzing every decoder of han/model/: total in fact, whatever it is given.
 
 The module promises that odd input becomes None, never an exception and never
 a made-up number. Each decoder is run on attribute maps and command fields
@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+import importlib
 import os
+import pkgutil
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -251,17 +253,27 @@ DECODERS: dict[str, Decoder] = {
         )
     ),
 }
-"""Every decoder of model.py, each drawing its own hostile input."""
+"""Every decoder of han/model/, each drawing its own hostile input."""
 
 
 def test_every_decoder_is_fuzzed() -> None:
-    """A decoder added to model.py (decode_* / parse_*) must be added here."""
+    """A decoder added to han/model/ (decode_* / parse_*) must be added here."""
     decoders = {
         name
         for name in model.__all__
         if name.startswith(("decode_", "parse_")) and callable(getattr(model, name))
     }
     assert decoders <= set(DECODERS)
+
+
+def test_every_decoder_of_every_model_module_is_the_models() -> None:
+    """A decoder in any module of han/model/ is in the package's ``__all__`` too."""
+    for info in pkgutil.iter_modules(model.__path__):
+        module = importlib.import_module(f"{model.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith(("decode_", "parse_")) and callable(value):
+                assert name in model.__all__, f"{info.name}.{name}"
+                assert getattr(model, name) is value, f"{info.name}.{name}"
 
 
 @pytest.mark.parametrize("name", sorted(DECODERS))

@@ -1,4 +1,4 @@
-"""Tests for the pure decoding in han/model.py: every rule and sentinel."""
+"""Tests for the pure decoding in han/model/: every rule and sentinel."""
 
 from collections.abc import Callable, Mapping
 import datetime as dt

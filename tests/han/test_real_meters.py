@@ -2,7 +2,7 @@
 
 Each file holds the raw attribute values a real meter published, copied with
 their provenance from a public source, and what that source says the meter
-showed. The values go through han/model.py as a Read Attributes answer would
+showed. The values go through han/model/ as a Read Attributes answer would
 bring them, and must give what the source says, to the last digit.
 """
 

@@ -24,7 +24,7 @@ Pushed frames
 -------------
 Attribute reports and the commands a meter pushes (PublishEvent,
 DisplayMessage, PublishPrice, PublishPrepaySnapshot, CancelMessage) reach the
-callbacks given to :meth:`BaseMeter.subscribe` as typed events (model.py).
+callbacks given to :meth:`BaseMeter.subscribe` as typed events (:mod:`.model`).
 """
 
 from __future__ import annotations
