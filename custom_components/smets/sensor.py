@@ -1,4 +1,13 @@
-"""Sensors: energy registers, demand, gas, tariff, identity and link health."""
+"""Sensors: energy registers, demand, gas, tariff, cost, identity and link health.
+
+Each sensor is a description: what it reads of its coordinator's snapshot
+(``value_fn``), whether the meter has it (``exists_fn``), its attributes
+(``attrs_fn``) and, for an enum whose options follow the tariff, its options
+(``options_fn``); :class:`SmetsSensor` shows any of them. The few other
+classes hold what no snapshot has: the cost tracker, who a meter is (known
+at setup), the history import's progress, and the supplier message restored
+across a restart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.components.sensor import (
@@ -26,30 +36,38 @@ from homeassistant.const import (
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_BILLING_DAY,
-    DEFAULT_BILLING_DAY,
-    DOMAIN,
-    ROLE_ESME,
-    ROLE_GAS,
-    ROLE_HUB,
-)
-from .coordinator import SmetsCoordinator
+from .const import ROLE_ESME, ROLE_GAS, ROLE_HUB
+from .coordinator import PushedCoordinator, SmetsCoordinator
 from .cost import CostTracker
+from .cost_manager import (
+    CostManager,
+    async_cost_manager,
+    average_attributes,
+    billing_period_attributes,
+    period_reset,
+    shown_cost,
+)
 from .cost_sensors import total_cost_sensors
 from .entity import SmetsEntity, SmetsMeterEntity, described_entities
 from .han import model
+from .messages import (
+    Arrival,
+    SupplierMessageStoredData,
+    arrived_at,
+    message_as_dict,
+    message_attributes,
+    message_end,
+    message_from_dict,
+)
 from .models import (
     ElectricitySnapshot,
     GasSnapshot,
     MeterInfo,
     SmetsConfigEntry,
-    SmetsRuntimeData,
     TariffSnapshot,
     in_prepayment,
     prepayment_of,
@@ -83,6 +101,8 @@ class SmetsSensorEntityDescription[T](SensorEntityDescription):
     value_fn: Callable[[T], SensorValue]
     exists_fn: Callable[[T], bool] = lambda _: True
     attrs_fn: Callable[[T], Mapping[str, Any] | None] | None = None
+    options_fn: Callable[[T], list[str]] | None = None
+    """An enum's options from the snapshot, when they can change (else ``options``)."""
 
 
 ELECTRICITY_SENSORS: tuple[SmetsSensorEntityDescription[ElectricitySnapshot], ...] = (
@@ -307,6 +327,15 @@ def _active_tier(data: TariffSnapshot) -> str | None:
     return price.current_tier_label or f"Tier {price.current_tier}"
 
 
+def _active_tier_options(data: TariffSnapshot) -> list[str]:
+    """Return the tier labels the meter publishes (they follow the tariff) and the one in force."""
+    labels = _tier_options(data.electricity_price)
+    current = _active_tier(data)
+    if current is not None and current not in labels:
+        labels.append(current)
+    return labels
+
+
 def _tariff_sensors(
     price_of: Callable[[TariffSnapshot], model.PriceInfo | None],
 ) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
@@ -345,6 +374,14 @@ def _tariff_sensors(
 
 
 TARIFF_ESME_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
+    SmetsSensorEntityDescription(
+        key="active_tier",
+        translation_key="active_tier",
+        device_class=SensorDeviceClass.ENUM,
+        value_fn=_active_tier,
+        options_fn=_active_tier_options,
+        exists_fn=lambda data: data.electricity_price is not None,
+    ),
     *_tariff_sensors(lambda data: data.electricity_price),
     SmetsSensorEntityDescription(
         key="supplier",
@@ -360,205 +397,6 @@ TARIFF_GAS_SENSORS: tuple[SmetsSensorEntityDescription[TariffSnapshot], ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SmetsConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create the sensors of every meter the HAN has."""
-    runtime = entry.runtime_data
-    meters = runtime.meters
-    entities: list[SensorEntity] = []
-
-    def add[T](
-        coordinator: SmetsCoordinator[T],
-        role: str,
-        descriptions: Iterable[SmetsSensorEntityDescription[T]],
-    ) -> None:
-        entities.extend(
-            described_entities(SmetsSensor, coordinator, meters, role, descriptions)
-        )
-
-    if runtime.electricity is not None and ROLE_ESME in meters:
-        add(runtime.electricity, ROLE_ESME, ELECTRICITY_SENSORS)
-        add(runtime.electricity, ROLE_ESME, _tier_sensors(runtime.electricity.data))
-        if runtime.tariff.data.electricity_price is not None:
-            entities.append(
-                ActiveTierSensor(
-                    runtime.tariff,
-                    meters,
-                    ROLE_ESME,
-                    SmetsSensorEntityDescription(
-                        key="active_tier",
-                        translation_key="active_tier",
-                        device_class=SensorDeviceClass.ENUM,
-                        options=_tier_options(runtime.tariff.data.electricity_price)
-                        or None,
-                        value_fn=_active_tier,
-                    ),
-                )
-            )
-        add(runtime.tariff, ROLE_ESME, TARIFF_ESME_SENSORS)
-    if runtime.gas is not None and ROLE_GAS in meters:
-        add(runtime.gas, ROLE_GAS, GAS_SENSORS)
-        add(runtime.tariff, ROLE_GAS, TARIFF_GAS_SENSORS)
-        add(runtime.tariff, ROLE_GAS, GAS_PREPAYMENT_SENSORS)
-    for role, meter in meters.items():
-        if role == ROLE_HUB:
-            continue
-        entities.append(SmetsVersionSensor(entry, meters, meter))
-        entities.append(MigrationStatusSensor(entry, meters, meter))
-    entities.extend(await _async_money_sensors(hass, entry))
-    entities.extend(history_sensors(entry))
-    entities.extend(total_cost_sensors(entry))
-    async_add_entities(entities)
-
-
-class SmetsSensor[T](SmetsEntity[T], SensorEntity):
-    """A sensor whose state comes from its coordinator's snapshot."""
-
-    entity_description: SmetsSensorEntityDescription[T]
-
-    @property
-    def native_value(self) -> SensorValue:
-        """Return the value from the latest snapshot."""
-        return self.entity_description.value_fn(self.coordinator.data)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Return the description's extra attributes, if it has any."""
-        if self.entity_description.attrs_fn is None:
-            return None
-        return self.entity_description.attrs_fn(self.coordinator.data)
-
-
-class ActiveTierSensor(SmetsSensor[TariffSnapshot]):
-    """The tariff tier in force, by the meter's own label."""
-
-    @property
-    def options(self) -> list[str] | None:
-        """Return the labels the meter publishes (they can change with the tariff)."""
-        labels = _tier_options(self.coordinator.data.electricity_price)
-        current = self.native_value
-        if isinstance(current, str) and current not in labels:
-            labels.append(current)
-        return labels
-
-
-class HistoryProgressSensor(SmetsMeterEntity, SensorEntity):
-    """Where the import of the meters' history stands (diagnostic)."""
-
-    _attr_translation_key = "history_import"
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = HISTORY_STATES
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(
-        self,
-        entry: SmetsConfigEntry,
-        meters: dict[str, MeterInfo],
-        role: str,
-        importer: HistoryImporter,
-    ) -> None:
-        """Show ``importer``'s progress on the device of meter ``role``."""
-        self._progress = importer.progress
-        super().__init__(entry, meters, role, "history_import")
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the importer's progress."""
-        listeners = self._progress.listeners
-        listeners.append(self.async_write_ha_state)
-        self.async_on_remove(lambda: listeners.remove(self.async_write_ha_state))
-
-    @property
-    def native_value(self) -> str:
-        """Return importing, done or failed."""
-        return self._progress.state
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return how many half-hours were imported and the oldest date reached."""
-        oldest = self._progress.oldest
-        return {
-            "intervals_imported": self._progress.intervals,
-            "oldest": oldest.date().isoformat() if oldest is not None else None,
-        }
-
-
-def history_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
-    """Return the progress sensor, on the electricity meter (else the gas meter)."""
-    runtime = entry.runtime_data
-    importer = runtime.history
-    if importer is None:
-        return []
-    role = ROLE_ESME if ROLE_ESME in runtime.meters else ROLE_GAS
-    if role not in runtime.meters:
-        return []
-    return [HistoryProgressSensor(entry, runtime.meters, role, importer)]
-
-
-class _StaticSensor(SmetsMeterEntity, SensorEntity):
-    """A sensor whose value is known at setup (who the meter is)."""
-
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_device_class = SensorDeviceClass.ENUM
-
-    def __init__(
-        self,
-        entry: SmetsConfigEntry,
-        meters: dict[str, MeterInfo],
-        meter: MeterInfo,
-        key: str,
-    ) -> None:
-        self.meter = meter
-        self._attr_translation_key = key
-        super().__init__(entry, meters, meter.role, key)
-
-
-class SmetsVersionSensor(_StaticSensor):
-    """SMETS2, SMETS1 or unknown, from the catalogue of approved meters."""
-
-    def __init__(
-        self, entry: SmetsConfigEntry, meters: dict[str, MeterInfo], meter: MeterInfo
-    ) -> None:
-        """Describe one meter's SMETS version."""
-        super().__init__(entry, meters, meter, "smets_version")
-        self._attr_options = [*SMETS_VERSIONS.values(), "unknown"]
-        self._attr_native_value = SMETS_VERSIONS.get(
-            meter.catalogue.smets_version, "unknown"
-        )
-
-
-class MigrationStatusSensor(_StaticSensor):
-    """Where a meter stands in the DCC's adoption of SMETS1 meters."""
-
-    def __init__(
-        self, entry: SmetsConfigEntry, meters: dict[str, MeterInfo], meter: MeterInfo
-    ) -> None:
-        """Describe one meter's DCC migration status."""
-        super().__init__(entry, meters, meter, "migration_status")
-        self._attr_options = list(MIGRATION_STATES)
-        catalogue = meter.catalogue
-        migration = catalogue.migration
-        attributes: dict[str, Any] = {}
-        if catalogue.smets_version == "SMETS2":
-            state = "native_smets2"
-        elif migration is not None and migration.status == "not_on_adoption_list":
-            state = "smets1_not_on_adoption_list"
-        elif catalogue.smets_version == "SMETS1" and migration is not None:
-            state = "smets1_eligible"
-            capability = migration.capability_date
-            attributes = {
-                "cohort": ", ".join(migration.cohort_names) or None,
-                "capability_date": capability.isoformat() if capability else None,
-                "operators": [cohort.operator for cohort in migration.cohorts],
-            }
-        else:
-            state = "unknown"
-        self._attr_native_value = state
-        self._attr_extra_state_attributes = attributes
-
-
 # --- Pay-As-You-Go, cost, next price change, supplier messages ---------------------
 
 CREDIT_STATUSES: Final = [
@@ -571,8 +409,6 @@ CREDIT_STATUSES: Final = [
     "no_credit",
 ]
 GBP: Final = "GBP"
-COST_SAVE_DELAY: Final = 60
-"""Seconds between saves of the cost so far (and at unload and shutdown)."""
 
 
 def _credit_status(role: str) -> Callable[[TariffSnapshot], str | None]:
@@ -671,181 +507,6 @@ PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_ESME)
 GAS_PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_GAS)
 
 
-class CostManager:
-    """Feeds the cost tracker from every electricity update; saves it."""
-
-    def __init__(
-        self,
-        runtime: SmetsRuntimeData,
-        electricity: SmetsCoordinator[ElectricitySnapshot],
-        store: Store[dict[str, Any]],
-        tracker: CostTracker,
-    ) -> None:
-        """Cost what ``electricity`` reports at the tariff's prices."""
-        self.runtime = runtime
-        self.electricity = electricity
-        self.store = store
-        self.tracker = tracker
-
-    @callback
-    def update(self) -> None:
-        """Cost what the tier registers moved since the last update."""
-        data = self.electricity.data
-        price = self.runtime.tariff.data.electricity_price
-        if not self.electricity.last_update_success or price is None:
-            return
-        reading = data.reading
-        registers: dict[int, float | None]
-        if reading.tier_import_kwh and len(reading.tier_import_kwh) != len(
-            price.tier_prices
-        ):
-            return  # the meter's tier count is not known yet: wait for it
-        if reading.tier_import_kwh:
-            registers = {
-                n: None if v is None else float(v)
-                for n, v in enumerate(reading.tier_import_kwh, 1)
-            }
-            prices = dict(price.tier_prices)
-        else:
-            kwh = reading.import_kwh
-            registers = {0: None if kwh is None else float(kwh)}
-            prices = {0: price.current_price} if price.current_price is not None else {}
-        self.tracker.update(
-            dt_util.now(), registers, prices, price.standing_charge_per_day
-        )
-        self.store.async_delay_save(self.tracker.as_dict, COST_SAVE_DELAY)
-
-    async def async_save(self) -> None:
-        """Save now (unload)."""
-        await self.store.async_save(self.tracker.as_dict())
-
-
-async def _async_cost_manager(
-    hass: HomeAssistant, entry: SmetsConfigEntry
-) -> CostManager | None:
-    """Load the cost so far and follow the electricity meter (None: no tariff)."""
-    runtime = entry.runtime_data
-    electricity = runtime.electricity
-    if electricity is None or runtime.tariff.data.electricity_price is None:
-        return None
-    store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.{entry.entry_id}.cost")
-    saved = await store.async_load()
-    billing_day = int(entry.options.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY))
-    tracker = CostTracker.from_dict(saved) if saved else CostTracker(billing_day)
-    # a changed billing day re-counts the period in progress from the days kept
-    tracker.set_billing_day(billing_day)
-    manager = CostManager(runtime, electricity, store, tracker)
-    manager.update()
-    entry.async_on_unload(electricity.async_add_listener(manager.update))
-    entry.async_on_unload(manager.async_save)
-    return manager
-
-
-class CostSensor(SmetsEntity[ElectricitySnapshot], SensorEntity):
-    """What the electricity cost today or this billing period (standing charge in)."""
-
-    _attr_device_class = SensorDeviceClass.MONETARY
-    _attr_state_class = SensorStateClass.TOTAL
-    _attr_native_unit_of_measurement = GBP
-    _attr_suggested_display_precision = 2
-
-    def __init__(
-        self, manager: CostManager, meters: dict[str, MeterInfo], key: str
-    ) -> None:
-        """Show the cost of the period ``key`` (cost_today or cost_period)."""
-        super().__init__(
-            manager.electricity,
-            meters,
-            ROLE_ESME,
-            SensorEntityDescription(key=key, translation_key=key),
-        )
-        self.manager = manager
-
-    @property
-    def _period(self) -> dt.date | None:
-        tracker = self.manager.tracker
-        period = tracker.today if self.entity_description.key == "cost_today" else None
-        if self.entity_description.key == "cost_period":
-            period = tracker.period
-        return period.start if period is not None else None
-
-    @property
-    def native_value(self) -> Decimal | None:
-        """The cost so far, to a hundredth of a penny."""
-        tracker = self.manager.tracker
-        value = (
-            tracker.cost_today
-            if self.entity_description.key == "cost_today"
-            else tracker.cost_period
-        )
-        return None if value is None else value.quantize(Decimal("0.0001"))
-
-    @property
-    def last_reset(self) -> dt.datetime | None:
-        """Midnight at the start of the period."""
-        start = self._period
-        return None if start is None else dt_util.start_of_local_day(start)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """The billing period: its billing day, start and what was counted of it."""
-        tracker = self.manager.tracker
-        period = tracker.period
-        if self.entity_description.key != "cost_period" or period is None:
-            return None
-        start = dt_util.start_of_local_day(period.start)
-        since = period.since
-        if since is None and period.complete:
-            since = start
-        return {
-            "billing_day": tracker.billing_day,
-            "period_start": start.isoformat(),
-            "counted_since": None if since is None else since.isoformat(),
-            "complete": period.complete,
-        }
-
-
-class DaysOfCreditSensor(SmetsEntity[TariffSnapshot], SensorEntity):
-    """How long the credit lasts at the last 7 days' average daily cost."""
-
-    _attr_device_class = SensorDeviceClass.DURATION
-    _attr_native_unit_of_measurement = UnitOfTime.DAYS
-    _attr_suggested_display_precision = 1
-
-    def __init__(
-        self,
-        manager: CostManager,
-        coordinator: SmetsCoordinator[TariffSnapshot],
-        meters: dict[str, MeterInfo],
-    ) -> None:
-        """Estimate from ``manager``'s daily costs and the meter's credit."""
-        super().__init__(
-            coordinator,
-            meters,
-            ROLE_ESME,
-            SensorEntityDescription(
-                key="days_of_credit", translation_key="days_of_credit"
-            ),
-        )
-        self.manager = manager
-
-    @property
-    def native_value(self) -> float | None:
-        """Unknown until a whole day's cost has been seen."""
-        prepayment = self.coordinator.data.prepayment
-        credit = prepayment.credit_remaining if prepayment is not None else None
-        return self.manager.tracker.days_left(credit)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The average it is based on."""
-        average = self.manager.tracker.average_daily_cost()
-        return {
-            "average_daily_cost": None if average is None else round(float(average), 4),
-            "days_averaged": len(self.manager.tracker.daily),
-        }
-
-
 def _next_price_change(data: TariffSnapshot) -> dt.datetime | None:
     """Return the end of the price in force, if the meter said and it is ahead."""
     event = data.price_event
@@ -879,63 +540,332 @@ NEXT_PRICE_CHANGE: Final = SmetsSensorEntityDescription[TariffSnapshot](
 """When the price in force ends (PublishPrice start time + duration)."""
 
 
-def _message_as_dict(
-    message: model.SupplierMessage, confirmed: bool, arrived: dt.datetime | None
-) -> dict[str, Any]:
-    """Return a supplier message as JSON-safe data (what a restart restores)."""
+@dataclass(frozen=True, kw_only=True)
+class SmetsCostSensorEntityDescription[T](SensorEntityDescription):
+    """A sensor of the cost tracker, written at each update of a snapshot of type T."""
+
+    value_fn: Callable[[CostTracker, T], SensorValue]
+    exists_fn: Callable[[T], bool] = lambda _: True
+    attrs_fn: Callable[[CostTracker], Mapping[str, Any] | None] = lambda _: None
+    last_reset_fn: Callable[[CostTracker], dt.datetime | None] = lambda _: None
+
+
+COST_SENSORS: tuple[SmetsCostSensorEntityDescription[ElectricitySnapshot], ...] = (
+    SmetsCostSensorEntityDescription(
+        key="cost_today",
+        translation_key="cost_today",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=GBP,
+        suggested_display_precision=2,
+        value_fn=lambda tracker, _data: shown_cost(tracker.cost_today),
+        last_reset_fn=lambda tracker: period_reset(tracker.today),
+    ),
+    SmetsCostSensorEntityDescription(
+        key="cost_period",
+        translation_key="cost_period",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=GBP,
+        suggested_display_precision=2,
+        value_fn=lambda tracker, _data: shown_cost(tracker.cost_period),
+        attrs_fn=billing_period_attributes,
+        last_reset_fn=lambda tracker: period_reset(tracker.period),
+    ),
+)
+"""What the electricity cost today and this billing period (standing charge in)."""
+
+
+def _days_of_credit(tracker: CostTracker, data: TariffSnapshot) -> float | None:
+    """Unknown until a whole day's cost has been seen."""
+    prepayment = data.prepayment
+    credit = prepayment.credit_remaining if prepayment is not None else None
+    return tracker.days_left(credit)
+
+
+CREDIT_COST_SENSORS: tuple[SmetsCostSensorEntityDescription[TariffSnapshot], ...] = (
+    SmetsCostSensorEntityDescription(
+        key="days_of_credit",
+        translation_key="days_of_credit",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.DAYS,
+        suggested_display_precision=1,
+        value_fn=_days_of_credit,
+        attrs_fn=average_attributes,
+        exists_fn=in_prepayment,
+    ),
+)
+"""How long the credit lasts at the last 7 days' average daily cost."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmetsMeterSensorEntityDescription(SensorEntityDescription):
+    """A sensor of who a meter is: known at setup, no coordinator feeds it."""
+
+    value_fn: Callable[[MeterInfo], str]
+    attrs_fn: Callable[[MeterInfo], Mapping[str, Any] | None] = lambda _: None
+
+
+def _migration_status(meter: MeterInfo) -> str:
+    """Where a meter stands in the DCC's adoption of SMETS1 meters."""
+    catalogue = meter.catalogue
+    migration = catalogue.migration
+    if catalogue.smets_version == "SMETS2":
+        return "native_smets2"
+    if migration is not None and migration.status == "not_on_adoption_list":
+        return "smets1_not_on_adoption_list"
+    if catalogue.smets_version == "SMETS1" and migration is not None:
+        return "smets1_eligible"
+    return "unknown"
+
+
+def _migration_cohort(meter: MeterInfo) -> Mapping[str, Any] | None:
+    """Return the DCC cohort of an eligible SMETS1 meter: name, date, operators."""
+    migration = meter.catalogue.migration
+    if migration is None or _migration_status(meter) != "smets1_eligible":
+        return None
+    capability = migration.capability_date
     return {
-        "message_id": message.message_id,
-        "control": message.control,
-        "start_time": (
-            message.start_time.isoformat() if message.start_time is not None else None
-        ),
-        "starts_now": message.starts_now,
-        "duration_minutes": message.duration_minutes,
-        "text": message.text,
-        "extended_control": message.extended_control,
-        "confirmed": confirmed,
-        "arrived": arrived.isoformat() if arrived is not None else None,
+        "cohort": ", ".join(migration.cohort_names) or None,
+        "capability_date": capability.isoformat() if capability else None,
+        "operators": [cohort.operator for cohort in migration.cohorts],
     }
 
 
-def _message_from_dict(
-    data: Mapping[str, Any],
-) -> tuple[model.SupplierMessage, bool, dt.datetime | None] | None:
-    """Rebuild a message saved by :func:`_message_as_dict` (None if damaged)."""
-    try:
-        control = int(data["control"]) & 0xFF
-        start = data.get("start_time")
-        arrived = data.get("arrived")
-        duration = data.get("duration_minutes")
-        extended = data.get("extended_control")
-        message = model.SupplierMessage(
-            message_id=int(data["message_id"]),
-            control=control,
-            transmission=control & 0x03,
-            importance=list(model.MessageImportance)[(control >> 2) & 0x03],
-            confirmation_required=bool(control & 0x80),
-            enhanced_confirmation_requested=bool(control & 0x20),
-            start_time=None if start is None else dt.datetime.fromisoformat(start),
-            starts_now=bool(data.get("starts_now")),
-            duration_minutes=None if duration is None else int(duration),
-            text=str(data["text"]),
-            extended_control=None if extended is None else int(extended),
+METER_SENSORS: tuple[SmetsMeterSensorEntityDescription, ...] = (
+    SmetsMeterSensorEntityDescription(
+        key="smets_version",
+        translation_key="smets_version",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[*SMETS_VERSIONS.values(), "unknown"],
+        value_fn=lambda meter: SMETS_VERSIONS.get(
+            meter.catalogue.smets_version, "unknown"
+        ),
+    ),
+    SmetsMeterSensorEntityDescription(
+        key="migration_status",
+        translation_key="migration_status",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=list(MIGRATION_STATES),
+        value_fn=_migration_status,
+        attrs_fn=_migration_cohort,
+    ),
+)
+"""Each meter's SMETS version (from the catalogue of approved meters) and migration."""
+
+HISTORY_PROGRESS: Final = SensorEntityDescription(
+    key="history_import",
+    translation_key="history_import",
+    device_class=SensorDeviceClass.ENUM,
+    options=HISTORY_STATES,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+"""Where the import of the meters' history stands (importing, done, failed)."""
+
+SUPPLIER_MESSAGE: Final = SensorEntityDescription(
+    key="supplier_message", translation_key="supplier_message"
+)
+"""The supplier's last message on the ESME's display."""
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmetsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors of every meter the HAN has."""
+    runtime = entry.runtime_data
+    meters = runtime.meters
+    entities: list[SensorEntity] = []
+
+    def add[T](
+        coordinator: SmetsCoordinator[T],
+        role: str,
+        descriptions: Iterable[SmetsSensorEntityDescription[T]],
+    ) -> None:
+        entities.extend(
+            described_entities(SmetsSensor, coordinator, meters, role, descriptions)
         )
-        when = None if arrived is None else dt.datetime.fromisoformat(arrived)
-    except KeyError, TypeError, ValueError:
-        return None
-    return message, bool(data.get("confirmed")), when
+
+    electricity = runtime.electricity if ROLE_ESME in meters else None
+    tariff = runtime.tariff
+    if electricity is not None:
+        add(electricity, ROLE_ESME, ELECTRICITY_SENSORS)
+        add(electricity, ROLE_ESME, _tier_sensors(electricity.data))
+        add(tariff, ROLE_ESME, TARIFF_ESME_SENSORS)
+    if runtime.gas is not None and ROLE_GAS in meters:
+        add(runtime.gas, ROLE_GAS, GAS_SENSORS)
+        add(tariff, ROLE_GAS, TARIFF_GAS_SENSORS)
+        add(tariff, ROLE_GAS, GAS_PREPAYMENT_SENSORS)
+    entities.extend(
+        MeterSensor(entry, meters, role, description)
+        for role in meters
+        if role != ROLE_HUB
+        for description in METER_SENSORS
+    )
+    if electricity is not None:
+        add(tariff, ROLE_ESME, PREPAYMENT_SENSORS)
+        entities.append(SupplierMessageSensor(runtime.pushed, electricity, meters))
+        add(tariff, ROLE_ESME, (NEXT_PRICE_CHANGE,))
+        manager = await async_cost_manager(hass, entry)
+        if manager is not None:
+            cost_sensor = partial(CostSensor, manager)
+            entities.extend(
+                described_entities(
+                    cost_sensor, electricity, meters, ROLE_ESME, COST_SENSORS
+                )
+            )
+            entities.extend(
+                described_entities(
+                    cost_sensor, tariff, meters, ROLE_ESME, CREDIT_COST_SENSORS
+                )
+            )
+    history = runtime.history
+    history_role = ROLE_ESME if ROLE_ESME in meters else ROLE_GAS
+    if history is not None and history_role in meters:
+        entities.append(HistoryProgressSensor(entry, meters, history_role, history))
+    entities.extend(total_cost_sensors(entry))
+    async_add_entities(entities)
 
 
-@dataclass(frozen=True, slots=True)
-class SupplierMessageStoredData(ExtraStoredData):
-    """The message in force when Home Assistant stopped (restored at start)."""
+class SmetsSensor[T](SmetsEntity[T], SensorEntity):
+    """A sensor whose state comes from its coordinator's snapshot."""
 
-    message: dict[str, Any] | None
+    entity_description: SmetsSensorEntityDescription[T]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the message, or None when there was none."""
-        return {"message": self.message}
+    @property
+    def native_value(self) -> SensorValue:
+        """Return the value from the latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return the description's extra attributes, if it has any."""
+        if self.entity_description.attrs_fn is None:
+            return None
+        return self.entity_description.attrs_fn(self.coordinator.data)
+
+    @property
+    def options(self) -> list[str] | None:
+        """Return the enum's options: from the snapshot, when they follow it."""
+        if self.entity_description.options_fn is None:
+            return super().options
+        return self.entity_description.options_fn(self.coordinator.data)
+
+
+class CostSensor[T](SmetsEntity[T], SensorEntity):
+    """A sensor of the cost tracker, which its :class:`CostManager` keeps.
+
+    It stays a class because the tracker is no snapshot: the manager feeds it
+    from each electricity update, and the sensor shows it at each update of its
+    own coordinator.
+    """
+
+    entity_description: SmetsCostSensorEntityDescription[T]
+
+    def __init__(
+        self,
+        manager: CostManager,
+        coordinator: SmetsCoordinator[T],
+        meters: dict[str, MeterInfo],
+        role: str,
+        description: SmetsCostSensorEntityDescription[T],
+    ) -> None:
+        """Show what ``description`` reads of ``manager``'s tracker."""
+        super().__init__(coordinator, meters, role, description)
+        self.manager = manager
+
+    @property
+    def native_value(self) -> SensorValue:
+        """Return the value from the tracker (and the latest snapshot)."""
+        return self.entity_description.value_fn(
+            self.manager.tracker, self.coordinator.data
+        )
+
+    @property
+    def last_reset(self) -> dt.datetime | None:
+        """Midnight at the start of the period, for a cost that resets."""
+        return self.entity_description.last_reset_fn(self.manager.tracker)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return what the tracker says of the period or the average."""
+        return self.entity_description.attrs_fn(self.manager.tracker)
+
+
+class MeterSensor(SmetsMeterEntity, SensorEntity):
+    """Who a meter is (its SMETS version, its migration): known at setup.
+
+    It stays a class because no coordinator feeds it: it is available whether
+    or not its meter answers.
+    """
+
+    entity_description: SmetsMeterSensorEntityDescription
+
+    def __init__(
+        self,
+        entry: SmetsConfigEntry,
+        meters: dict[str, MeterInfo],
+        role: str,
+        description: SmetsMeterSensorEntityDescription,
+    ) -> None:
+        """Describe the meter in ``role`` as ``description`` says."""
+        super().__init__(entry, meters, role, description.key)
+        self.entity_description = description
+        self.meter = meters[role]
+
+    @property
+    def native_value(self) -> str:
+        """Return what the description reads of the meter."""
+        return self.entity_description.value_fn(self.meter)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return the description's attributes of the meter, if it has any."""
+        return self.entity_description.attrs_fn(self.meter)
+
+
+class HistoryProgressSensor(SmetsMeterEntity, SensorEntity):
+    """Where the import of the meters' history stands (diagnostic).
+
+    It stays a class because it follows the importer's progress, which no
+    coordinator holds.
+    """
+
+    entity_description = HISTORY_PROGRESS
+
+    def __init__(
+        self,
+        entry: SmetsConfigEntry,
+        meters: dict[str, MeterInfo],
+        role: str,
+        importer: HistoryImporter,
+    ) -> None:
+        """Show ``importer``'s progress on the device of meter ``role``."""
+        self._progress = importer.progress
+        super().__init__(entry, meters, role, HISTORY_PROGRESS.key)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the importer's progress."""
+        listeners = self._progress.listeners
+        listeners.append(self.async_write_ha_state)
+        self.async_on_remove(lambda: listeners.remove(self.async_write_ha_state))
+
+    @property
+    def native_value(self) -> str:
+        """Return importing, done or failed."""
+        return self._progress.state
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return how many half-hours were imported and the oldest date reached."""
+        oldest = self._progress.oldest
+        return {
+            "intervals_imported": self._progress.intervals,
+            "oldest": oldest.date().isoformat() if oldest is not None else None,
+        }
 
 
 class SupplierMessageSensor(
@@ -946,27 +876,21 @@ class SupplierMessageSensor(
     A message stays the state after its duration has ended (the attribute
     ``ended`` says so) until the supplier cancels it or sends another; it is
     restored after a restart, with whether it was confirmed. The message is
-    the pushed coordinator's; the entity is available while the ESME is.
+    the pushed coordinator's; the entity is available while the ESME is. It
+    stays a class for what is its own: the restore, when a message for "now"
+    arrived, and the timer that shows its end.
     """
 
     def __init__(
         self,
-        runtime: SmetsRuntimeData,
+        pushed: PushedCoordinator,
         coordinator: SmetsCoordinator[ElectricitySnapshot],
         meters: dict[str, MeterInfo],
     ) -> None:
-        """Show the messages the ESME pushes."""
-        super().__init__(
-            coordinator,
-            meters,
-            ROLE_ESME,
-            SensorEntityDescription(
-                key="supplier_message", translation_key="supplier_message"
-            ),
-        )
-        self.runtime = runtime
-        self._arrived: tuple[int, dt.datetime] | None = None
-        """When a message that starts "now" arrived (its id, the time)."""
+        """Show the messages the ESME pushes (``pushed`` holds them)."""
+        super().__init__(coordinator, meters, ROLE_ESME, SUPPLIER_MESSAGE)
+        self.pushed = pushed
+        self._arrival: Arrival | None = None
         self._end_timer: CALLBACK_TYPE | None = None
 
     async def async_added_to_hass(self) -> None:
@@ -975,40 +899,23 @@ class SupplierMessageSensor(
         self.async_on_remove(self._stop_end_timer)
         if self._message is None:
             await self._async_restore()
-        self.async_on_remove(self.runtime.pushed.async_add_listener(self._async_pushed))
+        self.async_on_remove(self.pushed.async_add_listener(self._async_pushed))
         self._follow_message()
 
     async def _async_restore(self) -> None:
         extra = await self.async_get_last_extra_data()
         saved = extra.as_dict().get("message") if extra is not None else None
-        restored = _message_from_dict(saved) if isinstance(saved, Mapping) else None
+        restored = message_from_dict(saved) if isinstance(saved, Mapping) else None
         if restored is None:
             return
         message, confirmed, arrived = restored
         if arrived is not None:
-            self._arrived = (message.message_id, arrived)
-        self.runtime.pushed.async_restore_message(
-            ROLE_ESME, message, confirmed=confirmed
-        )
+            self._arrival = (message.message_id, arrived)
+        self.pushed.async_restore_message(ROLE_ESME, message, confirmed=confirmed)
 
     @property
     def _message(self) -> model.SupplierMessage | None:
-        return self.runtime.pushed.data.messages.get(ROLE_ESME)
-
-    def _start(self, message: model.SupplierMessage) -> dt.datetime | None:
-        """When it started: the meter's start time, or when one for "now" arrived."""
-        if message.start_time is not None:
-            return message.start_time
-        if self._arrived is not None and self._arrived[0] == message.message_id:
-            return self._arrived[1]
-        return None
-
-    def _end(self, message: model.SupplierMessage) -> dt.datetime | None:
-        """When its duration ends (None: until changed, or not known)."""
-        start = self._start(message)
-        if start is None or message.duration_minutes is None:
-            return None
-        return start + dt.timedelta(minutes=message.duration_minutes)
+        return self.pushed.data.messages.get(ROLE_ESME)
 
     @callback
     def _async_pushed(self) -> None:
@@ -1023,11 +930,9 @@ class SupplierMessageSensor(
         message = self._message
         if message is None:
             return
-        if message.start_time is None and (
-            self._arrived is None or self._arrived[0] != message.message_id
-        ):
-            self._arrived = (message.message_id, dt_util.utcnow())
-        end = self._end(message)
+        if message.start_time is None and arrived_at(message, self._arrival) is None:
+            self._arrival = (message.message_id, dt_util.utcnow())
+        end = message_end(message, self._arrival)
         if end is not None and end > dt_util.utcnow():
             self._end_timer = async_track_point_in_utc_time(
                 self.hass, self._async_ended, end
@@ -1056,18 +961,12 @@ class SupplierMessageSensor(
         message = self._message
         if message is None:
             return None
-        start = self._start(message)
-        end = self._end(message)
-        return {
-            "message_id": message.message_id,
-            "start": start.isoformat() if start is not None else None,
-            "duration_minutes": message.duration_minutes,
-            "end": end.isoformat() if end is not None else None,
-            "ended": end is not None and end <= dt_util.utcnow(),
-            "importance": str(message.importance),
-            "confirmation_required": message.confirmation_required,
-            "confirmed": message.message_id in self.runtime.pushed.data.confirmed,
-        }
+        return message_attributes(
+            message,
+            self._arrival,
+            confirmed=message.message_id in self.pushed.data.confirmed,
+            now=dt_util.utcnow(),
+        )
 
     @property
     def extra_restore_state_data(self) -> SupplierMessageStoredData:
@@ -1075,42 +974,10 @@ class SupplierMessageSensor(
         message = self._message
         if message is None:
             return SupplierMessageStoredData(None)
-        arrived = (
-            self._arrived[1]
-            if self._arrived is not None and self._arrived[0] == message.message_id
-            else None
-        )
         return SupplierMessageStoredData(
-            _message_as_dict(
+            message_as_dict(
                 message,
-                message.message_id in self.runtime.pushed.data.confirmed,
-                arrived,
+                message.message_id in self.pushed.data.confirmed,
+                arrived_at(message, self._arrival),
             )
         )
-
-
-async def _async_money_sensors(
-    hass: HomeAssistant, entry: SmetsConfigEntry
-) -> list[SensorEntity]:
-    """Cost, Pay-As-You-Go, next price change and supplier message sensors."""
-    runtime = entry.runtime_data
-    meters = runtime.meters
-    if ROLE_ESME not in meters or runtime.electricity is None:
-        return []
-    tariff = runtime.tariff
-    entities: list[SensorEntity] = [
-        SmetsSensor(tariff, meters, ROLE_ESME, description)
-        for description in PREPAYMENT_SENSORS
-        if description.exists_fn(tariff.data)
-    ]
-    entities.append(SupplierMessageSensor(runtime, runtime.electricity, meters))
-    if NEXT_PRICE_CHANGE.exists_fn(tariff.data):
-        entities.append(SmetsSensor(tariff, meters, ROLE_ESME, NEXT_PRICE_CHANGE))
-    manager = await _async_cost_manager(hass, entry)
-    if manager is not None:
-        entities.extend(
-            CostSensor(manager, meters, key) for key in ("cost_today", "cost_period")
-        )
-        if in_prepayment(tariff.data):
-            entities.append(DaysOfCreditSensor(manager, tariff, meters))
-    return entities
