@@ -35,6 +35,7 @@ from .han.ezsp import leave_han
 from .han.link import HanLink
 from .han.radio import RadioError
 from .models import MeterInfo, SmetsConfigEntry, SmetsRuntimeData
+from .price_entities import async_delete_price_issues, async_track_price_entities
 from .push import async_subscribe_meters
 from .services import async_setup_services
 from .statistics import async_setup_history
@@ -143,6 +144,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     for unsubscribe in await async_subscribe_meters(hass, entry):
         entry.async_on_unload(unsubscribe)
     _update_migration_issues(hass, entry, meters)
+    entry.runtime_data.prices = async_track_price_entities(hass, entry)
     async_setup_history(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # After the platforms: a replaced meter's entities (their ids depend on the
@@ -286,6 +288,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> No
         ir.async_delete_issue(
             hass, DOMAIN, f"smets1_not_adoptable_{entry.entry_id}_{role}"
         )
+    async_delete_price_issues(hass, entry.entry_id)
     if entry.data.get(CONF_CONNECTION) != CONNECTION_RADIO:
         return
     # The entry is unloaded by now, so the port is free. A radio that is

@@ -15,9 +15,12 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,12 +40,16 @@ from .const import (
     CONF_CO2_FACTOR,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
+    CONF_ELECTRICITY_PRICE_ENTITY,
     CONF_ESME_INTERVAL,
     CONF_ESTIMATE_HISTORY_COST,
+    CONF_EXPORT_RATE,
+    CONF_EXPORT_RATE_ENTITY,
     CONF_FLOW_CONTROL,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
+    CONF_GAS_PRICE_ENTITY,
     CONF_HUB_ID,
     CONF_INSTALL_CODE,
     CONF_JOIN_TRANSCRIPT,
@@ -98,6 +105,7 @@ from .han.radio import (
 )
 from .han.transcript import JoinTranscript
 from .models import SmetsConfigEntry
+from .price_entities import unit_factor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -742,8 +750,36 @@ def _box(
     return NumberSelector(config)
 
 
+PRICE_ENTITY_OPTIONS: Final = (
+    CONF_ELECTRICITY_PRICE_ENTITY,
+    CONF_GAS_PRICE_ENTITY,
+    CONF_EXPORT_RATE_ENTITY,
+)
+"""The options that name an entity whose state is a price per kWh."""
+
+_PRICE_ENTITY = EntitySelector(
+    EntitySelectorConfig(domain=["sensor", "input_number", "number"])
+)
+
+
 class SmetsOptionsFlow(OptionsFlow):
-    """Update intervals, CO2 factor, fallbacks, low-credit level and billing day."""
+    """Update intervals, CO2 factor, fallbacks, low-credit level, billing day, prices."""
+
+    def _price_errors(self, user_input: dict[str, Any]) -> dict[str, str]:
+        """Refuse a price entity whose state is in a unit other than GBP/kWh or p/kWh.
+
+        An entity with no state yet (its integration not loaded) is taken.
+        """
+        errors: dict[str, str] = {}
+        for option in PRICE_ENTITY_OPTIONS:
+            entity_id = user_input.get(option)
+            state = self.hass.states.get(entity_id) if entity_id else None
+            if (
+                state is not None
+                and unit_factor(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)) is None
+            ):
+                errors[option] = "price_unit"
+        return errors
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -752,10 +788,12 @@ class SmetsOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             day = user_input.get(CONF_BILLING_DAY, DEFAULT_BILLING_DAY)
-            if float(day).is_integer():
+            if not float(day).is_integer():
+                errors[CONF_BILLING_DAY] = "billing_day_not_whole"
+            errors.update(self._price_errors(user_input))
+            if not errors:
                 user_input[CONF_BILLING_DAY] = int(day)
                 return self.async_create_entry(data=user_input)
-            errors[CONF_BILLING_DAY] = "billing_day_not_whole"
         options = self.config_entry.options
         schema = vol.Schema(
             {
@@ -793,6 +831,26 @@ class SmetsOptionsFlow(OptionsFlow):
                         CONF_ESTIMATE_HISTORY_COST, DEFAULT_ESTIMATE_HISTORY_COST
                     ),
                 ): bool,
+                vol.Optional(
+                    CONF_ELECTRICITY_PRICE_ENTITY,
+                    description={
+                        "suggested_value": options.get(CONF_ELECTRICITY_PRICE_ENTITY)
+                    },
+                ): _PRICE_ENTITY,
+                vol.Optional(
+                    CONF_GAS_PRICE_ENTITY,
+                    description={"suggested_value": options.get(CONF_GAS_PRICE_ENTITY)},
+                ): _PRICE_ENTITY,
+                vol.Optional(
+                    CONF_EXPORT_RATE,
+                    description={"suggested_value": options.get(CONF_EXPORT_RATE)},
+                ): _box(0, 100, "any", "p/kWh"),
+                vol.Optional(
+                    CONF_EXPORT_RATE_ENTITY,
+                    description={
+                        "suggested_value": options.get(CONF_EXPORT_RATE_ENTITY)
+                    },
+                ): _PRICE_ENTITY,
             }
         )
         if user_input is not None:

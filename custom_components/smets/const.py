@@ -95,3 +95,14 @@ ROLE_GAS: Final = MeterRole.GAS
 CONF_ESTIMATE_HISTORY_COST: Final = "estimate_history_cost"
 """Price imported half-hours whose tier is not known with a blended estimate."""
 DEFAULT_ESTIMATE_HISTORY_COST: Final = True
+
+# Prices from other entities (options): a rate sensor of another integration
+# (a dynamic tariff), and the export rate as a number or an entity.
+CONF_ELECTRICITY_PRICE_ENTITY: Final = "electricity_price_entity"
+"""An entity whose state is the electricity unit price (GBP/kWh or p/kWh)."""
+CONF_GAS_PRICE_ENTITY: Final = "gas_price_entity"
+"""An entity whose state is the gas unit price (GBP/kWh or p/kWh)."""
+CONF_EXPORT_RATE: Final = "export_rate"
+"""The export rate as a number, in pence per kWh (p/kWh)."""
+CONF_EXPORT_RATE_ENTITY: Final = "export_rate_entity"
+"""An entity whose state is the export rate (GBP/kWh or p/kWh); before the number."""

@@ -12,6 +12,11 @@ The HAN gives today's tariff only: the past is priced with today's prices,
 each half-hour at the tier the meter's calendar (as seen since set-up) has
 for it, or, where that is not known, at today's prices blended by what each
 tier register has counted (an estimate, which the options can turn off).
+
+A price entity the options name (a dynamic tariff) prices only what comes
+after it was chosen: the half-hours an outage's gap fill costs from then on
+are at its price in force (the meter's while it is gone); the imported
+history before keeps the meter's tariff and calendar.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from .const import (
     ROLE_ESME,
     ROLE_GAS,
 )
+from .price_entities import PriceKind
 from .totals import HALF_HOUR, CostWalk, TotalCost, blended_price
 
 if TYPE_CHECKING:
@@ -94,7 +100,30 @@ class CostHistory:
         )
 
     def _price_at(self, role: str, total: TotalCost) -> Callable[[int], Price | None]:
-        """Return the price of a half-hour by its start (None: not priced)."""
+        """Return the price of a half-hour by its start (None: not priced).
+
+        From when the options' price entity began pricing the total, its price
+        in force (the meter's while the entity is gone); before, the meter's.
+        """
+        meter = self._meter_price_at(role, total)
+        kind = PriceKind.ELECTRICITY if role == ROLE_ESME else PriceKind.GAS
+        source = self.entry.runtime_data.prices.get(kind)
+        since = total.price_source_since
+        if source is None or since is None or total.price_source != source.entity_id:
+            return meter
+        begun = since.timestamp()
+
+        def at(start: int) -> Price | None:
+            if start < begun or source.missing:
+                return meter(start)
+            return None if source.price is None else (source.price, False)
+
+        return at
+
+    def _meter_price_at(
+        self, role: str, total: TotalCost
+    ) -> Callable[[int], Price | None]:
+        """Return the meter's price of a half-hour by its start (None: not priced)."""
         tariff = self.entry.runtime_data.tariff.data
         price = tariff.electricity_price if role == ROLE_ESME else tariff.gas_price
         if price is None:

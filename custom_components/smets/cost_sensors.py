@@ -5,6 +5,12 @@ after a restart (Home Assistant's restore state), so the total carries on, and
 the registers restored with it cost what was used while Home Assistant was
 stopped. The Energy dashboard takes these as the "entity tracking the total
 costs" of each fuel.
+
+When the options name a price entity (a dynamic tariff's rate sensor), its
+price is each tier's unit price from then on (the standing charge stays the
+meter's); when that entity is gone the meter's price is used again. The Export
+compensation sensor counts the export register at the export rate in force,
+the Energy dashboard's "entity tracking the total compensation" for grid export.
 """
 
 from __future__ import annotations
@@ -36,9 +42,11 @@ from .models import (
     SmetsConfigEntry,
     TariffSnapshot,
 )
+from .price_entities import PriceEntity, PriceKind, fixed_export_rate, price_entity
 from .totals import TotalCost
 
 TOTAL_COST: Final = "total_cost"
+EXPORT_COMPENSATION: Final = "export_compensation"
 DEFAULT_CURRENCY: Final = "GBP"
 
 type Tiers = tuple[dict[int, Decimal | None], dict[int, Decimal]]
@@ -78,9 +86,37 @@ def gas_tiers(data: GasSnapshot, price: model.PriceInfo) -> Tiers:
     return {0: data.energy_kwh}, prices
 
 
+def entity_prices(
+    source: PriceEntity | None,
+    registers: Mapping[int, Decimal | None],
+    prices: dict[int, Decimal],
+) -> dict[int, Decimal] | None:
+    """Return the unit prices in force: the entity's for every tier, or the meter's.
+
+    The meter's when no entity is chosen or it is gone; None while the chosen
+    entity has given no good price yet (the total waits: nothing is lost).
+    """
+    if source is None or source.missing:
+        return prices
+    if source.price is None:
+        return None
+    return dict.fromkeys(registers, source.price)
+
+
+def price_attributes(source: PriceEntity | None, key: str) -> dict[str, Any]:
+    """Return the attributes that say where a price comes from (none without an entity)."""
+    if source is None:
+        return {}
+    return {
+        key: source.entity_id,
+        f"{key}_in_force": not source.missing and source.price is not None,
+    }
+
+
 class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
     """What one fuel has cost since counting began (standing charges in)."""
 
+    _kind: PriceKind
     _attr_device_class = SensorDeviceClass.MONETARY
     _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 2
@@ -129,10 +165,19 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
         tiers = self._tiers(price)
         if tiers is None:
             return
-        registers, prices = tiers
+        registers, meter_prices = tiers
+        source = self._source()
+        prices = entity_prices(source, registers, meter_prices)
+        if prices is None:
+            return
         now = dt_util.now()
+        self.total.price_from(now, None if source is None else source.entity_id)
         self.total.update(now, registers, prices, price.standing_charge_per_day)
         self._learn(now, price)
+
+    def _source(self) -> PriceEntity | None:
+        """Return the entity the options take the unit price from, if any."""
+        return price_entity(self.coordinator.config_entry, self._kind)
 
     def _learn(self, now: dt.datetime, price: model.PriceInfo) -> None:
         """Note the tiers the meter has in force (the calendar the past is priced by)."""
@@ -156,6 +201,7 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
         return {
             "counting_since": None if since is None else since.isoformat(),
             **history_attributes(self.total),
+            **price_attributes(self._source(), "price_entity"),
         }
 
     @property
@@ -166,6 +212,8 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
 
 class ElectricityTotalCostSensor(_TotalCostSensor[ElectricitySnapshot]):
     """Electricity: each tier register at its tier's price, and the standing charge."""
+
+    _kind = PriceKind.ELECTRICITY
 
     def _price(self) -> model.PriceInfo | None:
         return self.tariff.data.electricity_price
@@ -195,6 +243,8 @@ class ElectricityTotalCostSensor(_TotalCostSensor[ElectricitySnapshot]):
 class GasTotalCostSensor(_TotalCostSensor[GasSnapshot]):
     """Gas: the energy register at the unit price, and the standing charge."""
 
+    _kind = PriceKind.GAS
+
     def _price(self) -> model.PriceInfo | None:
         return self.tariff.data.gas_price
 
@@ -202,8 +252,109 @@ class GasTotalCostSensor(_TotalCostSensor[GasSnapshot]):
         return gas_tiers(self.coordinator.data, price)
 
 
+class ExportCompensationSensor(
+    SmetsEntity[ElectricitySnapshot], RestoreEntity, SensorEntity
+):
+    """What the exported energy has earned since counting began, never reset.
+
+    Between two readings, the kWh the export register moved at the export
+    rate in force at the first (the entity the options name or, without one
+    or while it is gone, the options' number). Restored after a restart; a
+    register that steps back only moves the baseline.
+    """
+
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+    _attr_suggested_display_precision = 2
+
+    def __init__(
+        self,
+        coordinator: SmetsCoordinator[ElectricitySnapshot],
+        tariff: SmetsCoordinator[TariffSnapshot],
+        meters: dict[str, MeterInfo],
+    ) -> None:
+        """Count what ``coordinator`` reads at the options' export rate."""
+        super().__init__(
+            coordinator,
+            meters,
+            ROLE_ESME,
+            SensorEntityDescription(
+                key=EXPORT_COMPENSATION, translation_key=EXPORT_COMPENSATION
+            ),
+        )
+        self.total = TotalCost()
+        self.fixed = fixed_export_rate(coordinator.config_entry)
+        price = tariff.data.electricity_price
+        currency = price.currency_code if price is not None else None
+        self._attr_native_unit_of_measurement = currency or DEFAULT_CURRENCY
+
+    def _source(self) -> PriceEntity | None:
+        return price_entity(self.coordinator.config_entry, PriceKind.EXPORT)
+
+    def rate(self) -> Decimal | None:
+        """Return the export rate in force (GBP/kWh), None while none is known."""
+        source = self._source()
+        if source is not None and not source.missing:
+            return source.price
+        return self.fixed
+
+    async def async_added_to_hass(self) -> None:
+        """Carry on from the total saved at the last stop, then count."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_extra_data()
+        if last is not None:
+            restored = TotalCost.from_dict(last.as_dict())
+            if restored is not None:
+                self.total = restored
+        self._count()
+
+    def _count(self) -> None:
+        rate = self.rate()
+        if not self.coordinator.last_update_success or rate is None:
+            return  # no rate yet: the register waits, so no kWh is lost
+        source = self._source()
+        now = dt_util.now()
+        self.total.price_from(now, None if source is None else source.entity_id)
+        self.total.update(
+            now, {0: self.coordinator.data.reading.export_kwh}, {0: rate}, None
+        )
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._count()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> Decimal | None:
+        """The total so far (None until the first reading with a rate)."""
+        if self.total.last_update is None:
+            return None
+        return self.total.total
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Since when the total counts, and the rate in force."""
+        since = self.total.since
+        rate = self.rate()
+        return {
+            "counting_since": None if since is None else since.isoformat(),
+            # for display (GBP/kWh): the total is counted with every digit
+            "export_rate": None if rate is None else float(rate),
+            **price_attributes(self._source(), "export_rate_entity"),
+        }
+
+    @property
+    def extra_restore_state_data(self) -> TotalCostStoredData:
+        """The total and its register, for the next start."""
+        return TotalCostStoredData(self.total)
+
+
 def total_cost_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
-    """Return a total-cost sensor for each meter that has a tariff."""
+    """Return a total-cost sensor for each meter that has a tariff.
+
+    And the Export compensation sensor, when the meter has an export register
+    and the options give an export rate.
+    """
     runtime = entry.runtime_data
     meters = runtime.meters
     tariff = runtime.tariff
@@ -222,4 +373,11 @@ def total_cost_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
         and tariff.data.gas_price is not None
     ):
         entities.append(GasTotalCostSensor(runtime.gas, tariff, meters, ROLE_GAS))
+    if (
+        runtime.electricity is not None
+        and ROLE_ESME in meters
+        and runtime.electricity.data.reading.export_kwh is not None
+        and (PriceKind.EXPORT in runtime.prices or fixed_export_rate(entry) is not None)
+    ):
+        entities.append(ExportCompensationSensor(runtime.electricity, tariff, meters))
     return entities

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         SmetsCoordinator,
         TariffCoordinator,
     )
+    from .price_entities import PriceEntity, PriceKind
     from .statistics import HistoryImporter
     from .totals import TotalCost
 
@@ -163,6 +164,8 @@ class SmetsRuntimeData:
     """What notices a meter joining or leaving the HAN."""
     totals: dict[str, TotalCost] = field(default_factory=dict)
     """Each meter's Total cost, by role (cost_sensors.py; the history's cost joins it)."""
+    prices: dict[PriceKind, PriceEntity] = field(default_factory=dict)
+    """The unit prices other entities give, by kind (the options; price_entities.py)."""
 
 
 type SmetsConfigEntry = ConfigEntry[SmetsRuntimeData]

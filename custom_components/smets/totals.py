@@ -115,6 +115,16 @@ class TotalCost:
     """Part of the imported history's cost is an estimate (tier not known)."""
     calendar: TierCalendar = field(default_factory=TierCalendar)
     """The tiers seen in force, to price the imported history."""
+    price_source: str | None = None
+    """The entity the unit prices come from (the options), None: the meter's."""
+    price_source_since: dt.datetime | None = None
+    """Since when :attr:`price_source` has priced the total."""
+
+    def price_from(self, now: dt.datetime, source: str | None) -> None:
+        """Note that from ``now`` the unit prices come from ``source`` (None: the meter)."""
+        if source != self.price_source:
+            self.price_source = source
+            self.price_source_since = None if source is None else now
 
     def update(
         self,
@@ -186,6 +196,12 @@ class TotalCost:
             "since_total": _str(self.since_total),
             "history_estimated": self.history_estimated,
             "calendar": self.calendar.as_dict(),
+            "price_source": self.price_source,
+            "price_source_since": (
+                None
+                if self.price_source_since is None
+                else self.price_source_since.isoformat()
+            ),
         }
 
     @classmethod
@@ -197,6 +213,8 @@ class TotalCost:
             last = data.get("last_update")
             since = data.get("since")
             since_total = data.get("since_total")
+            source = data.get("price_source")
+            source_since = data.get("price_source_since")
             total = cls(
                 total=Decimal(data["total"]),
                 registers={
@@ -216,6 +234,10 @@ class TotalCost:
                 since_total=None if since_total is None else Decimal(since_total),
                 history_estimated=bool(data.get("history_estimated", False)),
                 calendar=TierCalendar.from_dict(data.get("calendar") or {}),
+                price_source=None if source is None else str(source),
+                price_source_since=None
+                if source_since is None
+                else dt.datetime.fromisoformat(source_since),
             )
         except KeyError, TypeError, ValueError, AttributeError, InvalidOperation:
             return None
