@@ -22,6 +22,7 @@ from custom_components.smets.han import clusters as c, model
 from custom_components.smets.han.errors import (
     HanCommandError,
     HanError,
+    HanNotAllowed,
     HanNotFound,
     HanProtocolError,
     HanTimeout,
@@ -195,8 +196,10 @@ async def test_a_meter_without_get_profile(link: HanLink, sim: HanSimulator) -> 
 
 
 async def test_a_meter_without_top_up(link: HanLink, sim: HanSimulator) -> None:
+    # Silicon Labs' prepayment server answers a top-up it does not take with
+    # UNSUP_COMMAND (prepayment-server.c): from an ESME, the PPMID's role in GB
     del sim.esme.endpoints[1].clusters[PREPAYMENT].commands[0x04]
-    with pytest.raises(HanCommandError, match="ConsumerTopUp refused") as caught:
+    with pytest.raises(HanNotAllowed, match="prepayment interface device") as caught:
         await link.esme.top_up(sim.issue_utrn(500))
     assert caught.value.status == foundation.Status.UNSUP_CLUSTER_COMMAND
 
