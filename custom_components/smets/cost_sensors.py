@@ -113,10 +113,13 @@ def price_attributes(source: PriceEntity | None, key: str) -> dict[str, Any]:
     }
 
 
-class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
-    """What one fuel has cost since counting began (standing charges in)."""
+class _RunningTotalSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
+    """A never-resetting money total counted from a meter's registers.
 
-    _kind: PriceKind
+    The total is a :class:`~.totals.TotalCost`, restored after a restart and
+    moved on each reading by the subclass's ``_count``.
+    """
+
     _attr_device_class = SensorDeviceClass.MONETARY
     _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 2
@@ -124,28 +127,21 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
     def __init__(
         self,
         coordinator: SmetsCoordinator[T],
-        tariff: SmetsCoordinator[TariffSnapshot],
         meters: dict[str, MeterInfo],
         role: str,
+        key: str,
+        price: model.PriceInfo | None,
     ) -> None:
-        """Cost what ``coordinator`` reads at the prices ``tariff`` holds."""
+        """Count for the meter ``role``, in the currency of ``price``."""
         super().__init__(
             coordinator,
             meters,
             role,
-            SensorEntityDescription(key=TOTAL_COST, translation_key=TOTAL_COST),
+            SensorEntityDescription(key=key, translation_key=key),
         )
-        self.tariff = tariff
         self.total = TotalCost()
-        price = self._price()
         currency = price.currency_code if price is not None else None
         self._attr_native_unit_of_measurement = currency or DEFAULT_CURRENCY
-
-    def _price(self) -> model.PriceInfo | None:
-        raise NotImplementedError
-
-    def _tiers(self, price: model.PriceInfo) -> Tiers | None:
-        raise NotImplementedError
 
     async def async_added_to_hass(self) -> None:
         """Carry on from the total saved at the last stop, then count."""
@@ -155,8 +151,58 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
             restored = TotalCost.from_dict(last.as_dict())
             if restored is not None:
                 self.total = restored
-        self.coordinator.config_entry.runtime_data.totals[self.meter.role] = self.total
+        self._restored()
         self._count()
+
+    def _restored(self) -> None:
+        """Share the restored total where others read it (nothing by default)."""
+
+    def _count(self) -> None:
+        raise NotImplementedError
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._count()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> Decimal | None:
+        """The total so far (None until the first reading with a price)."""
+        if self.total.last_update is None:
+            return None
+        return self.total.total
+
+    @property
+    def extra_restore_state_data(self) -> TotalCostStoredData:
+        """The total and its registers, for the next start."""
+        return TotalCostStoredData(self.total)
+
+
+class _TotalCostSensor[T](_RunningTotalSensor[T]):
+    """What one fuel has cost since counting began (standing charges in)."""
+
+    _kind: PriceKind
+
+    def __init__(
+        self,
+        coordinator: SmetsCoordinator[T],
+        tariff: SmetsCoordinator[TariffSnapshot],
+        meters: dict[str, MeterInfo],
+        role: str,
+    ) -> None:
+        """Cost what ``coordinator`` reads at the prices ``tariff`` holds."""
+        self.tariff = tariff
+        super().__init__(coordinator, meters, role, TOTAL_COST, self._price())
+
+    def _price(self) -> model.PriceInfo | None:
+        raise NotImplementedError
+
+    def _tiers(self, price: model.PriceInfo) -> Tiers | None:
+        raise NotImplementedError
+
+    def _restored(self) -> None:
+        """Hand the fuel's total to its cost statistics, which read it."""
+        self.coordinator.config_entry.runtime_data.totals[self.meter.role] = self.total
 
     def _count(self) -> None:
         price = self._price()
@@ -182,18 +228,6 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
     def _learn(self, now: dt.datetime, price: model.PriceInfo) -> None:
         """Note the tiers the meter has in force (the calendar the past is priced by)."""
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        self._count()
-        super()._handle_coordinator_update()
-
-    @property
-    def native_value(self) -> Decimal | None:
-        """The total so far (None until the first reading with a tariff)."""
-        if self.total.last_update is None:
-            return None
-        return self.total.total
-
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Since when the total counts; what the imported history is priced with."""
@@ -203,11 +237,6 @@ class _TotalCostSensor[T](SmetsEntity[T], RestoreEntity, SensorEntity):
             **history_attributes(self.total),
             **price_attributes(self._source(), "price_entity"),
         }
-
-    @property
-    def extra_restore_state_data(self) -> TotalCostStoredData:
-        """The total and its registers, for the next start."""
-        return TotalCostStoredData(self.total)
 
 
 class ElectricityTotalCostSensor(_TotalCostSensor[ElectricitySnapshot]):
@@ -252,9 +281,7 @@ class GasTotalCostSensor(_TotalCostSensor[GasSnapshot]):
         return gas_tiers(self.coordinator.data, price)
 
 
-class ExportCompensationSensor(
-    SmetsEntity[ElectricitySnapshot], RestoreEntity, SensorEntity
-):
+class ExportCompensationSensor(_RunningTotalSensor[ElectricitySnapshot]):
     """What the exported energy has earned since counting began, never reset.
 
     Between two readings, the kWh the export register moved at the export
@@ -262,10 +289,6 @@ class ExportCompensationSensor(
     or while it is gone, the options' number). Restored after a restart; a
     register that steps back only moves the baseline.
     """
-
-    _attr_device_class = SensorDeviceClass.MONETARY
-    _attr_state_class = SensorStateClass.TOTAL
-    _attr_suggested_display_precision = 2
 
     def __init__(
         self,
@@ -278,15 +301,10 @@ class ExportCompensationSensor(
             coordinator,
             meters,
             ROLE_ESME,
-            SensorEntityDescription(
-                key=EXPORT_COMPENSATION, translation_key=EXPORT_COMPENSATION
-            ),
+            EXPORT_COMPENSATION,
+            tariff.data.electricity_price,
         )
-        self.total = TotalCost()
         self.fixed = fixed_export_rate(coordinator.config_entry)
-        price = tariff.data.electricity_price
-        currency = price.currency_code if price is not None else None
-        self._attr_native_unit_of_measurement = currency or DEFAULT_CURRENCY
 
     def _source(self) -> PriceEntity | None:
         return price_entity(self.coordinator.config_entry, PriceKind.EXPORT)
@@ -297,16 +315,6 @@ class ExportCompensationSensor(
         if source is not None and not source.missing:
             return source.price
         return self.fixed
-
-    async def async_added_to_hass(self) -> None:
-        """Carry on from the total saved at the last stop, then count."""
-        await super().async_added_to_hass()
-        last = await self.async_get_last_extra_data()
-        if last is not None:
-            restored = TotalCost.from_dict(last.as_dict())
-            if restored is not None:
-                self.total = restored
-        self._count()
 
     def _count(self) -> None:
         rate = self.rate()
@@ -319,18 +327,6 @@ class ExportCompensationSensor(
             now, {0: self.coordinator.data.reading.export_kwh}, {0: rate}, None
         )
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        self._count()
-        super()._handle_coordinator_update()
-
-    @property
-    def native_value(self) -> Decimal | None:
-        """The total so far (None until the first reading with a rate)."""
-        if self.total.last_update is None:
-            return None
-        return self.total.total
-
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Since when the total counts, and the rate in force."""
@@ -342,11 +338,6 @@ class ExportCompensationSensor(
             "export_rate": None if rate is None else float(rate),
             **price_attributes(self._source(), "export_rate_entity"),
         }
-
-    @property
-    def extra_restore_state_data(self) -> TotalCostStoredData:
-        """The total and its register, for the next start."""
-        return TotalCostStoredData(self.total)
 
 
 def total_cost_sensors(entry: SmetsConfigEntry) -> list[SensorEntity]:
