@@ -171,6 +171,7 @@ async def test_electricity_price_from_an_entity(
 
     # the rate changes (a new half-hour of a dynamic tariff): from the next reading
     hass.states.async_set(RATE, "0.1", GBP)
+    await hass.async_block_till_done()
     t2 = await steps(hass, freezer, t1, 6)
     assert value(hass, ELECTRICITY) == (
         standing(sim)
@@ -187,6 +188,7 @@ async def test_bad_states_are_ignored(
     """Unknown, unavailable, not a number, a unit not known: the last good price
     stays in force and no kWh goes uncosted."""
     hass.states.async_set(RATE, "0.25", GBP)
+    await hass.async_block_till_done()
     sim = await set_up(hass, freezer, make_entry({CONF_ELECTRICITY_PRICE_ENTITY: RATE}))
     when = START
     for bad, attributes in (
@@ -197,6 +199,7 @@ async def test_bad_states_are_ignored(
         ("0.3", {}),
     ):
         hass.states.async_set(RATE, bad, attributes)
+        await hass.async_block_till_done()
         when = await steps(hass, freezer, when, 2)
     assert value(hass, ELECTRICITY) == standing(sim) + kwh(sim, START, when) * Decimal(
         "0.25"
@@ -210,12 +213,14 @@ async def test_total_waits_for_a_first_good_price(
 ) -> None:
     """Set up while the rate sensor is unavailable: counting begins with its first price."""
     hass.states.async_set(RATE, STATE_UNAVAILABLE, GBP)
+    await hass.async_block_till_done()
     sim = await set_up(hass, freezer, make_entry({CONF_ELECTRICITY_PRICE_ENTITY: RATE}))
     assert hass.states.get(ELECTRICITY).state == STATE_UNKNOWN
     assert hass.states.get(ELECTRICITY).attributes["price_entity_in_force"] is False
     t1 = await steps(hass, freezer, START, 2)
     assert hass.states.get(ELECTRICITY).state == STATE_UNKNOWN
     hass.states.async_set(RATE, "0.2", GBP)
+    await hass.async_block_till_done()
     t2 = await steps(hass, freezer, t1, 1)
     assert value(hass, ELECTRICITY) == standing(sim)
     t3 = await steps(hass, freezer, t2, 3)
@@ -232,6 +237,7 @@ async def test_removed_entity_raises_a_repair_and_falls_back(
         "sensor", "other", "rate", suggested_object_id="agile_rate"
     )
     hass.states.async_set(RATE, "0.3", GBP)
+    await hass.async_block_till_done()
     entry = make_entry({CONF_ELECTRICITY_PRICE_ENTITY: RATE})
     sim = await set_up(hass, freezer, entry)
     t1 = await steps(hass, freezer, START, 3)
@@ -320,6 +326,7 @@ async def test_gas_price_from_an_entity(
 ) -> None:
     """The gas energy register at the entity's price (p/kWh), the meter's standing charge."""
     hass.states.async_set(GAS_RATE, "6.24", PENCE)
+    await hass.async_block_till_done()
     sim = await set_up(hass, freezer, make_entry({CONF_GAS_PRICE_ENTITY: GAS_RATE}))
     gas_start = value(hass, GAS_ENERGY)
     await steps(hass, freezer, START, 14)
@@ -334,6 +341,7 @@ async def test_export_compensation_across_a_rate_change_and_a_restart(
 ) -> None:
     """Each exported kWh at the export rate in force; restored after a stop."""
     hass.states.async_set(EXPORT_RATE, "15", PENCE)
+    await hass.async_block_till_done()
     entry = make_entry({CONF_EXPORT_RATE_ENTITY: EXPORT_RATE, CONF_EXPORT_RATE: 4.1})
     sim = await set_up(hass, freezer, entry, SUMMER)
     state = hass.states.get(EXPORT)
@@ -352,6 +360,7 @@ async def test_export_compensation_across_a_rate_change_and_a_restart(
     assert exported(sim, SUMMER, t1) > 0
     assert value(hass, EXPORT) == exported(sim, SUMMER, t1) * first
     hass.states.async_set(EXPORT_RATE, "0.055", GBP)
+    await hass.async_block_till_done()
     stop = await steps(hass, freezer, t1, 6)
     before = (
         exported(sim, SUMMER, t1 + STEP) * first
@@ -372,6 +381,7 @@ async def test_export_compensation_across_a_rate_change_and_a_restart(
 
     # the entity gone: the options' number (p/kWh) is the rate, with a repair
     hass.states.async_remove(EXPORT_RATE)
+    await hass.async_block_till_done()
     await step_to(hass, freezer, again + ABSENT_GRACE)
     assert issue(hass, PriceKind.EXPORT) is not None
     gone = again + ABSENT_GRACE + STEP  # the reading at the grace's end was before it
