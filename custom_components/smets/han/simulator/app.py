@@ -892,6 +892,11 @@ class HanSimulator:
         that configured them. Here one rhythm per cluster: the records' shortest
         maximum interval (0 or 0xFFFF: no periodic report).
         """
+        # ZCL 2.4.1.1: a global frame (frame type 0) without a manufacturer
+        # code is frame control, sequence number, command id. Most frames are
+        # not this one: look at those bytes before zigpy parses the header.
+        if len(data) < 3 or data[0] & 0x07 or data[2] != 0x06:
+            return
         try:
             hdr, rest = foundation.ZCLHeader.deserialize(data)
         except ValueError:
