@@ -727,19 +727,16 @@ async def test_cost_consumption_is_each_half_hour_at_its_tier_price(
     assert costs.currency_code == "GBP"
     assert costs.today == _tier_cost(sim, midnight, now)
     assert costs.yesterday == _tier_cost(sim, midnight - 86_400, midnight)
-    assert costs.today is not None and costs.today > 0
+    assert costs.today is not None
+    assert costs.today > 0
     # a week begins on Monday, a month on the 1st (UTC)
     monday = midnight - ((midnight // 86_400 + 3) % 7) * 86_400
     assert costs.this_week == _tier_cost(sim, monday, now)
-    first = int(
-        dt.datetime.fromtimestamp(midnight, dt.UTC).replace(day=1).timestamp()
-    )
+    first = int(dt.datetime.fromtimestamp(midnight, dt.UTC).replace(day=1).timestamp())
     assert costs.this_month == _tier_cost(sim, first, now)
     # the eight days back, on request (one more request)
     back = await link.esme.poll_cost_consumption(model.COST_DAY_ATTRIBUTES)
-    assert back.day(8) == _tier_cost(
-        sim, midnight - 8 * 86_400, midnight - 7 * 86_400
-    )
+    assert back.day(8) == _tier_cost(sim, midnight - 8 * 86_400, midnight - 7 * 86_400)
     assert back.yesterday == costs.yesterday
 
 
@@ -757,14 +754,13 @@ async def test_gas_cost_consumption_on_the_gpf() -> None:
         costs = await link.gas.poll_cost_consumption()
 
         def cost(start: int, end: int) -> Decimal:
-            used = gas.kwh_x1000(gas.register(end)) - gas.kwh_x1000(
-                gas.register(start)
-            )
+            used = gas.kwh_x1000(gas.register(end)) - gas.kwh_x1000(gas.register(start))
             return Decimal(used * gas.unit_price // 1000) / 100_000
 
         assert costs.today == cost(midnight, now)
         assert costs.yesterday == cost(midnight - 86_400, midnight)
-        assert costs.yesterday is not None and costs.yesterday > 0
+        assert costs.yesterday is not None
+        assert costs.yesterday > 0
         assert sim.gsme_wakeups == 0
     finally:
         await link.close()

@@ -723,7 +723,7 @@ class _PrepaymentMeter(BaseMeter):
     async def poll_cost_consumption(
         self, attr_ids: Iterable[int] = model.COST_CONSUMPTION_ATTRIBUTES
     ) -> model.CostConsumption:
-        """What the meter says its consumption cost today, yesterday, this week and month.
+        """Read what the meter says its consumption cost today, yesterday, week, month.
 
         One Read Attributes of the Historical Cost Consumption set (the
         formatting and currency from the prepayment's static read);

@@ -2282,6 +2282,7 @@ class HanSimulator:
             0x0502: lambda _: 0x00,
             0x0503: lambda _: 826,
         }
+
         def cost(period: str, back: int) -> Callable[[int], int]:
             def read(now: int) -> int:
                 floor = (self.gas if fuel == "gas" else self.electricity).base

@@ -530,7 +530,9 @@ def cost_period(now: int, period: str, back: int) -> tuple[int, int]:
     months = day.year * 12 + day.month - 1 - back
 
     def first(index: int) -> int:
-        return int(dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC).timestamp())
+        return int(
+            dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC).timestamp()
+        )
 
     return first(months), now if back == 0 else first(months + 1)
 
