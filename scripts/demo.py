@@ -4,7 +4,8 @@ Against a Home Assistant on 127.0.0.1:8123 it: finishes onboarding with a local
 demo user, sets the home to the UK (GBP, Europe/London), adds the simulated
 meter (SMETS2 electricity with Pay-As-You-Go and solar export, and gas) through
 the integration's own config flow, and sets up the Energy dashboard with grid
-import/export, grid power, gas and the meters' Total cost statistics. Each
+import/export, grid power, gas, the gas flow rate and the meters' Total cost
+statistics. Each
 step is skipped when it was already done, so a second start reuses everything.
 
 Run: scripts/run python scripts/demo.py [--url http://127.0.0.1:8123]
@@ -31,6 +32,7 @@ SIMULATOR = {
     "seed": 1,
     "tiers": "2",
     "prepayment": True,
+    "gas_flow": True,
     "solar": True,
 }
 
@@ -276,13 +278,17 @@ async def set_up_energy(demo: Demo) -> None:
     gas_cost = await entity_by_unique_suffix(demo, "_gpf_total_cost")
     cost = await entity_by_unique_suffix(demo, "_esme_total_cost")
     power = await entity_by_unique_suffix(demo, "_esme_demand")
-    if not (grid_import and grid_export and cost and power and gas and gas_cost):
+    gas_flow = await entity_by_unique_suffix(demo, "_gpf_flow_rate")
+    entities = (grid_import, grid_export, cost, power, gas, gas_cost, gas_flow)
+    if not all(entities):
         sys.exit("energy: the meter's entities did not appear")
     # The costs are the meters' Total cost statistics (standing charges in,
-    # the imported history priced too); the grid power is the signed demand.
+    # the imported history priced too); the grid power is the signed demand,
+    # the gas flow rate the gas proxy's (the demo's simulator publishes one).
     gas_source = {
         "type": "gas",
         "stat_energy_from": gas,
+        "stat_rate": gas_flow,
         "stat_cost": gas_cost,
         "entity_energy_price": None,
         "number_energy_price": None,
@@ -331,7 +337,10 @@ async def set_up_energy(demo: Demo) -> None:
         await demo.ws(
             {"type": "energy/save_prefs", "energy_sources": [legacy, gas_source]}
         )
-    print("energy: dashboard set up (grid import/export and power, gas, total costs)")
+    print(
+        "energy: dashboard set up"
+        " (grid import/export and power, gas and its flow rate, total costs)"
+    )
 
 
 async def main() -> None:

@@ -30,6 +30,7 @@ from custom_components.smets.const import (
     CONF_ESME_INTERVAL,
     CONF_ESTIMATE_HISTORY_COST,
     CONF_GAS_CV_OVERRIDE,
+    CONF_GAS_FLOW,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
     CONF_HUB_ID,
@@ -71,6 +72,7 @@ SIMULATOR_INPUT = {
     CONF_TIERS: "4",
     CONF_PREPAYMENT: True,
     CONF_GAS_PREPAYMENT: True,
+    CONF_GAS_FLOW: True,
     CONF_SOLAR: False,
 }
 SHORT_CODE = bytes(range(6))
@@ -115,6 +117,7 @@ async def test_simulator_creates_entry(hass: HomeAssistant) -> None:
         CONF_TIERS: 4,
         CONF_PREPAYMENT: True,
         CONF_GAS_PREPAYMENT: True,
+        CONF_GAS_FLOW: True,
         CONF_SOLAR: False,
     }
     # Unique per Comms Hub: the simulated hub's EUI64.
@@ -1105,6 +1108,7 @@ async def test_reconfigure_simulator(hass: HomeAssistant) -> None:
                 CONF_TIERS: "4",
                 CONF_PREPAYMENT: True,
                 CONF_GAS_PREPAYMENT: True,
+                CONF_GAS_FLOW: True,
                 CONF_SOLAR: False,
             },
         )
@@ -1113,6 +1117,7 @@ async def test_reconfigure_simulator(hass: HomeAssistant) -> None:
     assert entry.data[CONF_TIERS] == 4
     assert entry.data[CONF_PREPAYMENT] is True
     assert entry.data[CONF_GAS_PREPAYMENT] is True
+    assert entry.data[CONF_GAS_FLOW] is True
     assert entry.data[CONF_SEED] == 1
 
 

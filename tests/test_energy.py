@@ -15,7 +15,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
-from .conftest import START
+from custom_components.smets.const import CONF_GAS_FLOW
+
+from .conftest import START, simulator_data
 
 GRID_IMPORT = "sensor.electricity_meter_import"
 GRID_EXPORT = "sensor.electricity_meter_export"
@@ -85,8 +87,19 @@ ELECTRICITY_COST = "sensor.electricity_meter_total_cost"
 GAS_COST = "sensor.gas_meter_total_cost"
 
 
-def cost_and_power_preferences(power: str = GRID_POWER) -> dict[str, Any]:
-    """The preferences (one unified grid) with Total cost and the grid power."""
+def cost_and_power_preferences(
+    power: str = GRID_POWER, gas_flow: str | None = None
+) -> dict[str, Any]:
+    """The preferences (one unified grid) with Total cost, the grid power, the gas flow."""
+    gas: dict[str, Any] = {
+        "type": "gas",
+        "stat_energy_from": GAS,
+        "stat_cost": GAS_COST,
+        "entity_energy_price": None,
+        "number_energy_price": None,
+    }
+    if gas_flow is not None:
+        gas["stat_rate"] = gas_flow
     return {
         "energy_sources": [
             {
@@ -102,13 +115,7 @@ def cost_and_power_preferences(power: str = GRID_POWER) -> dict[str, Any]:
                 "stat_rate": power,
                 "cost_adjustment_day": 0,
             },
-            {
-                "type": "gas",
-                "stat_energy_from": GAS,
-                "stat_cost": GAS_COST,
-                "entity_energy_price": None,
-                "number_energy_price": None,
-            },
+            gas,
         ],
     }
 
@@ -142,3 +149,36 @@ async def test_total_cost_and_grid_power_have_no_issues(
         assert hass.states.get(entity_id) is not None, entity_id
     # the signed demand: import positive, export negative (solar at noon)
     assert float(hass.states.get(GRID_POWER).state) != 0
+
+
+GAS_FLOW = "sensor.gas_meter_flow_rate"
+
+
+@pytest.mark.parametrize("entry_data", [simulator_data(**{CONF_GAS_FLOW: True})])
+@pytest.mark.parametrize(("flow", "issues"), [(GAS_FLOW, False), (GAS_PRICE, True)])
+async def test_gas_flow_rate_has_no_issues(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    flow: str,
+    issues: bool,
+) -> None:
+    """The gas source's stat_rate = the gas Flow rate (m³/h): no issues.
+
+    (A price as the gas flow rate is an issue: the check looks at it.)
+    """
+    await hass.config.async_update(currency="GBP")
+    assert await async_setup_component(hass, "energy", {})
+    await async_wait_recording_done(hass)
+    do_adhoc_statistics(hass, start=START)
+    await async_wait_recording_done(hass)
+    manager = await energy_data.async_get_manager(hass)
+    await manager.async_update(cost_and_power_preferences(gas_flow=flow))  # type: ignore[arg-type]
+    await hass.async_block_till_done()
+    result = await validate.async_validate(hass)
+    found = result.as_dict()
+    assert found["energy_sources"][0] == []
+    assert bool(found["energy_sources"][1]) is issues, found
+    state = hass.states.get(GAS_FLOW)
+    assert state is not None
+    assert float(state.state) > 0

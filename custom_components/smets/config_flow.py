@@ -47,6 +47,7 @@ from .const import (
     CONF_EXPORT_RATE_ENTITY,
     CONF_FLOW_CONTROL,
     CONF_GAS_CV_OVERRIDE,
+    CONF_GAS_FLOW,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
     CONF_GAS_PRICE_ENTITY,
@@ -121,11 +122,17 @@ ZHA_DOMAIN: Final = "zha"
 # for Zigbee, "spinel" for Thread ...).
 HARDWARE_DOMAINS: Final = ("homeassistant_connect_zbt2", "homeassistant_sky_connect")
 
-HOUSEHOLD_FIELDS = (CONF_TIERS, CONF_PREPAYMENT, CONF_GAS_PREPAYMENT, CONF_SOLAR)
+HOUSEHOLD_FIELDS = (
+    CONF_TIERS,
+    CONF_PREPAYMENT,
+    CONF_GAS_PREPAYMENT,
+    CONF_GAS_FLOW,
+    CONF_SOLAR,
+)
 
 
 def _household_schema(defaults: dict[str, Any]) -> dict[Any, Any]:
-    """Build the simulated household's fields: tiers, Pay-As-You-Go (each fuel), solar."""
+    """Build the simulated household's fields: tiers, Pay-As-You-Go (each fuel), gas flow, solar."""
     return {
         vol.Required(
             CONF_TIERS, default=str(defaults.get(CONF_TIERS, 2))
@@ -144,6 +151,9 @@ def _household_schema(defaults: dict[str, Any]) -> dict[Any, Any]:
             default=bool(defaults.get(CONF_GAS_PREPAYMENT, False)),
         ): BooleanSelector(),
         vol.Required(
+            CONF_GAS_FLOW, default=bool(defaults.get(CONF_GAS_FLOW, False))
+        ): BooleanSelector(),
+        vol.Required(
             CONF_SOLAR, default=bool(defaults.get(CONF_SOLAR, True))
         ): BooleanSelector(),
     }
@@ -154,6 +164,7 @@ def _household(user_input: dict[str, Any]) -> dict[str, Any]:
         CONF_TIERS: int(user_input[CONF_TIERS]),
         CONF_PREPAYMENT: bool(user_input[CONF_PREPAYMENT]),
         CONF_GAS_PREPAYMENT: bool(user_input[CONF_GAS_PREPAYMENT]),
+        CONF_GAS_FLOW: bool(user_input[CONF_GAS_FLOW]),
         CONF_SOLAR: bool(user_input[CONF_SOLAR]),
     }
 

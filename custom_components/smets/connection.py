@@ -12,6 +12,7 @@ from .const import (
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
     CONF_FLOW_CONTROL,
+    CONF_GAS_FLOW,
     CONF_GAS_PREPAYMENT,
     CONF_NETWORK,
     CONF_PREPAYMENT,
@@ -40,6 +41,7 @@ def make_simulator(data: dict[str, Any]) -> HanSimulator:
         tiers=int(data.get(CONF_TIERS, 2)),
         prepayment=bool(data.get(CONF_PREPAYMENT, False)),
         gas_prepayment=bool(data.get(CONF_GAS_PREPAYMENT, False)),
+        gas_flow=bool(data.get(CONF_GAS_FLOW, False)),
         solar=bool(data.get(CONF_SOLAR, True)),
         # It follows Home Assistant's clock by itself: nobody needs to move it
         clock=lambda: dt_util.utcnow().timestamp(),

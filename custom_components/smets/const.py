@@ -39,6 +39,7 @@ DEFAULT_SEED: Final = 1
 CONF_TIERS: Final = "tiers"
 CONF_PREPAYMENT: Final = "prepayment"
 CONF_GAS_PREPAYMENT: Final = "gas_prepayment"
+CONF_GAS_FLOW: Final = "gas_flow"
 CONF_SOLAR: Final = "solar"
 
 # Options

@@ -32,6 +32,7 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTime,
     UnitOfVolume,
+    UnitOfVolumeFlowRate,
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -287,6 +288,19 @@ GAS_SENSORS: tuple[SmetsSensorEntityDescription[GasSnapshot], ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=3,
         value_fn=lambda data: data.energy_kwh,
+    ),
+    SmetsSensorEntityDescription(
+        # InstantaneousDemand (0x0400) of the GPF with its Multiplier / Divisor:
+        # only where the gas proxy publishes one (GBCS has the GSME push none,
+        # so most do not); the Energy dashboard's gas flow rate
+        key="flow_rate",
+        translation_key="flow_rate",
+        device_class=SensorDeviceClass.VOLUME_FLOW_RATE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfVolumeFlowRate.CUBIC_METERS_PER_HOUR,
+        suggested_display_precision=3,
+        value_fn=lambda data: data.reading.flow_m3_per_h,
+        exists_fn=lambda data: data.reading.flow_m3_per_h is not None,
     ),
     SmetsSensorEntityDescription(
         key="last_update",

@@ -175,6 +175,9 @@ DECODERS: dict[str, Decoder] = {
     "decode_prepayment": lambda d: model.decode_prepayment(
         d.draw(attrs(_PREPAYMENT_IDS)), price_trailing_digit=d.draw(_OPTIONAL_INT)
     ),
+    "decode_cost_consumption": lambda d: model.decode_cost_consumption(
+        d.draw(attrs(_PREPAYMENT_IDS)), price_trailing_digit=d.draw(_OPTIONAL_INT)
+    ),
     "decode_conversion_factor": lambda d: model.decode_conversion_factor(
         d.draw(attrs(_PRICE_IDS))
     ),

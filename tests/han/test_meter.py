@@ -696,3 +696,107 @@ async def test_credit_mode_gas_has_no_prepayment(link: HanLink) -> None:
     assert not link.gas.has_cluster(c.Prepayment.cluster_id)
     with pytest.raises(HanError):
         await link.gas.poll_prepayment()
+
+
+# --- the meter's own cost of consumption (Historical Cost Consumption) --------------
+
+
+def _tier_cost(sim: HanSimulator, start: int, end: int) -> Decimal:
+    """Each half-hour's kWh at its tier's price, from the profile (pounds)."""
+    meter, tariff = sim.electricity, sim.tariff
+    units = sum(
+        meter.import_wh(index) * tariff.price(tariff.tier_at(index * 1800))
+        for index in range(start // 1800, end // 1800)
+    )
+    return Decimal(units // 1000) / 100_000
+
+
+async def test_cost_consumption_is_each_half_hour_at_its_tier_price(
+    link: HanLink, sim: HanSimulator, frames: list[RadioFrame]
+) -> None:
+    """Today, yesterday, this week and month: one request; no standing charge."""
+    now = sim.clock.time()
+    await sim.advance(86_400 * 3 + 1800 - now % 1800)  # on a half-hour
+    now = sim.clock.time()
+    midnight = now - now % 86_400
+    await link.esme.poll_prepayment()  # the formatting and currency, once
+    frames.clear()
+    costs = await link.esme.poll_cost_consumption()
+    assert link.esme.last_requests == 1
+    assert [f.cluster for f in frames if f.src_nwk == 0x6E5F] == [0x0705]
+    assert costs.currency_code == "GBP"
+    assert costs.today == _tier_cost(sim, midnight, now)
+    assert costs.yesterday == _tier_cost(sim, midnight - 86_400, midnight)
+    assert costs.today is not None
+    assert costs.today > 0
+    # a week begins on Monday, a month on the 1st (UTC)
+    monday = midnight - ((midnight // 86_400 + 3) % 7) * 86_400
+    assert costs.this_week == _tier_cost(sim, monday, now)
+    first = int(dt.datetime.fromtimestamp(midnight, dt.UTC).replace(day=1).timestamp())
+    assert costs.this_month == _tier_cost(sim, first, now)
+    # the eight days back, on request (one more request)
+    back = await link.esme.poll_cost_consumption(model.COST_DAY_ATTRIBUTES)
+    assert back.day(8) == _tier_cost(sim, midnight - 8 * 86_400, midnight - 7 * 86_400)
+    assert back.yesterday == costs.yesterday
+
+
+async def test_gas_cost_consumption_on_the_gpf() -> None:
+    """A Pay-As-You-Go gas meter's costs come through the GPF: kWh at the gas price."""
+    sim = HanSimulator(seed=5, gas_prepayment=True)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        await sim.advance(86_400)
+        now = sim.clock.time()
+        midnight = now - now % 86_400
+        gas = sim.gas
+        costs = await link.gas.poll_cost_consumption()
+
+        def cost(start: int, end: int) -> Decimal:
+            used = gas.kwh_x1000(gas.register(end)) - gas.kwh_x1000(gas.register(start))
+            return Decimal(used * gas.unit_price // 1000) / 100_000
+
+        assert costs.today == cost(midnight, now)
+        assert costs.yesterday == cost(midnight - 86_400, midnight)
+        assert costs.yesterday is not None
+        assert costs.yesterday > 0
+        assert sim.gsme_wakeups == 0
+    finally:
+        await link.close()
+
+
+async def test_a_meter_without_cost_consumption_is_asked_once(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    for attr in model.COST_CONSUMPTION_ATTRIBUTES:
+        del sim.esme.endpoints[1].clusters[0x0705].attributes[attr]
+    costs = await link.esme.poll_cost_consumption()
+    assert costs.today is costs.this_month is None
+    again = await link.esme.poll_cost_consumption()
+    assert link.esme.last_requests == 0
+    assert again == costs
+
+
+# --- the gas flow rate ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gas_flow", [True, False])
+async def test_gas_flow_rate_when_the_gpf_publishes_one(gas_flow: bool) -> None:
+    sim = HanSimulator(seed=3, gas_flow=gas_flow)
+    link = await HanLink.open(
+        await sim.start(), request_timeout=FAST_TIMEOUT, clock=sim.clock.time
+    )
+    try:
+        await sim.advance(3600)
+        reading = await link.gas.poll()
+        if not gas_flow:
+            assert reading.flow_m3_per_h is None
+            return
+        index = sim.clock.time() // 1800 - 1
+        # the last half-hour's litres as a rate, in m³/h with every digit
+        assert reading.flow_m3_per_h == Decimal(sim.gas.litres(index) * 2) / 1000
+        assert reading.power_w is None  # a volume flow is not a power
+        assert sim.gsme_wakeups == 0
+    finally:
+        await link.close()

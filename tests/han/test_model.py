@@ -1160,6 +1160,41 @@ def test_decode_prepayment_full() -> None:
     assert info.trailing_digits == 2
 
 
+def test_decode_cost_consumption_every_period_and_digit() -> None:
+    """Today, 8 days back, 5 weeks and 13 months back; money as the credit is."""
+    attrs: dict[int, object] = {0x0500: 0x2B, 0x0503: 826}
+    for n, attr in enumerate(m.COST_DAY_ATTRIBUTES):
+        attrs[attr] = 123_457 + n  # 123.457p: three digits right of the point
+    for n, attr in enumerate(m.COST_WEEK_ATTRIBUTES):
+        attrs[attr] = 7_000_001 + n
+    for n, attr in enumerate(m.COST_MONTH_ATTRIBUTES):
+        attrs[attr] = 2**48 - 2 - n  # the largest valid uint48s
+    costs = m.decode_cost_consumption(attrs)
+    assert m.COST_DAY_ATTRIBUTES[:2] == (0x051C, 0x051E)
+    assert m.COST_DAY_ATTRIBUTES[-1] == 0x052C
+    assert m.COST_WEEK_ATTRIBUTES == (0x0530, 0x0532, 0x0534, 0x0536, 0x0538, 0x053A)
+    assert m.COST_MONTH_ATTRIBUTES[-1] == 0x055A
+    assert costs.today == Decimal("1.23457")
+    assert costs.yesterday == Decimal("1.23458")
+    assert costs.day(8) == Decimal("1.23465")
+    assert costs.this_week == Decimal("70.00001")
+    assert costs.weeks[5] == Decimal("70.00006")
+    assert costs.this_month == Decimal("2814749767.10654")
+    assert costs.months[13] == Decimal("2814749767.10641")
+    assert costs.currency_code == "GBP"
+    assert costs.trailing_digits == 3
+
+
+def test_cost_consumption_scale_and_gaps() -> None:
+    """No formatting: the price trailing digit; a missing attribute is None."""
+    costs = m.decode_cost_consumption({0x051C: 2450}, price_trailing_digit=1)
+    assert costs.today == Decimal("2.45")
+    assert costs.yesterday is None
+    assert costs.this_month is None
+    assert m.decode_cost_consumption({0x051C: 2450}).today == Decimal("24.5")
+    assert m.decode_cost_consumption({}).currency is None
+
+
 def test_prepayment_scale_without_formatting() -> None:
     attrs = {k: v for k, v in PREPAY.items() if k != 0x0500}
     assert m.decode_prepayment(attrs).credit_remaining == Decimal("15.23")

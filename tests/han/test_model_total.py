@@ -91,3 +91,28 @@ def test_profile_intervals_before_the_first_datetime_are_skipped() -> None:
         (start + dt.timedelta(minutes=10), 6.0),
         (start + dt.timedelta(minutes=40), 5.0),
     ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [2**48 - 1, 2**48, 2**70, -1, "12", b"\x01", 1.5, None, [1], _bcd(400)],
+)
+def test_a_cost_consumption_that_is_not_a_uint48_is_none(raw: object) -> None:
+    """All-ones (not available), wider than 48 bits, negative or not a number."""
+    attrs = {0x0500: 0x2B, 0x0503: 826}
+    attrs.update(dict.fromkeys(model.COST_DAY_ATTRIBUTES, raw))
+    attrs.update(dict.fromkeys(model.COST_WEEK_ATTRIBUTES, raw))
+    attrs.update(dict.fromkeys(model.COST_MONTH_ATTRIBUTES, raw))
+    costs = model.decode_cost_consumption(attrs)
+    assert set(costs.days) == set(costs.weeks) == set(costs.months) == {None}
+    assert costs.today is costs.this_week is costs.this_month is None
+
+
+@pytest.mark.parametrize("formatting", [0x0F, 0xFF, -1, 256, "x"])
+def test_a_cost_formatting_out_of_range_never_raises(formatting: object) -> None:
+    costs = model.decode_cost_consumption(
+        {0x0500: formatting, 0x051C: 123, 0x0530: 2**48 - 2}
+    )
+    assert costs.today is None or costs.today.is_finite()
+    assert costs.day(-1) is None
+    assert costs.day(9) is None

@@ -450,13 +450,34 @@ _TOP_UP_LOG = {
         (f"top_up_code{n}", _attr(0x0103 + 0x10 * (n - 1), _octets(25))),
     )
 }
+
+
+def _cost_set(period: str, first: int, previous: int) -> dict[str, ZCLAttributeDef]:
+    """One period's Historical Cost Consumption attributes (delivered and received).
+
+    ``current_<period>`` at ``first``, ``previous_<period>`` after it, then
+    ``previous_<period>_2..`` (two ids a period: delivered, received), as
+    Wireshark's ZSE tables number them.
+    """
+    names = [f"current_{period}", f"previous_{period}"]
+    names += [f"previous_{period}_{n}" for n in range(2, previous + 1)]
+    attrs: dict[str, ZCLAttributeDef] = {}
+    for index, name in enumerate(names):
+        attrs[f"{name}_cost_consumption_delivered"] = _attr(
+            first + 2 * index, t.uint48_t
+        )
+        attrs[f"{name}_cost_consumption_received"] = _attr(
+            first + 2 * index + 1, t.uint48_t
+        )
+    return attrs
+
+
+#: The Historical Cost Consumption set (ZSE 1.4, GBCS): today and 8 days back,
+#: this week and 5 back, this month and 13 back.
 _COST_CONSUMPTION = {
-    "current_day_cost_consumption_delivered": _attr(0x051C, t.uint48_t),
-    "current_day_cost_consumption_received": _attr(0x051D, t.uint48_t),
-    "previous_day_cost_consumption_delivered": _attr(0x051E, t.uint48_t),
-    "previous_day_cost_consumption_received": _attr(0x051F, t.uint48_t),
-    "current_week_cost_consumption_delivered": _attr(0x0530, t.uint48_t),
-    "current_month_cost_consumption_delivered": _attr(0x0540, t.uint48_t),
+    **_cost_set("day", 0x051C, 8),
+    **_cost_set("week", 0x0530, 5),
+    **_cost_set("month", 0x0540, 13),
 }
 
 

@@ -720,6 +720,23 @@ class _PrepaymentMeter(BaseMeter):
         self.last_requests = self.requests.total - before
         return model.decode_prepayment({**static, **values})
 
+    async def poll_cost_consumption(
+        self, attr_ids: Iterable[int] = model.COST_CONSUMPTION_ATTRIBUTES
+    ) -> model.CostConsumption:
+        """Read what the meter says its consumption cost today, yesterday, week, month.
+
+        One Read Attributes of the Historical Cost Consumption set (the
+        formatting and currency from the prepayment's static read);
+        ``attr_ids`` asks for others (:data:`model.COST_DAY_ATTRIBUTES`, the
+        eight days back). A meter without them answers UNSUPPORTED once and
+        is not asked again.
+        """
+        before = self.requests.total
+        static = await self._static_read(PREPAYMENT, _STATIC_PREPAYMENT)
+        values = await self.read(PREPAYMENT, attr_ids)
+        self.last_requests = self.requests.total - before
+        return model.decode_cost_consumption({**static, **values})
+
     async def top_up(self, utrn: str) -> model.TopUpResult:
         """Send a UTRN (ConsumerTopUp) and decode what the meter did with it.
 
@@ -909,7 +926,9 @@ class GasMirror(_PrepaymentMeter):
 
     def cycle_attributes(self) -> list[int]:
         """Return the Metering attributes of one 30-minute gas cycle."""
-        return [0x0000, 0x0014, 0x0200, 0x0401, 0x0403, 0x0C01, 0x0C03]
+        # 0x0400: the flow rate, where the GPF publishes one (GBCS has the GSME
+        # push none; asked once, then left out when UNSUPPORTED)
+        return [0x0000, 0x0014, 0x0200, 0x0400, 0x0401, 0x0403, 0x0C01, 0x0C03]
 
     async def poll(self) -> model.GasReading:
         """One gas cycle: the mirrored register and day totals, decoded."""

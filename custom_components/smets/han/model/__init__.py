@@ -71,7 +71,8 @@ two shared ones; this package's names are the model (``model.X``):
   (gas kWh with the Price cluster's calorific value and conversion factor).
 * :mod:`.identity` -- Basic (0x0000): who made a meter and what it runs.
 * :mod:`.price` -- Price (0x0700): the tariff's attributes and PublishPrice.
-* :mod:`.prepayment` -- Prepayment (0x0705): credit, debt, top-ups, snapshots.
+* :mod:`.prepayment` -- Prepayment (0x0705): credit, debt, top-ups, snapshots,
+  the meter's own cost of consumption.
 * :mod:`.events` / :mod:`.messaging` -- GBCS alerts (Events 0x0709) and
   supplier messages (Messaging 0x0703).
 * :mod:`.profile_response` -- GetProfileResponse: the half-hourly history.
@@ -118,7 +119,12 @@ from .metering import (
     decode_meter_status,
 )
 from .prepayment import (
+    COST_CONSUMPTION_ATTRIBUTES,
+    COST_DAY_ATTRIBUTES,
+    COST_MONTH_ATTRIBUTES,
+    COST_WEEK_ATTRIBUTES,
     PREPAYMENT_ATTRIBUTES,
+    CostConsumption,
     CreditStatus,
     PaymentControl,
     PrepaymentAttr,
@@ -127,6 +133,7 @@ from .prepayment import (
     TopUpReason,
     TopUpResult,
     TopUpResultCode,
+    decode_cost_consumption,
     decode_credit_status,
     decode_payment_control,
     decode_prepayment,
@@ -171,6 +178,10 @@ from .values import (
 )
 
 __all__ = [
+    "COST_CONSUMPTION_ATTRIBUTES",
+    "COST_DAY_ATTRIBUTES",
+    "COST_MONTH_ATTRIBUTES",
+    "COST_WEEK_ATTRIBUTES",
     "ELECTRICITY_ATTRIBUTES",
     "GAS_ATTRIBUTES",
     "IDENTITY_BASIC_ATTRIBUTES",
@@ -181,6 +192,7 @@ __all__ = [
     "AlertEvent",
     "BasicAttr",
     "CalorificValueUnit",
+    "CostConsumption",
     "CreditStatus",
     "ElectricityReading",
     "GasReading",
@@ -214,6 +226,7 @@ __all__ = [
     "datetime_to_zcl_time",
     "decode_calorific_value",
     "decode_conversion_factor",
+    "decode_cost_consumption",
     "decode_credit_status",
     "decode_electricity",
     "decode_formatting",

@@ -1,4 +1,4 @@
-"""The Prepayment cluster (0x0705): credit, debt, top-ups and snapshots.
+"""The Prepayment cluster (0x0705): credit, debt, top-ups, snapshots, cost consumption.
 
 Amounts use the digits right of the point of the prepayment formatting
 attribute (0x0500), else the price trailing digit the caller passes, else 0.
@@ -292,6 +292,99 @@ def decode_prepayment(
         low_credit_warning_level=unsigned(PrepaymentAttr.LOW_CREDIT_WARNING),
         cut_off_value=signed(PrepaymentAttr.CUT_OFF_VALUE),
         alarm_status=_bitmap(attrs.get(PrepaymentAttr.ALARM_STATUS), 16),
+        currency=currency,
+        trailing_digits=digits,
+    )
+
+
+#: Historical Cost Consumption (Prepayment 0x0705), delivered: today at
+#: 0x051C and previous day N at ``0x051C + 2 * N`` (N = 1..8); this week at
+#: 0x0530, previous week N at ``0x0530 + 2 * N`` (1..5); this month at 0x0540,
+#: previous month N at ``0x0540 + 2 * N`` (1..13). Each a uint48 of money.
+COST_DAY_ATTRIBUTES: tuple[int, ...] = tuple(0x051C + 2 * n for n in range(9))
+COST_WEEK_ATTRIBUTES: tuple[int, ...] = tuple(0x0530 + 2 * n for n in range(6))
+COST_MONTH_ATTRIBUTES: tuple[int, ...] = tuple(0x0540 + 2 * n for n in range(14))
+#: What the regular poll reads: today, yesterday, this week, this month.
+COST_CONSUMPTION_ATTRIBUTES: tuple[int, ...] = (0x051C, 0x051E, 0x0530, 0x0540)
+
+
+@dataclass(frozen=True, slots=True)
+class CostConsumption:
+    """What the meter says its consumption cost, per day, week and month.
+
+    The Prepayment cluster's Historical Cost Consumption set, in major
+    currency units with every digit the meter sent. GBCS (10.4.2.8) has the
+    GSME push "the total cost of consumption today" each half hour and the
+    GPF mirror it into this set; it is the energy's cost: the standing charge
+    is a separate daily charge and not in it. ``days[0]`` is today,
+    ``days[n]`` n days back (None: not published or invalid); ``weeks`` and
+    ``months`` the same for weeks and months.
+    """
+
+    days: tuple[Decimal | None, ...]
+    weeks: tuple[Decimal | None, ...]
+    months: tuple[Decimal | None, ...]
+    currency: int | None
+    trailing_digits: int
+
+    @property
+    def today(self) -> Decimal | None:
+        """The consumption cost since midnight."""
+        return self.days[0]
+
+    @property
+    def yesterday(self) -> Decimal | None:
+        """The consumption cost of the day before."""
+        return self.days[1]
+
+    @property
+    def this_week(self) -> Decimal | None:
+        """The consumption cost of the week so far."""
+        return self.weeks[0]
+
+    @property
+    def this_month(self) -> Decimal | None:
+        """The consumption cost of the month so far."""
+        return self.months[0]
+
+    @property
+    def currency_code(self) -> str | None:
+        """ISO 4217 alphabetic code (``GBP``)."""
+        return currency_code(self.currency)
+
+    def day(self, back: int) -> Decimal | None:
+        """Return the consumption cost ``back`` days ago (0 today); None if unknown."""
+        return self.days[back] if 0 <= back < len(self.days) else None
+
+
+def decode_cost_consumption(
+    attrs: Mapping[int, object], *, price_trailing_digit: int | None = None
+) -> CostConsumption:
+    """Decode the Historical Cost Consumption attributes (see :func:`money`).
+
+    Trailing digits and currency as :func:`decode_prepayment` takes them:
+    the digits right of the point of HistoricalCostConsumptionFormatting
+    (0x0500), which ZSE says is the format of exactly these attributes, else
+    ``price_trailing_digit``, else 0; Currency 0x0503. An all-ones value
+    (0xFFFFFFFFFFFF) is "not available": None.
+    """
+    formatting = decode_formatting(
+        attrs.get(PrepaymentAttr.HISTORICAL_COST_CONSUMPTION_FORMATTING)
+    )
+    digits = (
+        formatting.digits_right
+        if formatting is not None
+        else (price_trailing_digit or 0)
+    )
+    currency = _prepayment_currency(attrs)
+
+    def costs(ids: tuple[int, ...]) -> tuple[Decimal | None, ...]:
+        return tuple(money(valid_uint(attrs.get(a), 48), digits, currency) for a in ids)
+
+    return CostConsumption(
+        days=costs(COST_DAY_ATTRIBUTES),
+        weeks=costs(COST_WEEK_ATTRIBUTES),
+        months=costs(COST_MONTH_ATTRIBUTES),
         currency=currency,
         trailing_digits=digits,
     )

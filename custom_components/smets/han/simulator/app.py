@@ -47,6 +47,8 @@ from .meters import (
     GasMeter,
     PrepaymentAccount,
     Tariff,
+    consumption_cost,
+    cost_period,
 )
 
 __all__ = [
@@ -520,7 +522,9 @@ class HanSimulator:
     ``gas_prepayment`` for a Pay-As-You-Go gas meter (the GPF mirror then
     carries the gas meter's Prepayment cluster: credit, emergency credit,
     debt, top-up by UTRN unless ``gas_utrn`` is False, for a gas meter that
-    takes UTRNs only on its own keypad); ``solar`` for midday
+    takes UTRNs only on its own keypad); ``gas_flow`` for a GPF that
+    publishes the gas flow rate (InstantaneousDemand, m³/h: GBCS has the GSME
+    push none, so real GB gas mirrors mostly do not); ``solar`` for midday
     export; ``gas=False`` for a home whose gas meter is not paired to the hub
     yet (:meth:`pair_gas` pairs it). ``frame_observer`` sees every frame
     crossing the radio.
@@ -542,6 +546,7 @@ class HanSimulator:
         gas: bool = True,
         gas_prepayment: bool = False,
         gas_utrn: bool = True,
+        gas_flow: bool = False,
     ) -> None:
         """Build the HAN; nothing runs until :meth:`start`."""
         if profile not in IDENTITIES:
@@ -579,6 +584,8 @@ class HanSimulator:
             accepts_utrn=gas_utrn,
         )
         """The gas meter's credit, mirrored by the GPF (prepayment mode only)."""
+        self.gas_flow = gas_flow
+        """Whether the GPF publishes the gas flow rate (InstantaneousDemand)."""
         self.provider_name = "Simulated Energy"
         self.mpan = f"{1_900_000_000_000 + seed % 99_999_999_999:013d}"
         self.mprn = f"{7_000_000_000 + seed % 999_999_999:010d}"
@@ -2043,32 +2050,36 @@ class HanSimulator:
                 max(midnight - 86_400, gas.base * HALF_HOUR)
             )
 
+        metering_attrs: dict[int, Callable[[int], Any]] = {
+            0x0000: gas.register,
+            0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
+            0x0014: self._supply("gas"),
+            0x0200: lambda _: 0x00,
+            0x0205: lambda _: 3_650,
+            0x0300: lambda _: 0x01,
+            0x0301: lambda _: 1,
+            0x0302: lambda _: 1_000,
+            0x0303: lambda _: 0xBB,
+            0x0304: lambda _: 0xAB,
+            0x0305: lambda _: 0xBB,
+            0x0306: lambda _: zse.MeteringDeviceType.Mirrored_Gas_Metering,
+            0x0307: lambda _: _octets(self.mprn),
+            0x0308: lambda _: _octets(f"G4W{self.seed % 100_000_000:08d}"),
+            0x0312: lambda _: 0x00,
+            0x0313: lambda _: 0xAB,
+            0x0314: lambda _: 0xBB,
+            0x0401: gas.day_volume,
+            0x0403: previous_day,
+            0x0500: lambda _: MAX_PERIODS,
+            0x0C01: day_kwh,
+            0x0C03: lambda now: gas.kwh_x1000(previous_day(now)),
+        }
+        if self.gas_flow:
+            # A GPF that publishes a flow (real GB ones mostly do not): litres/h
+            metering_attrs[0x0400] = gas.flow_litres_per_hour
         metering = ServerCluster(
             c.Metering,
-            {
-                0x0000: gas.register,
-                0x000F: lambda _: c.ProfileIntervalPeriod.Minutes_30,
-                0x0014: self._supply("gas"),
-                0x0200: lambda _: 0x00,
-                0x0205: lambda _: 3_650,
-                0x0300: lambda _: 0x01,
-                0x0301: lambda _: 1,
-                0x0302: lambda _: 1_000,
-                0x0303: lambda _: 0xBB,
-                0x0304: lambda _: 0xAB,
-                0x0305: lambda _: 0xBB,
-                0x0306: lambda _: zse.MeteringDeviceType.Mirrored_Gas_Metering,
-                0x0307: lambda _: _octets(self.mprn),
-                0x0308: lambda _: _octets(f"G4W{self.seed % 100_000_000:08d}"),
-                0x0312: lambda _: 0x00,
-                0x0313: lambda _: 0xAB,
-                0x0314: lambda _: 0xBB,
-                0x0401: gas.day_volume,
-                0x0403: previous_day,
-                0x0500: lambda _: MAX_PERIODS,
-                0x0C01: day_kwh,
-                0x0C03: lambda now: gas.kwh_x1000(previous_day(now)),
-            },
+            metering_attrs,
             {0x00: self._get_profile("hub", GPF_ENDPOINT, gas=True)},
         )
         price = ServerCluster(
@@ -2276,6 +2287,29 @@ class HanSimulator:
             0x0502: lambda _: 0x00,
             0x0503: lambda _: 826,
         }
+
+        def cost(period: str, back: int) -> Callable[[int], int]:
+            def read(now: int) -> int:
+                floor = (self.gas if fuel == "gas" else self.electricity).base
+                start, end = cost_period(now, period, back)
+                floor *= HALF_HOUR
+                return consumption_cost(
+                    account().meter, max(start, floor), max(end, floor)
+                )
+
+            return read
+
+        # The Historical Cost Consumption set: each period's energy at the
+        # tariff's prices (each half-hour at its tier), no standing charge
+        # (GBCS: "the total cost of consumption"; the standing charge is
+        # charged apart), in the same money units as the credit.
+        for period, first, count in (
+            ("day", 0x051C, 9),
+            ("week", 0x0530, 6),
+            ("month", 0x0540, 14),
+        ):
+            for back in range(count):
+                prepay_attrs[first + 2 * back] = cost(period, back)
         for n in range(5):
             base = 0x0100 + 0x10 * n
             prepay_attrs[base] = (  # noqa: PLC3002 - binds the loop variable

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+import datetime as dt
 import hashlib
 import hmac
 import math
@@ -38,6 +39,8 @@ __all__ = [
     "Tariff",
     "TopUpOutcome",
     "UtrnBook",
+    "consumption_cost",
+    "cost_period",
     "unit_random",
 ]
 
@@ -422,6 +425,17 @@ class GasMeter:
         midnight = now - now % 86_400
         return self.register(now) - self.register(max(midnight, self.base * HALF_HOUR))
 
+    def flow_litres_per_hour(self, now: int) -> int:
+        """InstantaneousDemand (0.001 m3/h): the last half hour's gas, as a rate.
+
+        The GSME wakes each half hour and pushes its register to the GPF
+        (GBCS 10.4.2.8); a flow is the last completed half-hour's volume over
+        that half-hour. GBCS has the GSME push no InstantaneousDemand, so a
+        real GPF mostly publishes none (the simulator's ``gas_flow`` knob).
+        """
+        index = now // HALF_HOUR - 1
+        return 0 if index < self.base else self.litres(index) * 2
+
     def kwh_x1000(self, litres: int) -> int:
         """Energy (Wh) of a volume: m3 x CF x CV / 3.6."""
         return round(litres * self.conversion_factor * self.calorific_value / 3.6 / 1e9)
@@ -496,6 +510,52 @@ class UtrnBook:
         if not hmac.compare_digest(utrn[11:], self.code(amount, sequence)):
             return None
         return amount, sequence
+
+
+def cost_period(now: int, period: str, back: int) -> tuple[int, int]:
+    """Return ``[start, end)`` of a day, week or month ``back`` periods ago (UTC).
+
+    Days begin at midnight, weeks on Monday, months on the 1st; the current
+    period (``back`` 0) ends at ``now``. ``period`` is "day", "week" or "month".
+    """
+    midnight = now - now % 86_400
+    if period == "day":
+        start = midnight - back * 86_400
+        return start, now if back == 0 else start + 86_400
+    if period == "week":
+        monday = midnight - ((midnight // 86_400 + 3) % 7) * 86_400  # 0 = Monday
+        start = monday - back * 7 * 86_400
+        return start, now if back == 0 else start + 7 * 86_400
+    day = dt.datetime.fromtimestamp(midnight, dt.UTC)
+    months = day.year * 12 + day.month - 1 - back
+
+    def first(index: int) -> int:
+        return int(
+            dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC).timestamp()
+        )
+
+    return first(months), now if back == 0 else first(months + 1)
+
+
+def consumption_cost(meter: Chargeable, start: int, end: int) -> int:
+    """Money units the energy used in ``[start, end)`` cost (the standing charge not in).
+
+    Each charged register's kWh at its price, as the prepayment account
+    charges it: for the ESME each tier register at its tier's price, so every
+    half-hour is priced at the tier in force then.
+    """
+    if end <= start:
+        return 0
+    energy = sum(
+        (after - before) * price
+        for before, after, price in zip(
+            meter.charged_registers(start),
+            meter.charged_registers(end),
+            meter.unit_prices(),
+            strict=True,
+        )
+    )
+    return energy // 1000
 
 
 class Chargeable(Protocol):
