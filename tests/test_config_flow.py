@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
+from decimal import Decimal
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,
 )
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
@@ -27,12 +29,16 @@ from custom_components.smets.const import (
     CONF_CO2_FACTOR,
     CONF_CONNECTION,
     CONF_DEVICE_PATH,
+    CONF_ELECTRICITY_PRICE_ENTITY,
     CONF_ESME_INTERVAL,
     CONF_ESTIMATE_HISTORY_COST,
+    CONF_EXPORT_RATE,
+    CONF_EXPORT_RATE_ENTITY,
     CONF_GAS_CV_OVERRIDE,
     CONF_GAS_FLOW,
     CONF_GAS_INTERVAL,
     CONF_GAS_PREPAYMENT,
+    CONF_GAS_PRICE_ENTITY,
     CONF_HUB_ID,
     CONF_INSTALL_CODE,
     CONF_NETWORK,
@@ -45,10 +51,15 @@ from custom_components.smets.const import (
     CONF_TIERS,
     CONNECTION_RADIO,
     CONNECTION_SIMULATOR,
+    DEFAULT_CO2_FACTOR,
+    DEFAULT_ESME_INTERVAL,
+    DEFAULT_GAS_INTERVAL,
+    DEFAULT_TARIFF_INTERVAL,
     DOMAIN,
 )
 from custom_components.smets.han.ezsp import JOIN_REASONS
 from custom_components.smets.han.simulator import HanSimulator
+from custom_components.smets.price_entities import PriceKind
 from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
@@ -1227,3 +1238,175 @@ async def test_options_billing_day(hass: HomeAssistant) -> None:
     assert "February" in options["step"]["init"]["data_description"][CONF_BILLING_DAY]
     assert CONF_BILLING_DAY in options["step"]["init"]["data"]
     assert "billing_day_not_whole" in options["error"]
+
+
+ELECTRICITY_RATE = "sensor.agile_rate"
+GAS_RATE = "sensor.gas_rate"
+EXPORT_RATE = "input_number.outgoing_rate"
+PRICE_OPTIONS = {
+    CONF_ELECTRICITY_PRICE_ENTITY: ELECTRICITY_RATE,
+    CONF_GAS_PRICE_ENTITY: GAS_RATE,
+    CONF_EXPORT_RATE: 4.5,
+    CONF_EXPORT_RATE_ENTITY: EXPORT_RATE,
+}
+DEFAULT_OPTIONS = {
+    CONF_ESME_INTERVAL: DEFAULT_ESME_INTERVAL,
+    CONF_GAS_INTERVAL: DEFAULT_GAS_INTERVAL,
+    CONF_TARIFF_INTERVAL: DEFAULT_TARIFF_INTERVAL,
+    CONF_CO2_FACTOR: DEFAULT_CO2_FACTOR,
+    CONF_BILLING_DAY: 1,
+    CONF_ESTIMATE_HISTORY_COST: True,
+}
+"""What the options hold after a form sent with only the price fields."""
+EXPORT_COMPENSATION = "sensor.electricity_meter_export_compensation"
+TOTAL_COST = "sensor.electricity_meter_total_cost"
+
+
+def suggested(result: Any, key: str) -> Any:
+    """The value a form's field is filled with (its suggested value)."""
+    field = next(k for k in result["data_schema"].schema if k == key)
+    return (field.description or {}).get("suggested_value")
+
+
+def rates(hass: HomeAssistant) -> None:
+    """Three rate entities, as another integration's would be."""
+    hass.states.async_set(ELECTRICITY_RATE, "24.51", {"unit_of_measurement": "p/kWh"})
+    hass.states.async_set(GAS_RATE, "0.0624", {"unit_of_measurement": "GBP/kWh"})
+    hass.states.async_set(EXPORT_RATE, "15", {"unit_of_measurement": "p/kWh"})
+
+
+async def test_options_price_entities_set_then_cleared(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Each price entity and the export rate: kept in the options, the entry
+    reloads to use them; cleared, they are gone from the options and the entry
+    reloads without them."""
+    entry = init_integration
+    assert entry.runtime_data.prices == {}
+    assert hass.states.get(EXPORT_COMPENSATION) is None
+    rates(hass)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    for key in PRICE_OPTIONS:
+        assert suggested(result, key) is None
+    before = entry.runtime_data
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], PRICE_OPTIONS
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {**DEFAULT_OPTIONS, **PRICE_OPTIONS}
+    # reloaded: a new runtime following the three entities
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not before
+    prices = entry.runtime_data.prices
+    assert {kind: price.entity_id for kind, price in prices.items()} == {
+        PriceKind.ELECTRICITY: ELECTRICITY_RATE,
+        PriceKind.GAS: GAS_RATE,
+        PriceKind.EXPORT: EXPORT_RATE,
+    }
+    assert prices[PriceKind.ELECTRICITY].price == Decimal("0.2451")
+    assert prices[PriceKind.GAS].price == Decimal("0.0624")
+    assert prices[PriceKind.EXPORT].price == Decimal("0.15")
+    assert hass.states.get(TOTAL_COST).attributes["price_entity"] == ELECTRICITY_RATE
+    compensation = hass.states.get(EXPORT_COMPENSATION)
+    assert compensation is not None
+    assert compensation.attributes["export_rate_entity"] == EXPORT_RATE
+    assert compensation.attributes["export_rate"] == 0.15
+
+    # the form shows them the next time; cleared, they are gone
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for key, chosen in PRICE_OPTIONS.items():
+        assert suggested(result, key) == chosen
+    before = entry.runtime_data
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == DEFAULT_OPTIONS
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not before
+    assert entry.runtime_data.prices == {}
+    assert "price_entity" not in hass.states.get(TOTAL_COST).attributes
+    # no longer provided: Home Assistant shows its registry entry as unavailable
+    compensation = hass.states.get(EXPORT_COMPENSATION)
+    assert compensation is not None
+    assert compensation.state == STATE_UNAVAILABLE
+    assert compensation.attributes.get("restored") is True
+
+
+@pytest.mark.parametrize(
+    ("key", "chosen"),
+    [
+        (CONF_ELECTRICITY_PRICE_ENTITY, ELECTRICITY_RATE),
+        (CONF_GAS_PRICE_ENTITY, GAS_RATE),
+        (CONF_EXPORT_RATE_ENTITY, EXPORT_RATE),
+    ],
+)
+async def test_options_price_entity_in_another_unit_recovers(
+    hass: HomeAssistant, key: str, chosen: str
+) -> None:
+    """A price entity in EUR/kWh or with no unit is refused, the choice kept on the
+    form; in GBP/kWh or p/kWh it is taken, as is one with no state yet."""
+    entry = MockConfigEntry(domain=DOMAIN, data=simulator_data(), unique_id=hub_ieee(1))
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for attributes in ({"unit_of_measurement": "EUR/kWh"}, {}):
+        hass.states.async_set(chosen, "0.25", attributes)
+        await hass.async_block_till_done()
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {key: chosen}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {key: "price_unit"}
+        assert suggested(result, key) == chosen
+        assert entry.options == {}
+    hass.states.async_set(chosen, "25", {"unit_of_measurement": "p/kWh"})
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {key: chosen}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {**DEFAULT_OPTIONS, key: chosen}
+
+    # an entity with no state yet (its integration not loaded): taken
+    hass.states.async_remove(chosen)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {key: chosen}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_options_bad_price_entity_or_export_rate(hass: HomeAssistant) -> None:
+    """Not an entity, or one that cannot be a price, and an export rate out of
+    bounds or not a number: the form refuses them and the options stay."""
+    entry = MockConfigEntry(domain=DOMAIN, data=simulator_data(), unique_id=hub_ieee(1))
+    entry.add_to_hass(hass)
+    hass.states.async_set("light.kitchen", "on")
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for key in (CONF_ELECTRICITY_PRICE_ENTITY, CONF_GAS_PRICE_ENTITY):
+        for bad in ("not an entity", "light.kitchen", 24.5):
+            with pytest.raises(InvalidData):
+                await hass.config_entries.options.async_configure(
+                    result["flow_id"], {key: bad}
+                )
+    for bad_rate in (-1, 100.5, "fifteen"):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {CONF_EXPORT_RATE: bad_rate}
+            )
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_EXPORT_RATE_ENTITY: "switch.export"}
+        )
+    assert entry.options == {}
+    # the same form takes good ones after: a fraction of a penny, the bounds
+    for rate in (0, 100, 4.123):
+        flow = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {CONF_EXPORT_RATE: rate}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert entry.options[CONF_EXPORT_RATE] == rate

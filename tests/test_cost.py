@@ -31,6 +31,24 @@ def test_each_tier_at_its_own_price() -> None:
     assert tracker.cost_period == tracker.cost_today
 
 
+def test_a_price_change_prices_from_the_next_interval() -> None:
+    """The kWh of an interval at the prices seen at its start, as Total cost does;
+    a tier new to the tariff at the price it comes with."""
+    tracker = CostTracker()
+    tracker.update(at(14, 10, 0), {1: 100.0, 2: 50.0}, PRICES, STANDING)
+    cheaper = {1: Decimal("0.1"), 2: Decimal("0.05")}
+    # used at the old prices, seen with the new ones: the old prices
+    tracker.update(at(14, 10, 5), {1: 101.0, 2: 51.0}, cheaper, STANDING)
+    assert tracker.cost_today == STANDING + PRICES[1] + PRICES[2]
+    tracker.update(at(14, 10, 10), {1: 103.0, 2: 51.0}, cheaper, STANDING)
+    assert tracker.cost_today == STANDING + PRICES[1] + PRICES[2] + 2 * cheaper[1]
+    # tier 2 had no price when seen: the price it comes with
+    other = CostTracker()
+    other.update(at(14, 10, 0), {1: 1.0, 2: 1.0}, {1: PRICES[1]}, None)
+    other.update(at(14, 10, 5), {1: 1.0, 2: 3.0}, PRICES, None)
+    assert other.cost_today == 2 * PRICES[2]
+
+
 def test_midnight_splits_a_short_gap_and_starts_a_new_day() -> None:
     tracker = CostTracker()
     tracker.update(at(14, 23, 50), {1: 100.0}, {1: Decimal(1)}, Decimal(1))
@@ -112,9 +130,17 @@ def test_saved_and_restored() -> None:
     tracker.update(at(16, 0, 5), {1: 3.0, 2: 2.0}, PRICES, STANDING)
     restored = CostTracker.from_dict(tracker.as_dict())
     assert restored.as_dict() == tracker.as_dict()
+    assert restored.prices == PRICES
     assert restored.cost_today == tracker.cost_today
     assert restored.cost_period == tracker.cost_period
     assert CostTracker().as_dict() == CostTracker.from_dict({}).as_dict()
+    # a save from before the prices were kept: the next interval at its end's prices
+    saved = tracker.as_dict()
+    del saved["prices"]
+    older = CostTracker.from_dict(saved)
+    assert older.prices == {}
+    older.update(at(16, 0, 10), {1: 4.0, 2: 2.0}, PRICES, STANDING)
+    assert older.cost_today == tracker.cost_today + PRICES[1]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,11 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smets.const import CONF_ESTIMATE_HISTORY_COST, DOMAIN
+from custom_components.smets.const import (
+    CONF_ELECTRICITY_PRICE_ENTITY,
+    CONF_ESTIMATE_HISTORY_COST,
+    DOMAIN,
+)
 from custom_components.smets.han.model import gas_m3_to_kwh
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.meters import (
@@ -40,6 +44,7 @@ from .test_statistics import (
 
 ELECTRICITY = "sensor.electricity_meter_total_cost"
 GAS = "sensor.gas_meter_total_cost"
+RATE = "sensor.agile_rate"
 DAY = dt.timedelta(days=1)
 
 
@@ -81,6 +86,14 @@ def electricity_hour(sim: HanSimulator, start: int) -> float:
     if start % 86_400 == 0:
         cost += pounds(tariff.standing_charge)
     return cost
+
+
+def import_kwh(sim: HanSimulator, start: int) -> float:
+    """The kWh the simulated ESME imported in the hour from ``start``."""
+    return sum(
+        sim.electricity.import_wh(when // HALF_HOUR) / 1000
+        for when in (start, start + HALF_HOUR)
+    )
 
 
 def gas_hour(sim: HanSimulator, start: int) -> float:
@@ -238,6 +251,70 @@ async def test_outage_gap_fill_costs_every_hour(
         / 1000
         * pounds(sim.tariff.price(sim.tariff.tier_at(resumed)))
     )
+    assert -1e-6 <= after <= in_progress + 1e-6
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ELECTRICITY_PRICE_ENTITY: RATE}])
+async def test_outage_gap_fill_costs_at_the_price_entity(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A dynamic tariff's rate sensor prices the total: the hours a 6-hour outage's
+    gap fill costs are at its price (the history from before it at the meter's)."""
+    hass.states.async_set(RATE, "30.5", {"unit_of_measurement": "p/kWh"})
+    await hass.async_block_till_done()
+    rate = 0.305
+    freezer.move_to(START)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    sim = simulator(mock_config_entry)
+    total = mock_config_entry.runtime_data.totals["esme"]
+    assert total.price_source == RATE
+    await backfill(hass)
+    outage = START + 2 * HOUR
+    await advance(hass, freezer, outage)
+    sim.radio_loss(reported=True)
+    await advance(hass, freezer, outage + 6 * HOUR)
+    sim.radio_return()
+    await advance(hass, freezer, outage + 6 * HOUR + dt.timedelta(minutes=20))
+    assert total.since_total is not None
+    zero = float(total.since_total)
+    # the imported history, before the entity priced the total: the meter's tariff
+    before = await hourly(
+        hass, ELECTRICITY, START - DAY, START, types=frozenset({"change"})
+    )
+    assert len(before) == 24
+    for row in before[1:]:
+        start = int(row["start"])
+        assert row["change"] == pytest.approx(electricity_hour(sim, start), abs=1e-6)
+    rows = await hourly(
+        hass,
+        ELECTRICITY,
+        outage,
+        outage + 6 * HOUR,
+        types=frozenset({"state", "sum", "change"}),
+    )
+    assert [int(row["start"]) for row in rows] == list(
+        range(int(outage.timestamp()), int((outage + 6 * HOUR).timestamp()), 3600)
+    )
+    for row in rows:
+        start = int(row["start"])
+        assert row["change"] == pytest.approx(
+            import_kwh(sim, start) * rate, abs=1e-6
+        ), dt_util.utc_from_timestamp(start)
+        # not the meter's tariff
+        assert abs(row["change"] - electricity_hour(sim, start)) > 1e-4
+        assert row["sum"] == pytest.approx(row["state"] - zero, abs=1e-9)
+    # the Total cost runs on from the last filled hour, at the entity's price too
+    state = hass.states.get(ELECTRICITY)
+    assert state is not None
+    assert state.attributes["price_entity_in_force"] is True
+    after = float(state.state) - zero - rows[-1]["sum"]
+    resumed = int((outage + 6 * HOUR).timestamp())
+    in_progress = sim.electricity.import_wh(resumed // HALF_HOUR) / 1000 * rate
     assert -1e-6 <= after <= in_progress + 1e-6
 
 

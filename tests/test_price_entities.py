@@ -48,6 +48,8 @@ ELECTRICITY = "sensor.electricity_meter_total_cost"
 GAS = "sensor.gas_meter_total_cost"
 GAS_ENERGY = "sensor.gas_meter_energy"
 EXPORT = "sensor.electricity_meter_export_compensation"
+COST_TODAY = "sensor.electricity_meter_cost_today"
+COST_PERIOD = "sensor.electricity_meter_cost_this_billing_period"
 RATE = "sensor.agile_rate"
 GAS_RATE = "sensor.gas_rate"
 EXPORT_RATE = "sensor.outgoing_rate"
@@ -96,6 +98,11 @@ def value(hass: HomeAssistant, entity_id: str) -> Decimal:
     state = hass.states.get(entity_id)
     assert state is not None
     return Decimal(state.state)
+
+
+def shown(cost: Decimal) -> Decimal:
+    """A cost as Cost today shows it (to a hundredth of a penny)."""
+    return cost.quantize(Decimal("0.0001"))
 
 
 def kwh(sim: HanSimulator, start: dt.datetime, end: dt.datetime) -> Decimal:
@@ -182,6 +189,51 @@ async def test_electricity_price_from_an_entity(
     assert entry.runtime_data.totals["esme"].price_source == RATE
 
 
+async def test_cost_today_and_this_billing_period_price_as_total_cost(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Cost today and Cost this billing period take the unit price Total cost takes:
+    the entity's, a change from the next reading, the meter's once it is gone. On the
+    first day of counting the three agree to the hundredth of a penny."""
+    entity_registry.async_get_or_create(
+        "sensor", "other", "rate", suggested_object_id="agile_rate"
+    )
+    hass.states.async_set(RATE, "24.51", PENCE)
+    await hass.async_block_till_done()
+    entry = make_entry({CONF_ELECTRICITY_PRICE_ENTITY: RATE}, tiers=2)
+    sim = await set_up(hass, freezer, entry)
+    p, q = Decimal("0.2451"), Decimal("0.1")
+
+    def agree(expected: Decimal) -> None:
+        assert value(hass, ELECTRICITY) == expected
+        assert value(hass, COST_TODAY) == shown(expected)
+        assert value(hass, COST_PERIOD) == shown(expected)
+
+    agree(standing(sim))
+    t1 = await steps(hass, freezer, START, 6)
+    expected = standing(sim) + kwh(sim, START, t1) * p
+    agree(expected)
+    # not the meter's tariff
+    assert value(hass, COST_TODAY) != shown(standing(sim) + energy_cost(sim, START, t1))
+
+    hass.states.async_set(RATE, "0.1", GBP)
+    await hass.async_block_till_done()
+    t2 = await steps(hass, freezer, t1, 6)
+    expected += kwh(sim, t1, t1 + STEP) * p + kwh(sim, t1 + STEP, t2) * q
+    agree(expected)
+
+    # the entity gone: the meter's price, for all three
+    entity_registry.async_remove(RATE)
+    hass.states.async_remove(RATE)
+    await hass.async_block_till_done()
+    assert issue(hass, PriceKind.ELECTRICITY) is not None
+    t3 = await steps(hass, freezer, t2, 6)
+    expected += kwh(sim, t2, t2 + STEP) * q + energy_cost(sim, t2 + STEP, t3)
+    agree(expected)
+
+
 async def test_bad_states_are_ignored(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -211,20 +263,25 @@ async def test_bad_states_are_ignored(
 async def test_total_waits_for_a_first_good_price(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Set up while the rate sensor is unavailable: counting begins with its first price."""
+    """Set up while the rate sensor is unavailable: counting begins with its first price,
+    for Total cost, Cost today and Cost this billing period alike."""
     hass.states.async_set(RATE, STATE_UNAVAILABLE, GBP)
     await hass.async_block_till_done()
     sim = await set_up(hass, freezer, make_entry({CONF_ELECTRICITY_PRICE_ENTITY: RATE}))
-    assert hass.states.get(ELECTRICITY).state == STATE_UNKNOWN
     assert hass.states.get(ELECTRICITY).attributes["price_entity_in_force"] is False
     t1 = await steps(hass, freezer, START, 2)
-    assert hass.states.get(ELECTRICITY).state == STATE_UNKNOWN
+    for entity_id in (ELECTRICITY, COST_TODAY, COST_PERIOD):
+        assert hass.states.get(entity_id).state == STATE_UNKNOWN, entity_id
     hass.states.async_set(RATE, "0.2", GBP)
     await hass.async_block_till_done()
     t2 = await steps(hass, freezer, t1, 1)
     assert value(hass, ELECTRICITY) == standing(sim)
+    assert value(hass, COST_TODAY) == value(hass, COST_PERIOD) == shown(standing(sim))
     t3 = await steps(hass, freezer, t2, 3)
-    assert value(hass, ELECTRICITY) == standing(sim) + kwh(sim, t2, t3) * Decimal("0.2")
+    expected = standing(sim) + kwh(sim, t2, t3) * Decimal("0.2")
+    assert value(hass, ELECTRICITY) == expected
+    assert value(hass, COST_TODAY) == shown(expected)
+    assert value(hass, COST_PERIOD) == shown(expected)
 
 
 async def test_removed_entity_raises_a_repair_and_falls_back(

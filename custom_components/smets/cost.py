@@ -5,8 +5,11 @@ and the tariff at each update and persist :meth:`CostTracker.as_dict`.
 
 Each tier's consumption is costed at that tier's own price (a time-of-use
 tariff is never "today's kWh times the current rate"): between two updates,
-the kWh a tier register moved are priced at that tier's unit price. The
-standing charge is added once for each day, in full, as on a bill.
+the kWh a tier register moved are priced at that tier's unit price, the one
+seen at the interval's start (the price in force while they were used, as
+:class:`.totals.TotalCost` prices them, so the two agree when a price
+changes); a tier new to the tariff at the price it comes with. The standing
+charge is added once for each day, in full, as on a bill.
 
 Cost never spikes: a register that steps back (a meter exchange) or a change
 in the set of tiers only moves the baseline; a gap across midnight longer than
@@ -88,6 +91,8 @@ class CostTracker:
         self.period: PeriodCost | None = None
         self.standing_today: Decimal | None = None
         self.registers: dict[int, float] = {}
+        self.prices: dict[int, Decimal] = {}
+        """The unit prices seen at the last update (tier -> GBP/kWh)."""
         self.last_update: dt.datetime | None = None
         self.daily: list[tuple[dt.date, Decimal]] = []
         self.days: list[PeriodCost] = []
@@ -138,7 +143,7 @@ class CostTracker:
         ``now`` must be aware, in the time zone whose midnight ends a day.
         """
         known = {tier: value for tier, value in registers.items() if value is not None}
-        energy = self._energy(known, prices)
+        energy = self._energy(known, {**prices, **self.prices})
         last = self.last_update
         today = now.date()
         if self.today is None or self.period is None:
@@ -160,6 +165,7 @@ class CostTracker:
         else:
             # a tier went invalid: keep the last good values of the others
             self.registers = {**self.registers, **known}
+        self.prices = dict(prices)
         self.last_update = now
 
     def _energy(
@@ -293,6 +299,7 @@ class CostTracker:
                 None if self.standing_today is None else str(self.standing_today)
             ),
             "registers": {str(tier): value for tier, value in self.registers.items()},
+            "prices": {str(tier): str(price) for tier, price in self.prices.items()},
             "last_update": (
                 None if self.last_update is None else self.last_update.isoformat()
             ),
@@ -325,6 +332,10 @@ class CostTracker:
             tracker.registers = {
                 int(tier): float(value)
                 for tier, value in (data.get("registers") or {}).items()
+            }
+            tracker.prices = {
+                int(tier): Decimal(price)
+                for tier, price in (data.get("prices") or {}).items()
             }
             last = data.get("last_update")
             tracker.last_update = (

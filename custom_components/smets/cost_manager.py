@@ -3,8 +3,10 @@
 :class:`.cost.CostTracker` does the costing (pure, no Home Assistant).
 :class:`CostManager` feeds it the ESME's registers and the tariff at every
 electricity update and keeps it in the entry's store (delayed, and at unload),
-so the cost so far survives a restart. The functions at the end are what the
-cost sensors show of the tracker.
+so the cost so far survives a restart. The unit prices are Total cost's: the
+electricity price entity the options name, or the meter's while it is gone
+(:func:`.price_entities.entity_prices`); the standing charge is the meter's.
+The functions at the end are what the cost sensors show of the tracker.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .const import CONF_BILLING_DAY, DEFAULT_BILLING_DAY, DOMAIN
 from .coordinator import SmetsCoordinator
 from .cost import CostTracker, PeriodCost
 from .models import ElectricitySnapshot, SmetsConfigEntry, SmetsRuntimeData
+from .price_entities import PriceKind, entity_prices
 
 COST_SAVE_DELAY: Final = 60
 """Seconds between saves of the cost so far (and at unload and shutdown)."""
@@ -56,16 +59,23 @@ class CostManager:
             price.tier_prices
         ):
             return  # the meter's tier count is not known yet: wait for it
+        meter_prices: dict[int, Decimal]
         if reading.tier_import_kwh:
             registers = {
                 n: None if v is None else float(v)
                 for n, v in enumerate(reading.tier_import_kwh, 1)
             }
-            prices = dict(price.tier_prices)
+            meter_prices = dict(price.tier_prices)
         else:
             kwh = reading.import_kwh
             registers = {0: None if kwh is None else float(kwh)}
-            prices = {0: price.current_price} if price.current_price is not None else {}
+            current = price.current_price
+            meter_prices = {0: current} if current is not None else {}
+        prices = entity_prices(
+            self.runtime.prices.get(PriceKind.ELECTRICITY), registers, meter_prices
+        )
+        if prices is None:
+            return  # the price entity has given no price yet: the registers wait
         self.tracker.update(
             dt_util.now(), registers, prices, price.standing_charge_per_day
         )

@@ -42,7 +42,13 @@ from .models import (
     SmetsConfigEntry,
     TariffSnapshot,
 )
-from .price_entities import PriceEntity, PriceKind, fixed_export_rate, price_entity
+from .price_entities import (
+    PriceEntity,
+    PriceKind,
+    entity_prices,
+    fixed_export_rate,
+    price_entity,
+)
 from .totals import TotalCost
 
 TOTAL_COST: Final = "total_cost"
@@ -84,23 +90,6 @@ def gas_tiers(data: GasSnapshot, price: model.PriceInfo) -> Tiers:
     """Return the gas energy register (kWh) and the gas unit price."""
     prices = {0: price.current_price} if price.current_price is not None else {}
     return {0: data.energy_kwh}, prices
-
-
-def entity_prices(
-    source: PriceEntity | None,
-    registers: Mapping[int, Decimal | None],
-    prices: dict[int, Decimal],
-) -> dict[int, Decimal] | None:
-    """Return the unit prices in force: the entity's for every tier, or the meter's.
-
-    The meter's when no entity is chosen or it is gone; None while the chosen
-    entity has given no good price yet (the total waits: nothing is lost).
-    """
-    if source is None or source.missing:
-        return prices
-    if source.price is None:
-        return None
-    return dict.fromkeys(registers, source.price)
 
 
 def price_attributes(source: PriceEntity | None, key: str) -> dict[str, Any]:

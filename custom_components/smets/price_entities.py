@@ -16,7 +16,7 @@ when the entity is back, or when the option is cleared (the entry reloads).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -271,6 +271,25 @@ class PriceEntity:
                 "entry": self.entry.title,
             },
         )
+
+
+def entity_prices(
+    source: PriceEntity | None,
+    tiers: Iterable[int],
+    prices: Mapping[int, Decimal],
+) -> dict[int, Decimal] | None:
+    """Return the unit prices in force: the entity's for every tier, or the meter's.
+
+    The meter's (``prices``) when no entity is chosen or it is gone; None
+    while the chosen entity has given no good price yet (the costs wait:
+    nothing is lost). Total cost, Cost today and Cost this billing period all
+    take their unit prices from here, so they agree.
+    """
+    if source is None or source.missing:
+        return dict(prices)
+    if source.price is None:
+        return None
+    return dict.fromkeys(tiers, source.price)
 
 
 def price_entity(entry: SmetsConfigEntry, kind: PriceKind) -> PriceEntity | None:
