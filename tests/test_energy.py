@@ -26,6 +26,26 @@ GAS = "sensor.gas_meter_energy"
 GAS_PRICE = "sensor.gas_meter_unit_price"
 
 
+async def validate_with(
+    hass: HomeAssistant, preferences: dict[str, Any]
+) -> dict[str, Any]:
+    """Set the Energy preferences on an hour of readings; return HA's validation of them.
+
+    The hour's readings are compiled into statistics as the recorder does.
+    """
+    await hass.config.async_update(currency="GBP")
+    assert await async_setup_component(hass, "energy", {})
+    await async_wait_recording_done(hass)
+    do_adhoc_statistics(hass, start=START)
+    await async_wait_recording_done(hass)
+    manager = await energy_data.async_get_manager(hass)
+    await manager.async_update(preferences)  # type: ignore[arg-type]
+    await hass.async_block_till_done()
+    result = await validate.async_validate(hass)
+    found: dict[str, Any] = result.as_dict()
+    return found
+
+
 def energy_preferences() -> dict[str, Any]:
     """The Energy preferences a household sets with these entities."""
     return {
@@ -64,17 +84,7 @@ def energy_preferences() -> dict[str, Any]:
 async def test_energy_validation_has_no_issues(
     recorder_mock: Recorder, hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    await hass.config.async_update(currency="GBP")
-    assert await async_setup_component(hass, "energy", {})
-    # An hour of readings, compiled into statistics as the recorder does.
-    await async_wait_recording_done(hass)
-    do_adhoc_statistics(hass, start=START)
-    await async_wait_recording_done(hass)
-    manager = await energy_data.async_get_manager(hass)
-    await manager.async_update(energy_preferences())  # type: ignore[arg-type]
-    await hass.async_block_till_done()
-    result = await validate.async_validate(hass)
-    found = result.as_dict()
+    found = await validate_with(hass, energy_preferences())
     assert len(found["energy_sources"]) == 2
     assert found["energy_sources"] == [[], []]
     assert all(not group for group in found["device_consumption"])
@@ -132,16 +142,7 @@ async def test_total_cost_and_grid_power_have_no_issues(
 
     (A price as the grid power is an issue: the check looks at it.)
     """
-    await hass.config.async_update(currency="GBP")
-    assert await async_setup_component(hass, "energy", {})
-    await async_wait_recording_done(hass)
-    do_adhoc_statistics(hass, start=START)
-    await async_wait_recording_done(hass)
-    manager = await energy_data.async_get_manager(hass)
-    await manager.async_update(cost_and_power_preferences(power))  # type: ignore[arg-type]
-    await hass.async_block_till_done()
-    result = await validate.async_validate(hass)
-    found = result.as_dict()
+    found = await validate_with(hass, cost_and_power_preferences(power))
     assert len(found["energy_sources"]) == 2
     assert found["energy_sources"][1] == []
     assert bool(found["energy_sources"][0]) is issues, found
@@ -167,16 +168,7 @@ async def test_gas_flow_rate_has_no_issues(
 
     (A price as the gas flow rate is an issue: the check looks at it.)
     """
-    await hass.config.async_update(currency="GBP")
-    assert await async_setup_component(hass, "energy", {})
-    await async_wait_recording_done(hass)
-    do_adhoc_statistics(hass, start=START)
-    await async_wait_recording_done(hass)
-    manager = await energy_data.async_get_manager(hass)
-    await manager.async_update(cost_and_power_preferences(gas_flow=flow))  # type: ignore[arg-type]
-    await hass.async_block_till_done()
-    result = await validate.async_validate(hass)
-    found = result.as_dict()
+    found = await validate_with(hass, cost_and_power_preferences(gas_flow=flow))
     assert found["energy_sources"][0] == []
     assert bool(found["energy_sources"][1]) is issues, found
     state = hass.states.get(GAS_FLOW)
