@@ -108,6 +108,21 @@ def gas_hour(sim: HanSimulator, start: int) -> float:
     return cost
 
 
+async def import_then_lose_the_radio(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: HanSimulator
+) -> dt.datetime:
+    """Import the history, then a 6-hour radio outage from 2 h in and 20 minutes
+    after it; return the outage's start."""
+    await backfill(hass)
+    outage = START + 2 * HOUR
+    await advance(hass, freezer, outage)
+    sim.radio_loss(reported=True)
+    await advance(hass, freezer, outage + 6 * HOUR)
+    sim.radio_return()
+    await advance(hass, freezer, outage + 6 * HOUR + dt.timedelta(minutes=20))
+    return outage
+
+
 async def test_history_cost_runs_into_the_live_total(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -210,14 +225,7 @@ async def test_outage_gap_fill_costs_every_hour(
 ) -> None:
     """A 6-hour outage: each of its hours costed at the tariff, no step after it."""
     sim = simulator(init_integration)
-    await backfill(hass)
-    outage = START + 2 * HOUR
-    await advance(hass, freezer, outage)
-    sim.radio_loss(reported=True)
-    await advance(hass, freezer, outage + 6 * HOUR)
-    sim.radio_return()
-    end = outage + 6 * HOUR + dt.timedelta(minutes=20)
-    await advance(hass, freezer, end)
+    outage = await import_then_lose_the_radio(hass, freezer, sim)
     since_total = init_integration.runtime_data.totals["esme"].since_total
     assert since_total is not None
     zero = float(since_total)  # the joined hour's state, with sum 0
@@ -273,13 +281,7 @@ async def test_outage_gap_fill_costs_at_the_price_entity(
     sim = simulator(mock_config_entry)
     total = mock_config_entry.runtime_data.totals["esme"]
     assert total.price_source == RATE
-    await backfill(hass)
-    outage = START + 2 * HOUR
-    await advance(hass, freezer, outage)
-    sim.radio_loss(reported=True)
-    await advance(hass, freezer, outage + 6 * HOUR)
-    sim.radio_return()
-    await advance(hass, freezer, outage + 6 * HOUR + dt.timedelta(minutes=20))
+    outage = await import_then_lose_the_radio(hass, freezer, sim)
     assert total.since_total is not None
     zero = float(total.since_total)
     # the imported history, before the entity priced the total: the meter's tariff
