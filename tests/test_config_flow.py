@@ -47,7 +47,9 @@ from custom_components.smets.const import (
     DOMAIN,
 )
 from custom_components.smets.han.ezsp import JOIN_REASONS
+from custom_components.smets.han.ezsp_versions import supported_versions
 from custom_components.smets.han.simulator import HanSimulator
+from smets_dev import ncp as ncp_module
 from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
@@ -76,8 +78,23 @@ SIMULATOR_INPUT = {
 SHORT_CODE = bytes(range(6))
 
 
+EZSP_TEST_VERSIONS = (13, max(supported_versions()))
+"""The radio tests run at EZSP v13 (EmberStatus) and at the newest version
+bellows speaks (sl_status_t and the v14 frames: EmberZNet 8, the ZBT-2's)."""
+
+
+@pytest.fixture(params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}")
+def ezsp_version(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Every EmulatedNcp made in the test speaks this EZSP version."""
+    version = int(request.param)
+    monkeypatch.setattr(ncp_module, "DEFAULT_PROTOCOL_VERSION", version)
+    return version
+
+
 @pytest.fixture
-async def ncp() -> AsyncGenerator[EmulatedNcp]:
+async def ncp(ezsp_version: int) -> AsyncGenerator[EmulatedNcp]:
     """A radio on a pseudo-terminal, listed as the machine's one serial port."""
     async with EmulatedNcp() as radio:
         with ports(radio):
@@ -210,13 +227,14 @@ async def test_radio_that_does_not_answer(hass: HomeAssistant) -> None:
 async def test_radio_with_a_firmware_it_cannot_speak(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with EmulatedNcp(protocol_version=14) as newer:
+    version = max(supported_versions()) + 1  # newer than bellows has frames for
+    async with EmulatedNcp(protocol_version=version) as newer:
         result = await _start(hass, "radio")
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], _port(newer.path)
         )
     assert result["errors"] == {"base": "unsupported_firmware"}
-    assert "firmware speaks EZSP v14" in caplog.text  # the details, in the log
+    assert f"firmware speaks EZSP v{version}" in caplog.text  # the details, in the log
 
 
 async def test_pairing_shows_what_the_supplier_needs(
@@ -237,6 +255,7 @@ async def test_pairing_shows_what_the_supplier_needs(
     assert list(result["data_schema"].schema) == [CONF_HUB_ID]
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_radio_without_install_code_or_certificate(
     hass: HomeAssistant,
 ) -> None:
@@ -274,7 +293,9 @@ def port(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def radio(han: HanSimulator, port: Path) -> AsyncGenerator[EmulatedNcp]:
+async def radio(
+    han: HanSimulator, port: Path, ezsp_version: int
+) -> AsyncGenerator[EmulatedNcp]:
     """A radio within range of ``han``, on ``port``."""
     async with EmulatedNcp(han=han) as ncp:
         _plug(port, ncp.path)
@@ -374,6 +395,7 @@ async def test_closed_after_the_join_with_the_radio_gone(
     assert "could not leave it again" in caplog.text
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_radio_without_install_code_takes_the_printed_one(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -565,6 +587,7 @@ async def test_join_unexpected_error(
 
 
 @pytest.mark.usefixtures("socket_enabled")  # a TCP radio: its socket shows who has it
+@pytest.mark.usefixtures("ezsp_version")
 async def test_closing_the_dialog_stops_the_join(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -594,6 +617,7 @@ async def test_closing_the_dialog_stops_the_join(
 
 
 @pytest.mark.usefixtures("by_id", "socket_enabled")  # on 127.0.0.1
+@pytest.mark.usefixtures("ezsp_version")
 async def test_network_attached_radio_by_socket_path(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -639,6 +663,7 @@ async def test_hub_already_configured_leaves_again(
     assert radio.problems == []
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_hub_already_configured_radio_gone(
     hass: HomeAssistant,
     radio: EmulatedNcp,
@@ -775,13 +800,14 @@ async def test_usb_discovery_of_a_stick_that_does_not_answer(
 async def test_usb_discovery_of_a_stick_with_a_firmware_it_cannot_speak(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with EmulatedNcp(protocol_version=14) as newer:
+    version = max(supported_versions()) + 1  # newer than bellows has frames for
+    async with EmulatedNcp(protocol_version=version) as newer:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_USB}, data=_usb(newer.path)
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "unsupported_firmware"
-    assert "firmware speaks EZSP v14" in caplog.text
+    assert f"firmware speaks EZSP v{version}" in caplog.text
 
 
 @pytest.mark.parametrize("has_certificate", [False, None])

@@ -64,3 +64,27 @@ async def link(sim: HanSimulator) -> AsyncIterator[HanLink]:
     han = await HanLink.open(app, request_timeout=FAST_TIMEOUT, clock=sim.clock.time)
     yield han
     await han.close()
+
+
+# --- the radio path at every EZSP generation ------------------------------------
+
+from custom_components.smets.han.ezsp_versions import (
+    SL_STATUS_VERSION,
+    supported_versions,
+)
+from smets_dev import ncp as _ncp
+
+EZSP_TEST_VERSIONS = (13, max(supported_versions()))
+"""The emulated radio speaks EZSP v13 (one-byte EmberStatus, the v4 frames) and
+the newest version the installed bellows speaks (sl_status_t, the v14 frames)."""
+assert EZSP_TEST_VERSIONS[1] >= SL_STATUS_VERSION
+
+
+@pytest.fixture(params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}")
+def ezsp_version(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Every EmulatedNcp made in the test speaks this EZSP version."""
+    version = int(request.param)
+    monkeypatch.setattr(_ncp, "DEFAULT_PROTOCOL_VERSION", version)
+    return version
