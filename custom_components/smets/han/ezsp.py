@@ -155,7 +155,13 @@ import zigpy.util
 import zigpy.zdo.types as zdo_t
 
 from .errors import HanError, HanTimeout
-from .ezsp_versions import SL_STATUS_VERSION, normalise, v4_callback, v14_arguments
+from .ezsp_versions import (
+    SL_STATUS_VERSION,
+    normalise,
+    status_text,
+    v4_callback,
+    v14_arguments,
+)
 from .radio import (
     DEFAULT_BAUDRATE,
     FlowControl,
@@ -385,6 +391,9 @@ _CONFIG_VALUES: Final = (
 )
 """setConfigurationValue before the network comes up: (EzspConfigId, value, name)."""
 _EZSP_ERROR_INVALID_ID: Final = 0x37
+_BAD_ARGUMENT: Final = 0x02
+"""SL_STATUS_INVALID_PARAMETER, read as EmberStatus: what an EZSP v14+ NCP answers
+both for a configuration id it does not know and for a value out of bounds."""
 _APP_LINK_KEY_ESTABLISHED: Final = 0x01  # EmberKeyStatus
 _KEY_STATUS: Final = {
     0x04: "the trust centre sent no key (timeout)",
@@ -778,12 +787,16 @@ class _Radio:
                 configId=_enum("EzspConfigId", config_id),
                 value=value,
             )
-            if int(status) == _EZSP_ERROR_INVALID_ID:
+            if int(status) == _EZSP_ERROR_INVALID_ID or (
+                # v14+ says INVALID_PARAMETER for both; every value here is
+                # within its bounds, so it is a setting the firmware lacks
+                self.sl_status and int(status) == _BAD_ARGUMENT
+            ):
                 _LOGGER.info("The radio's firmware has no %s setting", name)
             elif int(status) != _SUCCESS:
                 msg = (
                     f"the radio refused its configuration ({name} = {value}):"
-                    f" EzspStatus 0x{int(status):02X}"
+                    f" {status_text(int(status))}"
                 )
                 raise RadioError(msg)
         (status,) = await self.command(
@@ -800,7 +813,7 @@ class _Radio:
         if int(status) != _SUCCESS:
             msg = (
                 f"the radio refused the Smart Energy endpoint {CAD_ENDPOINT}:"
-                f" EzspStatus 0x{int(status):02X}"
+                f" {status_text(int(status))}"
             )
             raise RadioError(msg)
 

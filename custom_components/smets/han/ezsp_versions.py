@@ -120,6 +120,17 @@ def ember_status(value: Any) -> int:
     return int(value)
 
 
+def status_text(code: int) -> str:
+    """Return a status :func:`ember_status` gave, for a message.
+
+    An EmberStatus or EzspStatus code as ``EzspStatus 0x35``; an sl_status_t
+    without an EmberStatus counterpart as ``sl_status_t 0x001A``.
+    """
+    if code & SL_STATUS_MARK:
+        return f"sl_status_t 0x{code & 0xFFFF:04X}"
+    return f"EzspStatus 0x{code:02X}"
+
+
 def normalise(values: list[Any]) -> list[Any]:
     """Return a response or callback's values with every status an EmberStatus code."""
     from bellows import types as bt  # noqa: PLC0415 - only the radio path needs bellows
