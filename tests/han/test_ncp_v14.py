@@ -157,7 +157,7 @@ def test_the_cbke_library_answers_in_progress_and_its_handlers_sl_status(
 async def test_scan_complete_handler_carries_sl_status(
     han: HanSimulator, version: int
 ) -> None:
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
     ncp, host = _host(han, version)
     ncp.scan_speedup = 1e6
