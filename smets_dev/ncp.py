@@ -49,6 +49,18 @@ is replaced by the deterministic stand-in of :mod:`.cbke`, which the simulated
 hub computes too; the order of the CBKE frames and their sizes (certificate 74
 bytes, ephemeral key 37, SMAC 16) are checked.
 
+``protocol_version`` (13 unless told; the module's ``DEFAULT_PROTOCOL_VERSION``)
+is the EZSP version it speaks. From 14 it speaks EmberZNet 8 / Simplicity SDK
+firmware: every status a 4-byte ``sl_status_t`` (simplicity_sdk
+``platform/common/inc/sl_status.h``; a failed join is SL_STATUS_NOT_JOINED,
+``stack-info.h``), ``sendUnicast`` / ``sendBroadcast`` / ``messageSentHandler``
+/ ``incomingMessageHandler`` in their v14 layouts (two-byte tags, the
+broadcast alias, the sender's EUI64 and a timestamp), ``leaveNetwork`` with
+its options, ``findAndRejoinNetwork`` with a rejoin reason and node type
+(an APP_EVENT reason, node type 0 or an end device: ``network-formation.h``),
+and ``setAddressTableInfo`` / ``getAddressTableInfo`` in place of the four
+address table frames (bellows ``bellows/ezsp/v14/commands.py``).
+
 It checks what it receives (CRC, frame numbers, direction, frame ids,
 parameter sizes, the order of joining and CBKE), records every problem in
 :attr:`EmulatedNcp.problems` and the name of every command in

@@ -19,6 +19,7 @@ from custom_components.smets.han.ezsp_versions import (
 from custom_components.smets.han.simulator import HanSimulator, cbke
 from custom_components.smets.han.simulator.app import ESME_NWK, HUB_NWK
 from smets_dev.ncp import (
+    APP_LINK_KEY_ESTABLISHED,
     APS_OPTION_ENCRYPTION,
     CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
@@ -294,3 +295,44 @@ def test_find_and_rejoin_takes_an_app_event_reason_and_a_node_type(
     assert answers == [(0x21, sl(OK)), (0x19, sl(NETWORK_UP))]
     assert ncp.rejoin_arguments == [(reason, node_type)]
     assert ncp.problems == ([] if problem is None else [problem])
+
+
+def test_a_broadcast_goes_out_as_this_node(han: HanSimulator, version: int) -> None:
+    """sendBroadcast(alias, destination, sequence, aps, radius, tag: uint16,
+    message): an alias other than none (0xFFFF) sends as another node."""
+    ncp, host = _host(han, version)
+    host.join(han)
+    aps = b"\x00\x00\x06\x00\x00\x00\x40\x00\x00\x00\x01"  # ZDO Match_Desc_req
+    body = b"\x01\xfd\xff\x09\x01\x00\x00"
+    for alias in (0xFFFF, 0x0000):
+        params = (
+            alias.to_bytes(2, "little")
+            + (0xFFFD).to_bytes(2, "little")
+            + b"\x00"
+            + aps
+            + b"\x00"
+            + (7).to_bytes(2, "little")
+            + bytes((len(body),))
+            + body
+        )
+        answers = host.exchange(0x36, params)
+        assert answers[0] == (0x36, sl(OK) + answers[0][1][4:])
+    assert ncp.problems == ["sendBroadcast with the alias 0x0000"]
+
+
+def test_the_key_establishment_handler_keeps_its_key_status_byte(
+    han: HanSimulator, version: int
+) -> None:
+    """requestLinkKey answers an sl_status_t; zigbeeKeyEstablishmentHandler still
+    carries a one-byte EmberKeyStatus (bellows/ezsp/v14: only EmberStatus and
+    EzspStatus became sl_status_t)."""
+    ncp, host = _host(han, version)
+    host.exchange(0x53, bytes((CONFIG_KEY_TABLE_SIZE,)) + b"\x01\x00")
+    host.join(han)
+    han.cbke_completed.add(ncp.ieee)
+    han.ke_bindings["esme"] = {ncp.ieee}
+    partner = bytes(han.esme.ieee)
+    assert host.exchange(0x14, partner) == [
+        (0x14, sl(OK)),
+        (0x9B, partner + bytes((APP_LINK_KEY_ESTABLISHED,))),
+    ]

@@ -91,6 +91,11 @@ temporary data is cleared without storing anything.
 
 What is confirmed, what is assumed
 ----------------------------------
+EZSP v14 and later (EmberZNet 8, Simplicity SDK: every status an
+``sl_status_t``, new messaging and address table frames) is read through
+:mod:`.ezsp_versions` at the boundary (``_Radio.command`` and its callbacks):
+the code below sees EmberStatus codes and the v4 argument order at every
+version, and ``_Radio.remember_address`` uses ``setAddressTableInfo`` there.
 Confirmed against the installed bellows (0.49 to 1.2; EZSP v6 to v13 inherit
 these frames from v4 unchanged): the frame names and arguments used here
 (``joinNetwork(nodeType, parameters)``, ``stackStatusHandler(status)``,
