@@ -49,7 +49,6 @@ from custom_components.smets.const import (
 from custom_components.smets.han.ezsp import JOIN_REASONS
 from custom_components.smets.han.ezsp_versions import supported_versions
 from custom_components.smets.han.simulator import HanSimulator
-from smets_dev import ncp as ncp_module
 from smets_dev.ncp import (
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
@@ -76,21 +75,6 @@ SIMULATOR_INPUT = {
     CONF_SOLAR: False,
 }
 SHORT_CODE = bytes(range(6))
-
-
-EZSP_TEST_VERSIONS = (13, max(supported_versions()))
-"""The radio tests run at EZSP v13 (EmberStatus) and at the newest version
-bellows speaks (sl_status_t and the v14 frames: EmberZNet 8, the ZBT-2's)."""
-
-
-@pytest.fixture(params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}")
-def ezsp_version(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> int:
-    """Every EmulatedNcp made in the test speaks this EZSP version."""
-    version = int(request.param)
-    monkeypatch.setattr(ncp_module, "DEFAULT_PROTOCOL_VERSION", version)
-    return version
 
 
 @pytest.fixture

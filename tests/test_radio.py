@@ -53,7 +53,7 @@ def han() -> HanSimulator:
 
 @pytest.fixture
 async def radio(
-    han: HanSimulator, tmp_path: Path
+    han: HanSimulator, tmp_path: Path, ezsp_version: int
 ) -> AsyncGenerator[tuple[EmulatedNcp, Path]]:
     """A radio within range of ``han``, and the stable name of its port."""
     async with EmulatedNcp(han=han) as ncp:
