@@ -47,7 +47,9 @@ EZSP_TEST_VERSIONS = (13, max(supported_versions()))
 bellows speaks (sl_status_t and the v14 frames: EmberZNet 8, the ZBT-2's)."""
 
 
-@pytest.fixture(params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}")
+@pytest.fixture(
+    params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}" if v < 14 else "ezsp_newest"
+)
 def ezsp_version(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> int:

@@ -80,7 +80,9 @@ the newest version the installed bellows speaks (sl_status_t, the v14 frames).""
 assert EZSP_TEST_VERSIONS[1] >= SL_STATUS_VERSION
 
 
-@pytest.fixture(params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}")
+@pytest.fixture(
+    params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}" if v < 14 else "ezsp_newest"
+)
 def ezsp_version(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> int:
