@@ -77,18 +77,42 @@ _NULL_NODE_ID: Final = 0xFFFF
 """``sendBroadcast``'s alias at v14+: none (the NWK sequence is then unused)."""
 
 
+def _has_sdk_frames(commands: dict[str, Any]) -> bool:
+    """Whether a bellows version's frames are the v14 ones the join needs.
+
+    Older bellows (0.49, say) define EZSP v14+ with v13's ``leaveNetwork``
+    (no options), ``findAndRejoinNetwork`` (no reason, no node type) and
+    address table setters, which a v14 NCP no longer has: the join could not
+    put a meter in the address table, so its link key would never be used.
+    """
+    leave = commands.get("leaveNetwork")
+    rejoin = commands.get("findAndRejoinNetwork")
+    return (
+        "setAddressTableInfo" in commands
+        and leave is not None
+        and "options" in leave[1]
+        and rejoin is not None
+        and "reason" in rejoin[1]
+    )
+
+
 def bellows_versions() -> frozenset[int]:
-    """Return the EZSP versions the installed bellows has frame definitions for."""
+    """Return the EZSP versions the installed bellows has the join's frames for."""
     from bellows.ezsp import EZSP  # noqa: PLC0415 - only the radio path needs bellows
 
-    return frozenset(int(version) for version in EZSP._BY_VERSION)  # noqa: SLF001
+    return frozenset(
+        int(version)
+        for version, protocol in EZSP._BY_VERSION.items()  # noqa: SLF001
+        if version < SL_STATUS_VERSION or _has_sdk_frames(protocol.COMMANDS)
+    )
 
 
 def supported_versions() -> tuple[int, ...]:
     """Return the EZSP versions the radio path speaks: v6 up to bellows' newest.
 
-    A version bellows has no frames for (v15, or one newer than its newest)
-    is refused: bellows would talk to it with another version's frames.
+    A version bellows has no frames for (v15, or one newer than its newest),
+    or whose v14 frames are not Silicon Labs' (an older bellows), is refused:
+    bellows would talk to it with frames the NCP does not have.
     """
     return tuple(sorted(v for v in bellows_versions() if v >= OLDEST_VERSION))
 
