@@ -49,6 +49,18 @@ is replaced by the deterministic stand-in of :mod:`.cbke`, which the simulated
 hub computes too; the order of the CBKE frames and their sizes (certificate 74
 bytes, ephemeral key 37, SMAC 16) are checked.
 
+``protocol_version`` (13 unless told; the module's ``DEFAULT_PROTOCOL_VERSION``)
+is the EZSP version it speaks. From 14 it speaks EmberZNet 8 / Simplicity SDK
+firmware: every status a 4-byte ``sl_status_t`` (simplicity_sdk
+``platform/common/inc/sl_status.h``; a failed join is SL_STATUS_NOT_JOINED,
+``stack-info.h``), ``sendUnicast`` / ``sendBroadcast`` / ``messageSentHandler``
+/ ``incomingMessageHandler`` in their v14 layouts (two-byte tags, the
+broadcast alias, the sender's EUI64 and a timestamp), ``leaveNetwork`` with
+its options, ``findAndRejoinNetwork`` with a rejoin reason and node type
+(an APP_EVENT reason, node type 0 or an end device: ``network-formation.h``),
+and ``setAddressTableInfo`` / ``getAddressTableInfo`` in place of the four
+address table frames (bellows ``bellows/ezsp/v14/commands.py``).
+
 It checks what it receives (CRC, frame numbers, direction, frame ids,
 parameter sizes, the order of joining and CBKE), records every problem in
 :attr:`EmulatedNcp.problems` and the name of every command in
@@ -252,6 +264,10 @@ _CALCULATE_SMACS_HANDLER_283K1: Final = 0x00EB
 _GET_CERTIFICATE_283K1: Final = 0x00EC
 _CLEAR_TEMPORARY_DATA_283K1: Final = 0x00EE
 
+DEFAULT_PROTOCOL_VERSION = 13
+"""The EZSP version an :class:`EmulatedNcp` speaks unless told (tests run the
+radio path at v13 and at a v14+ version by changing it)."""
+
 _VARIABLE: Final = -1
 """Parameter size checked by the command itself."""
 
@@ -390,6 +406,68 @@ ERR_FATAL: Final = _ERR_FATAL
 # From this EZSP version on every status is a 4-byte sl_status_t
 _SL_STATUS_VERSION: Final = 14
 _SL_NOT_SUPPORTED: Final = 0x000F
+# EmberStatus (gecko_sdk protocol/zigbee/stack/include/error-def.h) -> the
+# sl_status_t a v14+ stack reports instead (SiliconLabs/simplicity_sdk
+# platform/common/inc/sl_status.h). A failed join is SL_STATUS_NOT_JOINED:
+# simplicity_sdk protocol/zigbee/stack/include/stack-info.h lists the
+# statuses sl_zigbee_stack_status_handler reports, and JOIN_FAILED is not one.
+# Which sl_status_t replaces ADDRESS_TABLE_INDEX_OUT_OF_RANGE is assumed
+# (INVALID_INDEX, as for INDEX_OUT_OF_RANGE in bellows' SL_STATUS_MAP).
+_SL_STATUS: Final[dict[int, int]] = {
+    0x00: 0x0000,  # SUCCESS -> SL_STATUS_OK
+    0x01: 0x0001,  # ERR_FATAL -> SL_STATUS_FAIL
+    0x33: 0x0050,  # MAC_BAD_SCAN_DURATION -> SL_STATUS_BAD_SCAN_DURATION
+    0x35: 0x004F,  # MAC_INVALID_CHANNEL_MASK -> SL_STATUS_INVALID_CHANNEL_MASK
+    0x36: 0x0044,  # MAC_COMMAND_TRANSMIT_FAILURE
+    0x66: 0x0C02,  # DELIVERY_FAILED -> SL_STATUS_ZIGBEE_DELIVERY_FAILED
+    0x6A: 0x0027,  # ADDRESS_TABLE_INDEX_OUT_OF_RANGE -> SL_STATUS_INVALID_INDEX
+    0x70: 0x0002,  # INVALID_CALL -> SL_STATUS_INVALID_STATE
+    0x90: 0x0015,  # NETWORK_UP
+    0x91: 0x0016,  # NETWORK_DOWN
+    0x93: 0x0017,  # NOT_JOINED
+    0x94: 0x0017,  # JOIN_FAILED -> SL_STATUS_NOT_JOINED
+    0x98: 0x0017,  # CANNOT_JOIN_AS_ROUTER -> SL_STATUS_NOT_JOINED
+    0x9C: 0x0C18,  # NETWORK_OPENED -> SL_STATUS_ZIGBEE_NETWORK_OPENED
+    0x9D: 0x0C19,  # NETWORK_CLOSED -> SL_STATUS_ZIGBEE_NETWORK_CLOSED
+    0xA6: 0x0C0A,  # APS_ENCRYPTION_ERROR -> SL_STATUS_ZIGBEE_APS_ENCRYPTION_ERROR
+    0xAB: 0x0018,  # NO_BEACONS
+    0xAD: 0x0C1B,  # NO_NETWORK_KEY_RECEIVED -> SL_STATUS_ZIGBEE_NO_NETWORK_KEY_RECEIVED
+    0xB5: 0x000E,  # LIBRARY_NOT_PRESENT -> SL_STATUS_NOT_AVAILABLE
+    0xBA: 0x0005,  # OPERATION_IN_PROGRESS -> SL_STATUS_IN_PROGRESS
+}
+# EzspStatus (gecko_sdk ezsp-enum.h) -> sl_status_t. Assumed (no public
+# source here says what a v14+ NCP's configuration frames answer): bellows'
+# SL_STATUS_MAP (bellows/types/named.py), the correspondence hosts rely on.
+_SL_EZSP_STATUS: Final[dict[int, int]] = {
+    0x00: 0x0000,  # SUCCESS -> SL_STATUS_OK
+    0x35: 0x001A,  # EZSP_ERROR_OUT_OF_MEMORY -> SL_STATUS_NO_MORE_RESOURCE
+    0x36: 0x0021,  # EZSP_ERROR_INVALID_VALUE -> SL_STATUS_INVALID_PARAMETER
+    0x37: 0x0021,  # EZSP_ERROR_INVALID_ID -> SL_STATUS_INVALID_PARAMETER
+    0x38: 0x0021,  # EZSP_ERROR_INVALID_CALL -> SL_STATUS_INVALID_PARAMETER
+}
+# v14+ frames (bellows/ezsp/v14/commands.py; simplicity_sdk's EZSP reference)
+_SET_ADDRESS_TABLE_INFO: Final = 0x005C
+_GET_ADDRESS_TABLE_INFO: Final = 0x005E
+_FRAMES_V14: Final[dict[int, tuple[str, int | None]]] = {
+    _LEAVE_NETWORK: ("leaveNetwork", 1),  # options
+    # haveCurrentNetworkKey, channelMask, reason, nodeType
+    _FIND_AND_REJOIN_NETWORK: ("findAndRejoinNetwork", 7),
+    _SET_ADDRESS_TABLE_INFO: ("setAddressTableInfo", 11),  # index, EUI64, node id
+    _GET_ADDRESS_TABLE_INFO: ("getAddressTableInfo", 1),
+}
+_GONE_IN_V14: Final = frozenset(
+    {_SET_ADDRESS_TABLE_REMOTE_NODE_ID, _GET_ADDRESS_TABLE_REMOTE_NODE_ID}
+)
+"""setAddressTableRemoteNodeId and getAddressTableRemoteNodeId are gone from v14
+(their ids were reused later); setAddressTableInfo replaces the two setters."""
+LEAVE_WITH_NO_OPTION: Final = 0x00
+LEAVE_WITH_OPTION_REJOIN: Final = 0x20
+LEAVE_IS_REQUESTED: Final = 0x40
+_LEAVE_OPTIONS: Final = LEAVE_WITH_OPTION_REJOIN | LEAVE_IS_REQUESTED
+_REJOIN_APP_EVENTS: Final = range(0xFB, 0x100)
+"""EmberRejoinReason APP_EVENT_5 to APP_EVENT_1: "An application should use one
+of the APP_EVENT rejoin reasons" (simplicity_sdk network-formation.h)."""
+_NULL_NODE_ID: Final = 0xFFFF
 
 # EmberNetworkStatus
 _NO_NETWORK: Final = 0x00
@@ -509,7 +587,7 @@ class EmulatedNcp:
         eui64: str = DEFAULT_EUI64,
         install_code: bytes | None = DEFAULT_INSTALL_CODE,
         has_certificate: bool | None = True,
-        protocol_version: int = 13,
+        protocol_version: int | None = None,
         stack_version: int = 0x7440,
         silent: bool = False,
         han: HanSimulator | None = None,
@@ -529,7 +607,9 @@ class EmulatedNcp:
         self.ieee = t.EUI64(self.eui64)
         self.install_token = install_code_token(install_code)
         self.has_certificate = has_certificate
-        self.protocol_version = protocol_version
+        self.protocol_version = (
+            DEFAULT_PROTOCOL_VERSION if protocol_version is None else protocol_version
+        )
         self.stack_version = stack_version
         self.silent = silent
         self.han = han
@@ -564,6 +644,10 @@ class EmulatedNcp:
         """The EmberNetworkInitBitmask of the last networkInit as an end device."""
         self.network_key_current = True
         """Whether the radio holds the hub's current network key."""
+        self.leave_options: int | None = None
+        """The options of the last EZSP v14+ leaveNetwork."""
+        self.rejoin_arguments: list[tuple[int, int]] = []
+        """(reason, node type) of each EZSP v14+ findAndRejoinNetwork."""
         self.rejoins: list[bool] = []
         """``haveCurrentNetworkKey`` of each findAndRejoinNetwork, in order."""
         self.commands: list[str] = []
@@ -712,7 +796,7 @@ class EmulatedNcp:
         self._disconnect_han()
         if missed_key_rotation:
             self.network_key_current = False
-        self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
+        self._callback(_STACK_STATUS_HANDLER, self._st(NETWORK_DOWN))
 
     async def unplug(self) -> None:
         """Pull the radio out: close the line under the host (pty or TCP)."""
@@ -906,6 +990,31 @@ class EmulatedNcp:
             return bytes((seq, control, _FORMAT_1)) + frame_id.to_bytes(2, "little")
         return bytes((seq, control, frame_id))
 
+    @property
+    def sl_status(self) -> bool:
+        """Whether this NCP speaks EZSP v14+: sl_status_t statuses, the v14 frames."""
+        return self.protocol_version >= _SL_STATUS_VERSION
+
+    def _frames(self) -> dict[int, tuple[str, int | None]]:
+        """Return the frames this NCP's EZSP version knows: id -> (name, size)."""
+        if not self.sl_status:
+            return _FRAMES
+        frames = {k: v for k, v in _FRAMES.items() if k not in _GONE_IN_V14}
+        frames.update(_FRAMES_V14)
+        return frames
+
+    def _st(self, code: int, *, ezsp: bool = False) -> bytes:
+        """Encode a status as this NCP's EZSP version does.
+
+        One EmberStatus (or EzspStatus, ``ezsp``) byte up to EZSP v13, a
+        4-byte little-endian sl_status_t from v14. An EzspStatus of the frame layer (invalidCommand's) is assumed to keep
+        its value, widened.
+        """
+        if not self.sl_status:
+            return bytes((code,))
+        table = _SL_EZSP_STATUS if ezsp else _SL_STATUS
+        return table.get(code, code).to_bytes(4, "little")
+
     def _callback(self, frame_id: int, data: bytes) -> None:
         """Send an asynchronous callback (with the last sequence number received)."""
         if self._connected and self._version_set:
@@ -933,9 +1042,10 @@ class EmulatedNcp:
 
         def invalid(status: int, why: str) -> bytes:
             self._problem(why)
-            return answer(_INVALID_COMMAND, bytes((status,)))
+            return answer(_INVALID_COMMAND, self._st(status, ezsp=True))
 
-        name, size = _FRAMES.get(frame_id, (f"0x{frame_id:04X}", 0))
+        frames = self._frames()
+        name, size = frames.get(frame_id, (f"0x{frame_id:04X}", 0))
         self.commands.append(name)
         if control & _RESPONSE:
             return invalid(ERROR_WRONG_DIRECTION, f"{name} sent as a response")
@@ -950,8 +1060,8 @@ class EmulatedNcp:
             return None
         if frame_id in _CBKE_FRAMES and self.has_certificate is None:
             # A firmware built without CBKE does not know the frame: no problem
-            return answer(_INVALID_COMMAND, bytes((ERROR_INVALID_FRAME_ID,)))
-        if frame_id not in _FRAMES:
+            return answer(_INVALID_COMMAND, self._st(ERROR_INVALID_FRAME_ID, ezsp=True))
+        if frame_id not in frames:
             return invalid(ERROR_INVALID_FRAME_ID, f"unknown EZSP frame {name}")
         if frame_id != _VERSION and not (extended and self._version_set):
             return invalid(ERROR_VERSION_NOT_SET, f"{name} before version")
@@ -1000,34 +1110,34 @@ class EmulatedNcp:
             # A firmware built with the CBKE library stub: every call says so
             # (gecko_sdk protocol/zigbee/stack/security/cbke-crypto-engine-283k1-stub.c)
             if frame_id == _GET_CERTIFICATE_283K1:
-                return bytes((LIBRARY_NOT_PRESENT,)) + bytes(
+                return self._st(LIBRARY_NOT_PRESENT) + bytes(
                     CERTIFICATE_283K1_LENGTH
                 ), none
-            return bytes((LIBRARY_NOT_PRESENT,)), none
+            return self._st(LIBRARY_NOT_PRESENT), none
         if frame_id == _GET_CERTIFICATE_283K1:
             if self.has_certificate:
                 self._cbke = {"certificate": b""}
-                return bytes((SUCCESS,)) + self.certificate, none
+                return self._st(SUCCESS) + self.certificate, none
             # The library, but the certificate token is blank: EMBER_ERR_FATAL
             # "if the token contains uninitialized data" (cbke-crypto-engine.h)
-            return bytes((_ERR_FATAL,)) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
+            return self._st(_ERR_FATAL) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
         if frame_id == _SET_CONFIGURATION_VALUE:
-            return bytes((self._set_config(params[0], params[1:3]),)), none
+            return self._st(self._set_config(params[0], params[1:3]), ezsp=True), none
         if frame_id == _REQUEST_LINK_KEY:
             return self._request_link_key(params)
         if frame_id in _ADDRESS_TABLE_FRAMES:
             return self._address_table_command(frame_id, params), none
         if frame_id == _GET_VALUE:
             if params[0] == VALUE_EXTENDED_SECURITY_BITMASK:
-                return bytes((SUCCESS, 2)) + self.extended_security.to_bytes(
-                    2, "little"
-                ), none
-            return bytes((EZSP_ERROR_INVALID_ID, 0)), none
+                return self._st(SUCCESS) + bytes(
+                    (2,)
+                ) + self.extended_security.to_bytes(2, "little"), none
+            return self._st(EZSP_ERROR_INVALID_ID, ezsp=True) + bytes((0,)), none
         if frame_id == _SET_VALUE:
-            return bytes((self._set_value(params),)), none
+            return self._st(self._set_value(params), ezsp=True), none
         if frame_id == _SET_POLICY:
             self.policies[params[0]] = params[1]
-            return bytes((SUCCESS,)), none
+            return self._st(SUCCESS), none
         if frame_id == _ADD_ENDPOINT:
             return self._add_endpoint(params), none
         if frame_id == _NETWORK_STATE:
@@ -1047,8 +1157,12 @@ class EmulatedNcp:
         if frame_id == _NETWORK_INIT:
             return self._network_init(int.from_bytes(params[:2], "little"))
         if frame_id == _LEAVE_NETWORK:
+            if self.sl_status:
+                self._leave_options(params[0])
             return self._leave()
         if frame_id == _FIND_AND_REJOIN_NETWORK:
+            if self.sl_status:
+                self._rejoin_arguments(params[5], params[6])
             return self._find_and_rejoin(bool(params[0]))
         if frame_id == _POLL_FOR_DATA:
             return self._poll_for_data(params), none
@@ -1080,7 +1194,7 @@ class EmulatedNcp:
         """
         partner = t.EUI64(params[:8])
         if not self.network_up:
-            return bytes((NOT_JOINED,)), []
+            return self._st(NOT_JOINED), []
         granted = self.han is not None and self.han.request_link_key(self.ieee, partner)
         if not granted:
             status = KEY_ESTABLISHMENT_TIMEOUT
@@ -1091,7 +1205,7 @@ class EmulatedNcp:
         else:
             self.key_table[partner] = len(self.key_table)
             status = APP_LINK_KEY_ESTABLISHED
-        return bytes((SUCCESS,)), [
+        return self._st(SUCCESS), [
             lambda: self._callback(
                 _ZIGBEE_KEY_ESTABLISHMENT_HANDLER, bytes(partner) + bytes((status,))
             )
@@ -1122,12 +1236,14 @@ class EmulatedNcp:
         eui64, node = self.address_table.get(
             index, (t.EUI64(bytes(8)), TABLE_ENTRY_UNUSED_NODE_ID)
         )
+        if self.sl_status:
+            return self._address_table_info(frame_id, params, size)
         if frame_id == _SET_ADDRESS_TABLE_REMOTE_EUI64:
             if index >= size:
-                return bytes((ADDRESS_TABLE_INDEX_OUT_OF_RANGE,))
+                return self._st(ADDRESS_TABLE_INDEX_OUT_OF_RANGE)
             # "If not known it will set the node ID to EMBER_UNKNOWN_NODE_ID"
             self.address_table[index] = (t.EUI64(params[1:9]), UNKNOWN_NODE_ID)
-            return bytes((SUCCESS,))
+            return self._st(SUCCESS)
         if frame_id == _SET_ADDRESS_TABLE_REMOTE_NODE_ID:
             if index not in self.address_table:
                 # "the application must set the remote EUI64 prior to setting the short ID"
@@ -1138,6 +1254,57 @@ class EmulatedNcp:
         if frame_id == _GET_ADDRESS_TABLE_REMOTE_EUI64:
             return bytes(eui64)
         return node.to_bytes(2, "little")
+
+    def _address_table_info(self, frame_id: int, params: bytes, size: int) -> bytes:
+        """EZSP v14+: setAddressTableInfo / getAddressTableInfo set and read an entry whole.
+
+        bellows/ezsp/v14/commands.py: ``setAddressTableInfo(index, eui64, nwk)
+        -> status`` ("Replaces setAddressTableRemoteEui64 and
+        setAddressTableRemoteNodeId"), ``getAddressTableInfo(index) -> status,
+        nwk, eui64``.
+        """
+        index = params[0]
+        if index >= size:
+            status = self._st(ADDRESS_TABLE_INDEX_OUT_OF_RANGE)
+            if frame_id == _SET_ADDRESS_TABLE_INFO:
+                return status
+            return status + TABLE_ENTRY_UNUSED_NODE_ID.to_bytes(2, "little") + bytes(8)
+        if frame_id == _SET_ADDRESS_TABLE_INFO:
+            eui64 = t.EUI64(params[1:9])
+            self.address_table[index] = (eui64, int.from_bytes(params[9:11], "little"))
+            return self._st(SUCCESS)
+        eui64, node = self.address_table.get(
+            index, (t.EUI64(bytes(8)), TABLE_ENTRY_UNUSED_NODE_ID)
+        )
+        return self._st(SUCCESS) + node.to_bytes(2, "little") + bytes(eui64)
+
+    def _leave_options(self, options: int) -> None:
+        """Take the options of an EZSP v14+ leaveNetwork (kept in :attr:`leave_options`).
+
+        bellows ``SlZigbeeLeaveNetworkOption``: WITH_NO_OPTION 0x00,
+        WITH_OPTION_REJOIN 0x20, IS_REQUESTED 0x40.
+        """
+        self.leave_options = options
+        if options & ~_LEAVE_OPTIONS:
+            self._problem(f"leaveNetwork with unknown options 0x{options:02X}")
+
+    def _rejoin_arguments(self, reason: int, node_type: int) -> None:
+        """Check EZSP v14+ findAndRejoinNetwork's reason and node type.
+
+        simplicity_sdk ``protocol/zigbee/stack/include/network-formation.h``
+        (sl_zigbee_find_and_rejoin_network): "An application should use one of
+        the APP_EVENT rejoin reasons. The stack will never use these"; the node
+        type: "the stack only accepts ::SL_ZIGBEE_END_DEVICE and
+        ::SL_ZIGBEE_SLEEPY_END_DEVICE. This value could be set to 0 or
+        SL_ZIGBEE_DEVICE_TYPE_UNCHANGED if not needed".
+        """
+        self.rejoin_arguments.append((reason, node_type))
+        if reason not in _REJOIN_APP_EVENTS:
+            self._problem(
+                f"findAndRejoinNetwork with the stack's own rejoin reason 0x{reason:02X}"
+            )
+        if node_type not in {0x00, _END_DEVICE, 0x04}:
+            self._problem(f"findAndRejoinNetwork as node type {node_type}")
 
     def _set_value(self, params: bytes) -> int:
         """setValue: only VALUE_EXTENDED_SECURITY_BITMASK (2 bytes) is known here."""
@@ -1204,14 +1371,14 @@ class EmulatedNcp:
         if self.network_up:
             # "Once the status of the stack changes to EMBER_NETWORK_UP,
             # endpoints can no longer be added"
-            return bytes((EZSP_ERROR_INVALID_CALL,))
+            return self._st(EZSP_ERROR_INVALID_CALL, ezsp=True)
         if endpoint in self.endpoints:
             # "EZSP_ERROR_INVALID_VALUE if the endpoint already exists"
-            return bytes((EZSP_ERROR_INVALID_VALUE,))
+            return self._st(EZSP_ERROR_INVALID_VALUE, ezsp=True)
         if self.endpoint_refusal is not None:
-            return bytes((self.endpoint_refusal,))
+            return self._st(self.endpoint_refusal, ezsp=True)
         self.endpoints[endpoint] = (profile, device)
-        return bytes((SUCCESS,))
+        return self._st(SUCCESS)
 
     # --- joining -----------------------------------------------------------
 
@@ -1237,7 +1404,7 @@ class EmulatedNcp:
     def _network_parameters(self) -> bytes:
         network = self.network if self.network_up else None
         if network is None:
-            return bytes((NOT_JOINED, 0)) + bytes(_NETWORK_PARAMETERS.size)
+            return self._st(NOT_JOINED) + bytes((0,)) + bytes(_NETWORK_PARAMETERS.size)
         parameters = _NETWORK_PARAMETERS.pack(
             network.extended_pan_id,
             network.pan_id,
@@ -1248,7 +1415,7 @@ class EmulatedNcp:
             0,
             1 << network.channel,
         )
-        return bytes((SUCCESS, network.node_type)) + parameters
+        return self._st(SUCCESS) + bytes((network.node_type,)) + parameters
 
     def _start_scan(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
         scan_type, mask, duration = struct.unpack("<BIB", params)
@@ -1259,11 +1426,11 @@ class EmulatedNcp:
         # The start checks UG100 lists for startScan: a duration of 0 to 14, a
         # mask with a channel of 11 to 26 in it (0 means the current channel)
         if duration > _MAX_SCAN_DURATION:
-            return bytes((MAC_BAD_SCAN_DURATION,)), []
+            return self._st(MAC_BAD_SCAN_DURATION), []
         if mask == 0 and self.network is not None:
             mask = 1 << self.network.channel
         if not mask & _CHANNELS_2G4:
-            return bytes((MAC_INVALID_CHANNEL_MASK,)), []
+            return self._st(MAC_INVALID_CHANNEL_MASK), []
         found = self._han_network()
         han = self.han
         events: list[Callable[[], None]] = []
@@ -1283,7 +1450,7 @@ class EmulatedNcp:
                     self._at(
                         elapsed,
                         _SCAN_COMPLETE_HANDLER,
-                        bytes((channel, failure)),
+                        bytes((channel,)) + self._st(failure),
                     )
                 )
                 continue
@@ -1300,8 +1467,10 @@ class EmulatedNcp:
                 for lqi, rssi in ((200, -48), (232, -40))
             )
         # "EMBER_SUCCESS signals that the scan has completed"
-        events.append(self._at(elapsed, _SCAN_COMPLETE_HANDLER, bytes((0, SUCCESS))))
-        return bytes((SUCCESS,)), events
+        events.append(
+            self._at(elapsed, _SCAN_COMPLETE_HANDLER, bytes((0,)) + self._st(SUCCESS))
+        )
+        return self._st(SUCCESS), events
 
     def _at(self, delay: float, frame_id: int, data: bytes) -> Callable[[], None]:
         """Return a callback that sends the callback frame ``delay`` seconds later."""
@@ -1328,11 +1497,11 @@ class EmulatedNcp:
         bitmask = int.from_bytes(params[:2], "little")
         if self.network_up:
             self._problem("setInitialSecurityState while joined")
-            return bytes((INVALID_CALL,))
+            return self._st(INVALID_CALL)
         if not bitmask & _HAVE_PRECONFIGURED_KEY:
             self._problem("setInitialSecurityState without a preconfigured key")
         self.link_key = params[2:18]
-        return bytes((SUCCESS,))
+        return self._st(SUCCESS)
 
     def _join(self, params: bytes) -> tuple[bytes, list[Callable[[], None]]]:
         node_type = params[0]
@@ -1341,10 +1510,10 @@ class EmulatedNcp:
         )
         if node_type not in _JOINING_TYPES:
             self._problem(f"joinNetwork as node type {node_type}")
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         if self.network_up:
             self._problem("joinNetwork while joined")
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         if self.link_key is None:
             self._problem("joinNetwork before setInitialSecurityState")
         found = self._han_network()
@@ -1374,18 +1543,18 @@ class EmulatedNcp:
             status = JOIN_FAILED
         else:
             status = NO_BEACONS  # no beacon with association permitted
-        return bytes((SUCCESS,)), self._stack_statuses(status)
+        return self._st(SUCCESS), self._stack_statuses(status)
 
     def _stack_statuses(self, status: int) -> list[Callable[[], None]]:
         """Return the stackStatusHandler callbacks ending a command: transient ones first."""
         return [
-            functools.partial(self._callback, _STACK_STATUS_HANDLER, bytes((code,)))
+            functools.partial(self._callback, _STACK_STATUS_HANDLER, self._st(code))
             for code in (*self.transient_statuses, status)
         ]
 
     def _network_init(self, bitmask: int = 0) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
-            return bytes((NOT_JOINED,)), []
+            return self._st(NOT_JOINED), []
         if self.network.node_type != _ROUTER:
             # gecko_sdk ember-types.h EmberNetworkInitBitmask: an end device
             # keeps its parent in a token (else an orphan scan at each start)
@@ -1401,14 +1570,14 @@ class EmulatedNcp:
                 )
         if self.network_up:
             self._problem("networkInit while the network is up")
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         han = self.han
         if han is not None and han.rejoin(self.ieee):
             self._connect_han()
             status = NETWORK_UP
         else:
             status = NETWORK_DOWN
-        return bytes((SUCCESS,)), self._stack_statuses(status)
+        return self._st(SUCCESS), self._stack_statuses(status)
 
     def network_down(self) -> None:
         """Lose the network while the host runs: stackStatusHandler(NETWORK_DOWN).
@@ -1431,10 +1600,10 @@ class EmulatedNcp:
         # rejoin with the current network key; if that fails, an unsecured one
         # that the Trust Centre answers with the key under the device's link key
         if self.network is None:
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         if self.network_up:
             self._problem("findAndRejoinNetwork while the network is up")
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         self.rejoins.append(have_current_key)
         han = self.han
         admitted = han is not None and han.rejoin(self.ieee)
@@ -1444,11 +1613,11 @@ class EmulatedNcp:
             status = NETWORK_UP
         else:
             status = NETWORK_DOWN
-        return bytes((SUCCESS,)), self._stack_statuses(status)
+        return self._st(SUCCESS), self._stack_statuses(status)
 
     def _leave(self) -> tuple[bytes, list[Callable[[], None]]]:
         if self.network is None:
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         if self.han is not None:
             self.han.leave(self.ieee)
         self._disconnect_han()
@@ -1456,8 +1625,8 @@ class EmulatedNcp:
         self.link_key = None
         self.polling = None
         self.key_table.clear()
-        return bytes((SUCCESS,)), [
-            lambda: self._callback(_STACK_STATUS_HANDLER, bytes((NETWORK_DOWN,)))
+        return self._st(SUCCESS), [
+            lambda: self._callback(_STACK_STATUS_HANDLER, self._st(NETWORK_DOWN))
         ]
 
     def _connect_han(self) -> None:
@@ -1473,19 +1642,24 @@ class EmulatedNcp:
     def _poll_for_data(self, params: bytes) -> bytes:
         interval, units, failure_limit = struct.unpack("<HBB", params)
         if not self.network_up or self.network is None:
-            return bytes((NOT_JOINED,))
+            return self._st(NOT_JOINED)
         if self.network.node_type == _ROUTER:
             self._problem("pollForData on a router (it has no parent to poll)")
-            return bytes((INVALID_CALL,))
+            return self._st(INVALID_CALL)
         self.polling = (interval, units, failure_limit)
-        return bytes((SUCCESS,))
+        return self._st(SUCCESS)
 
     # --- messages ------------------------------------------------------------
 
     def _send_message(
         self, params: bytes, *, broadcast: bool
     ) -> tuple[bytes, list[Callable[[], None]]]:
-        if broadcast:
+        if self.sl_status:
+            message_type, destination, aps, tag, contents = self._v14_send(
+                params, broadcast=broadcast
+            )
+            length = len(contents)
+        elif broadcast:
             destination = int.from_bytes(params[:2], "little")
             aps = params[2:13]
             _radius, tag, length = params[13], params[14], params[15]
@@ -1502,10 +1676,10 @@ class EmulatedNcp:
             raise ValueError(msg)
         profile, cluster, src_ep, dst_ep, options, group, _seq = _APS_FRAME.unpack(aps)
         if not self.network_up or self.network is None:
-            return bytes((NETWORK_DOWN, 0)), []
+            return self._st(NETWORK_DOWN) + bytes((0,)), []
         encrypted = bool(options & APS_OPTION_ENCRYPTION) and not broadcast
         if encrypted and not self._has_link_key(destination):
-            return bytes((APS_ENCRYPTION_ERROR, 0)), []
+            return self._st(APS_ENCRYPTION_ERROR) + bytes((0,)), []
         if not encrypted and not broadcast and profile == 0x0109 and dst_ep:
             self.unencrypted_sent.append(cluster)
         self._aps_sequence = (self._aps_sequence + 1) & 0xFF
@@ -1517,13 +1691,25 @@ class EmulatedNcp:
         sent_aps = _APS_FRAME.pack(
             profile, cluster, src_ep, dst_ep, options, group, sequence
         )
-        sent = (
-            bytes((message_type,))
-            + destination.to_bytes(2, "little")
-            + sent_aps
-            + bytes((tag, status, len(contents)))
-            + contents
-        )
+        if self.sl_status:
+            # v14+: status first, a 2-byte tag (bellows/ezsp/v14/commands.py)
+            sent = (
+                self._st(status)
+                + bytes((message_type,))
+                + destination.to_bytes(2, "little")
+                + sent_aps
+                + tag.to_bytes(2, "little")
+                + bytes((len(contents),))
+                + contents
+            )
+        else:
+            sent = (
+                bytes((message_type,))
+                + destination.to_bytes(2, "little")
+                + sent_aps
+                + bytes((tag, status, len(contents)))
+                + contents
+            )
 
         def deliver() -> None:
             # The stack reports the send, then whatever answers arrives
@@ -1553,7 +1739,37 @@ class EmulatedNcp:
                     )
                 )
 
-        return bytes((SUCCESS, sequence)), [deliver]
+        return self._st(SUCCESS) + bytes((sequence,)), [deliver]
+
+    def _v14_send(
+        self, params: bytes, *, broadcast: bool
+    ) -> tuple[int, int, bytes, int, bytes]:
+        """Parse an EZSP v14+ sendUnicast / sendBroadcast: (type, destination, APS, tag, message).
+
+        bellows/ezsp/v14/commands.py: ``sendUnicast(message_type, nwk,
+        aps_frame, message_tag: uint16, message)``; ``sendBroadcast(alias,
+        destination, sequence, aps_frame, radius, message_tag: uint16,
+        message)``. A broadcast with an alias goes out as another node: a
+        CAD has no business doing that.
+        """
+        if broadcast:
+            alias, destination = struct.unpack_from("<HH", params)
+            aps = params[5:16]
+            tag = int.from_bytes(params[17:19], "little")
+            length, contents = params[19], params[20:]
+            message_type = _OUTGOING_BROADCAST
+            if alias != _NULL_NODE_ID:
+                self._problem(f"sendBroadcast with the alias 0x{alias:04X}")
+        else:
+            message_type = params[0]
+            destination = int.from_bytes(params[1:3], "little")
+            aps = params[3:14]
+            tag = int.from_bytes(params[14:16], "little")
+            length, contents = params[16], params[17:]
+        if len(contents) != length:
+            msg = f"{len(contents)} bytes of message, not {length}"
+            raise ValueError(msg)
+        return message_type, destination, aps, tag, contents
 
     def incoming(self, packet: t.ZigbeePacket) -> None:
         """Pass a frame from the HAN for this radio on to the host."""
@@ -1578,11 +1794,38 @@ class EmulatedNcp:
             0,
             self._aps_sequence,
         )
+        lqi, rssi = packet.lqi or 200, (packet.rssi or -48) & 0xFF
+        if self.sl_status:
+            # v14+: the sender's node id and EUI64 (as the stack knows it: here
+            # from the address table, else unknown, all zeros: assumed), then
+            # binding and address index, LQI, RSSI, a timestamp (bellows
+            # bellows/ezsp/v14/commands.py; sl_zigbee_rx_packet_info_t)
+            index, eui64 = next(
+                (
+                    (i, bytes(e))
+                    for i, (e, node) in self.address_table.items()
+                    if node == sender
+                ),
+                (0xFF, bytes(8)),
+            )
+            stamp = int(asyncio.get_running_loop().time() * 1000) & 0xFFFFFFFF
+            self._callback(
+                _INCOMING_MESSAGE_HANDLER,
+                bytes((_INCOMING_UNICAST,))
+                + aps
+                + sender.to_bytes(2, "little")
+                + eui64
+                + bytes((0xFF, index, lqi, rssi))
+                + stamp.to_bytes(4, "little")
+                + bytes((len(data),))
+                + data,
+            )
+            return
         self._callback(
             _INCOMING_MESSAGE_HANDLER,
             bytes((_INCOMING_UNICAST,))
             + aps
-            + bytes((packet.lqi or 200, (packet.rssi or -48) & 0xFF))
+            + bytes((lqi, rssi))
             + sender.to_bytes(2, "little")
             + bytes((0xFF, 0xFF, len(data)))
             + data,
@@ -1596,21 +1839,21 @@ class EmulatedNcp:
         if not self.has_certificate:
             # Assumed: no public source says what the library answers without
             # its certificate; the host never asks (it stops at getCertificate283k1)
-            return bytes((_ERR_FATAL,)), []
+            return self._st(_ERR_FATAL), []
         if self.cbke_library_fails == "generateCbkeKeys283k1":
-            return bytes((OPERATION_IN_PROGRESS,)), [
+            return self._st(OPERATION_IN_PROGRESS), [
                 lambda: self._callback(
                     _GENERATE_CBKE_KEYS_HANDLER_283K1,
-                    bytes((_ERR_FATAL,)) + bytes(cbke.EPHEMERAL_LENGTH),
+                    self._st(_ERR_FATAL) + bytes(cbke.EPHEMERAL_LENGTH),
                 )
             ]
         self._cbke_counter += 1
         ephemeral = cbke.ephemeral_key(self.eui64[::-1], 1000 + self._cbke_counter)
         self._cbke["ephemeral"] = ephemeral
         self._cbke.pop("smacs", None)
-        return bytes((OPERATION_IN_PROGRESS,)), [
+        return self._st(OPERATION_IN_PROGRESS), [
             lambda: self._callback(
-                _GENERATE_CBKE_KEYS_HANDLER_283K1, bytes((SUCCESS,)) + ephemeral
+                _GENERATE_CBKE_KEYS_HANDLER_283K1, self._st(SUCCESS) + ephemeral
             )
         ]
 
@@ -1621,14 +1864,14 @@ class EmulatedNcp:
         own = self._cbke.get("ephemeral")
         if own is None:
             self._problem("calculateSmacs283k1 before generateCbkeKeys283k1")
-            return bytes((INVALID_CALL,)), []
+            return self._st(INVALID_CALL), []
         if cbke.certificate_subject(partner_cert) is None:
             self._problem("calculateSmacs283k1 with a malformed partner certificate")
         if self.cbke_library_fails == "calculateSmacs283k1":
-            return bytes((OPERATION_IN_PROGRESS,)), [
+            return self._st(OPERATION_IN_PROGRESS), [
                 lambda: self._callback(
                     _CALCULATE_SMACS_HANDLER_283K1,
-                    bytes((_ERR_FATAL,)) + bytes(2 * cbke.SMAC_LENGTH),
+                    self._st(_ERR_FATAL) + bytes(2 * cbke.SMAC_LENGTH),
                 )
             ]
         if initiator:
@@ -1637,9 +1880,9 @@ class EmulatedNcp:
             smacs = cbke.smacs(partner_cert, partner_ephemeral, self.certificate, own)
         self._cbke["smacs"] = b"".join(smacs)
         self._cbke["partner"] = cbke.certificate_subject(partner_cert) or b""
-        return bytes((OPERATION_IN_PROGRESS,)), [
+        return self._st(OPERATION_IN_PROGRESS), [
             lambda: self._callback(
-                _CALCULATE_SMACS_HANDLER_283K1, bytes((SUCCESS,)) + b"".join(smacs)
+                _CALCULATE_SMACS_HANDLER_283K1, self._st(SUCCESS) + b"".join(smacs)
             )
         ]
 
@@ -1648,14 +1891,14 @@ class EmulatedNcp:
             self._problem(
                 "clearTemporaryDataMaybeStoreLinkKey283k1 before calculateSmacs283k1"
             )
-            return bytes((INVALID_CALL,))
+            return self._st(INVALID_CALL)
         stored = store
         if store:
             self.stored_link_keys.append(self._cbke["partner"])
         self._cbke = {}
         # "If storeLinkKey is false, this function returns ::EMBER_ERR_FATAL
         # always" (cbke-crypto-engine.h)
-        return bytes((SUCCESS if stored else _ERR_FATAL,))
+        return self._st(SUCCESS if stored else _ERR_FATAL)
 
 
 _CBKE_FRAMES: Final = frozenset(

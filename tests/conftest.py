@@ -34,10 +34,30 @@ from custom_components.smets.const import (
     CONNECTION_SIMULATOR,
     DOMAIN,
 )
+from custom_components.smets.han.ezsp_versions import supported_versions
 from custom_components.smets.han.simulator import HanSimulator, SimulatedApplication
+from smets_dev import ncp as ncp_module
 
 # A winter weekday at noon: the simulated household is awake, solar exports.
 START = dt.datetime(2026, 1, 14, 12, 0, 0, tzinfo=dt.UTC)
+
+
+_NEWEST_EZSP = max(supported_versions())
+EZSP_TEST_VERSIONS = (13, _NEWEST_EZSP) if _NEWEST_EZSP >= 14 else (13,)
+"""The radio tests run at EZSP v13 (EmberStatus) and at the newest version
+bellows speaks (sl_status_t and the v14 frames: EmberZNet 8, the ZBT-2's)."""
+
+
+@pytest.fixture(
+    params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}" if v < 14 else "ezsp_newest"
+)
+def ezsp_version(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Every EmulatedNcp made in the test speaks this EZSP version."""
+    version = int(request.param)
+    monkeypatch.setattr(ncp_module, "DEFAULT_PROTOCOL_VERSION", version)
+    return version
 
 
 @pytest.fixture(autouse=True)

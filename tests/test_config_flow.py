@@ -58,6 +58,7 @@ from custom_components.smets.const import (
     DOMAIN,
 )
 from custom_components.smets.han.ezsp import JOIN_REASONS
+from custom_components.smets.han.ezsp_versions import supported_versions
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.price_entities import PriceKind
 from smets_dev.ncp import (
@@ -90,7 +91,7 @@ SHORT_CODE = bytes(range(6))
 
 
 @pytest.fixture
-async def ncp() -> AsyncGenerator[EmulatedNcp]:
+async def ncp(ezsp_version: int) -> AsyncGenerator[EmulatedNcp]:
     """A radio on a pseudo-terminal, listed as the machine's one serial port."""
     async with EmulatedNcp() as radio:
         with ports(radio):
@@ -224,13 +225,14 @@ async def test_radio_that_does_not_answer(hass: HomeAssistant) -> None:
 async def test_radio_with_a_firmware_it_cannot_speak(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with EmulatedNcp(protocol_version=14) as newer:
+    version = max(supported_versions()) + 1  # newer than bellows has frames for
+    async with EmulatedNcp(protocol_version=version) as newer:
         result = await _start(hass, "radio")
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], _port(newer.path)
         )
     assert result["errors"] == {"base": "unsupported_firmware"}
-    assert "firmware speaks EZSP v14" in caplog.text  # the details, in the log
+    assert f"firmware speaks EZSP v{version}" in caplog.text  # the details, in the log
 
 
 async def test_pairing_shows_what_the_supplier_needs(
@@ -251,6 +253,7 @@ async def test_pairing_shows_what_the_supplier_needs(
     assert list(result["data_schema"].schema) == [CONF_HUB_ID]
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_radio_without_install_code_or_certificate(
     hass: HomeAssistant,
 ) -> None:
@@ -288,7 +291,9 @@ def port(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def radio(han: HanSimulator, port: Path) -> AsyncGenerator[EmulatedNcp]:
+async def radio(
+    han: HanSimulator, port: Path, ezsp_version: int
+) -> AsyncGenerator[EmulatedNcp]:
     """A radio within range of ``han``, on ``port``."""
     async with EmulatedNcp(han=han) as ncp:
         _plug(port, ncp.path)
@@ -388,6 +393,7 @@ async def test_closed_after_the_join_with_the_radio_gone(
     assert "could not leave it again" in caplog.text
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_radio_without_install_code_takes_the_printed_one(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -579,6 +585,7 @@ async def test_join_unexpected_error(
 
 
 @pytest.mark.usefixtures("socket_enabled")  # a TCP radio: its socket shows who has it
+@pytest.mark.usefixtures("ezsp_version")
 async def test_closing_the_dialog_stops_the_join(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -608,6 +615,7 @@ async def test_closing_the_dialog_stops_the_join(
 
 
 @pytest.mark.usefixtures("by_id", "socket_enabled")  # on 127.0.0.1
+@pytest.mark.usefixtures("ezsp_version")
 async def test_network_attached_radio_by_socket_path(
     hass: HomeAssistant, han: HanSimulator
 ) -> None:
@@ -653,6 +661,7 @@ async def test_hub_already_configured_leaves_again(
     assert radio.problems == []
 
 
+@pytest.mark.usefixtures("ezsp_version")
 async def test_hub_already_configured_radio_gone(
     hass: HomeAssistant,
     radio: EmulatedNcp,
@@ -789,13 +798,14 @@ async def test_usb_discovery_of_a_stick_that_does_not_answer(
 async def test_usb_discovery_of_a_stick_with_a_firmware_it_cannot_speak(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with EmulatedNcp(protocol_version=14) as newer:
+    version = max(supported_versions()) + 1  # newer than bellows has frames for
+    async with EmulatedNcp(protocol_version=version) as newer:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_USB}, data=_usb(newer.path)
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "unsupported_firmware"
-    assert "firmware speaks EZSP v14" in caplog.text
+    assert f"firmware speaks EZSP v{version}" in caplog.text
 
 
 @pytest.mark.parametrize("has_certificate", [False, None])

@@ -64,3 +64,30 @@ async def link(sim: HanSimulator) -> AsyncIterator[HanLink]:
     han = await HanLink.open(app, request_timeout=FAST_TIMEOUT, clock=sim.clock.time)
     yield han
     await han.close()
+
+
+# --- the radio path at every EZSP generation ------------------------------------
+
+from custom_components.smets.han.ezsp_versions import (
+    SL_STATUS_VERSION,
+    supported_versions,
+)
+from smets_dev import ncp as _ncp
+
+_NEWEST = max(supported_versions())
+EZSP_TEST_VERSIONS = (13, _NEWEST) if _NEWEST >= SL_STATUS_VERSION else (13,)
+"""The emulated radio speaks EZSP v13 (one-byte EmberStatus, the v4 frames) and
+the newest version the installed bellows speaks (sl_status_t, the v14 frames),
+when that bellows has the v14 frames as Silicon Labs defines them."""
+
+
+@pytest.fixture(
+    params=EZSP_TEST_VERSIONS, ids=lambda v: f"ezsp{v}" if v < 14 else "ezsp_newest"
+)
+def ezsp_version(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """Every EmulatedNcp made in the test speaks this EZSP version."""
+    version = int(request.param)
+    monkeypatch.setattr(_ncp, "DEFAULT_PROTOCOL_VERSION", version)
+    return version

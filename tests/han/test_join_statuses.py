@@ -25,6 +25,8 @@ from smets_dev.ncp import (
     EmulatedNcp,
 )
 
+pytestmark = pytest.mark.usefixtures("ezsp_version")
+
 TIMEOUT = 20.0
 
 
@@ -90,14 +92,16 @@ async def test_one_network_heard_from_several_routers_is_one_join(
     ],
 )
 async def test_a_radio_that_refuses_its_configuration_does_not_join(
-    ncp: EmulatedNcp, refuse: dict[str, object], words: str
+    ncp: EmulatedNcp, refuse: dict[str, object], words: str, ezsp_version: int
 ) -> None:
     for name, value in refuse.items():
         setattr(ncp, name, value)
     with pytest.raises(RadioError, match=words) as err:
         await join_han(ncp.path, timeout=TIMEOUT)
     assert not isinstance(err.value, JoinError)
-    assert "0x35" in str(err.value)
+    # EZSP_ERROR_OUT_OF_MEMORY; at v14+ SL_STATUS_NO_MORE_RESOURCE (no EmberStatus)
+    status = "EzspStatus 0x35" if ezsp_version < 14 else "sl_status_t 0x001A"
+    assert status in str(err.value)
     assert "joinNetwork" not in ncp.commands
 
 

@@ -21,6 +21,10 @@ import pytest
 
 from custom_components.smets.han import radio
 from custom_components.smets.han.errors import HanError, HanTimeout
+from custom_components.smets.han.ezsp_versions import (
+    describe_versions,
+    supported_versions,
+)
 from custom_components.smets.han.radio import (
     InstallCodeTokenError,
     RadioError,
@@ -34,6 +38,7 @@ from custom_components.smets.han.radio import (
     usb_serial_settings,
 )
 from smets_dev.ncp import (
+    DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
     EmulatedNcp,
     install_code_token,
@@ -159,14 +164,36 @@ async def test_probe_never_logs_the_install_code(
     assert "\\x83\\xfe\\xd3@" not in caplog.text
 
 
+@pytest.mark.parametrize("version", [15, max(supported_versions()) + 1])
 async def test_probe_refuses_a_firmware_it_cannot_speak(
-    serve: Callable[[EmulatedNcp], Awaitable[str]],
+    serve: Callable[[EmulatedNcp], Awaitable[str]], version: int
 ) -> None:
-    """EZSP v14 (EmberZNet 8) changed the frames the join uses: refuse it at once."""
-    ncp = EmulatedNcp(protocol_version=14)
-    with pytest.raises(RadioError, match=r"EZSP v14; .* v6 to v13"):
+    """A version bellows has no frames for (none has v15) would be misread: refuse it."""
+    spoken = describe_versions(supported_versions())
+    ncp = EmulatedNcp(protocol_version=version)
+    with pytest.raises(RadioError, match=rf"EZSP v{version}; .* EZSP {spoken}$"):
         await probe_ezsp(await serve(ncp))
     assert "getEui64" not in ncp.commands
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize("version", [14, 19])
+async def test_probe_of_an_ezsp_v14_firmware(
+    serve: Callable[[EmulatedNcp], Awaitable[str]], version: int
+) -> None:
+    """EmberZNet 8 / Simplicity SDK firmware (the ZBT-2's): sl_status_t statuses."""
+    if version not in supported_versions():
+        # An older bellows (0.49) defines v14+ with v13's leave, rejoin and
+        # address table frames: the radio path refuses it rather than misjoin
+        with pytest.raises(RadioError, match=rf"EZSP v{version}; .* EZSP v6 to v13$"):
+            await probe_ezsp(await serve(EmulatedNcp(protocol_version=version)))
+        return
+    ncp = EmulatedNcp(protocol_version=version)
+    info = await probe_ezsp(await serve(ncp))
+    assert info.eui64 == DEFAULT_EUI64
+    assert info.install_code is not None
+    assert info.has_certificate
+    assert info.firmware == str(version)
     assert ncp.problems == []
 
 

@@ -91,6 +91,11 @@ temporary data is cleared without storing anything.
 
 What is confirmed, what is assumed
 ----------------------------------
+EZSP v14 and later (EmberZNet 8, Simplicity SDK: every status an
+``sl_status_t``, new messaging and address table frames) is read through
+:mod:`.ezsp_versions` at the boundary (``_Radio.command`` and its callbacks):
+the code below sees EmberStatus codes and the v4 argument order at every
+version, and ``_Radio.remember_address`` uses ``setAddressTableInfo`` there.
 Confirmed against the installed bellows (0.49 to 1.2; EZSP v6 to v13 inherit
 these frames from v4 unchanged): the frame names and arguments used here
 (``joinNetwork(nodeType, parameters)``, ``stackStatusHandler(status)``,
@@ -155,6 +160,13 @@ import zigpy.util
 import zigpy.zdo.types as zdo_t
 
 from .errors import HanError, HanTimeout
+from .ezsp_versions import (
+    SL_STATUS_VERSION,
+    normalise,
+    status_text,
+    v4_callback,
+    v14_arguments,
+)
 from .radio import (
     DEFAULT_BAUDRATE,
     FlowControl,
@@ -344,11 +356,13 @@ _NETWORK_DOWN: Final = 0x91
 _NOT_JOINED: Final = 0x93
 _JOIN_FAILED: Final = 0x94
 _CANNOT_JOIN_AS_ROUTER: Final = 0x98
-_NOT_AS_ROUTER: Final = frozenset({_JOIN_FAILED, _CANNOT_JOIN_AS_ROUTER})
+_NOT_AS_ROUTER: Final = frozenset({_JOIN_FAILED, _CANNOT_JOIN_AS_ROUTER, _NOT_JOINED})
 """A join as a router failing with these is made again as an end device: a
 full hub refuses the association (JOIN_FAILED, "An attempt to join a network
 failed"); CANNOT_JOIN_AS_ROUTER is a ZigBee / ZigBee PRO mismatch (gecko_sdk
-``error-def.h``)."""
+``error-def.h``). An EZSP v14+ stack reports both as SL_STATUS_NOT_JOINED
+(simplicity_sdk ``stack-info.h``: ``sl_zigbee_stack_status_handler`` lists no
+JOIN_FAILED), which :func:`.ezsp_versions.ember_status` reads as NOT_JOINED."""
 _NO_BEACONS: Final = 0xAB
 _LIBRARY_NOT_PRESENT: Final = 0xB5
 _OPERATION_IN_PROGRESS: Final = 0xBA
@@ -382,6 +396,9 @@ _CONFIG_VALUES: Final = (
 )
 """setConfigurationValue before the network comes up: (EzspConfigId, value, name)."""
 _EZSP_ERROR_INVALID_ID: Final = 0x37
+_BAD_ARGUMENT: Final = 0x02
+"""SL_STATUS_INVALID_PARAMETER, read as EmberStatus: what an EZSP v14+ NCP answers
+both for a configuration id it does not know and for a value out of bounds."""
 _APP_LINK_KEY_ESTABLISHED: Final = 0x01  # EmberKeyStatus
 _KEY_STATUS: Final = {
     0x04: "the trust centre sent no key (timeout)",
@@ -630,7 +647,16 @@ class _Radio:
             if not future.done():
                 future.set_exception(error)
 
+    @property
+    def sl_status(self) -> bool:
+        """Whether the radio speaks EZSP v14+ (sl_status_t statuses, the new frames)."""
+        return int(self.ezsp.ezsp_version) >= SL_STATUS_VERSION
+
     def _callback(self, name: str, args: list[Any]) -> None:
+        # The boundary: every version's callback in the v4 order, its statuses
+        # as EmberStatus codes (ezsp_versions)
+        if self.sl_status:
+            args = normalise(v4_callback(name, list(args)))
         for listener in list(self.listeners):
             listener(name, args)
         for names, future in list(self._waiters):
@@ -672,6 +698,8 @@ class _Radio:
         try:
             # The raw frame: bellows wraps some names (startScan, leaveNetwork)
             # in helpers that wait for callbacks their own way
+            if self.sl_status:
+                kwargs = v14_arguments(name, kwargs)
             result = await self.ezsp._command(name, **kwargs)  # noqa: SLF001
         except HanError:
             raise
@@ -680,7 +708,7 @@ class _Radio:
                 raise self.lost from err
             msg = f"the radio failed {name}: {err!r}"
             raise RadioError(msg) from err
-        return list(result)
+        return normalise(list(result)) if self.sl_status else list(result)
 
     async def eui64(self) -> t.EUI64:
         (eui64,) = await self.command("getEui64")
@@ -700,18 +728,26 @@ class _Radio:
         if index >= ADDRESS_TABLE_SIZE:
             msg = f"the radio's address table has no room for {eui64}"
             raise RadioError(msg)
-        (status,) = await self.command(
-            "setAddressTableRemoteEui64", addressTableIndex=index, eui64=eui64
-        )
+        if self.sl_status:
+            # EZSP v14+: one frame sets both (bellows/ezsp/v14/commands.py,
+            # "Replaces setAddressTableRemoteEui64 and setAddressTableRemoteNodeId")
+            (status,) = await self.command(
+                "setAddressTableInfo", index=index, eui64=eui64, nwk=_t.NWK(nwk)
+            )
+        else:
+            (status,) = await self.command(
+                "setAddressTableRemoteEui64", addressTableIndex=index, eui64=eui64
+            )
         if int(status) != _SUCCESS:
             msg = (
                 f"the radio refused an address table entry for {eui64}:"
                 f" 0x{int(status):02X}"
             )
             raise RadioError(msg)
-        await self.command(
-            "setAddressTableRemoteNodeId", addressTableIndex=index, id=_t.NWK(nwk)
-        )
+        if not self.sl_status:
+            await self.command(
+                "setAddressTableRemoteNodeId", addressTableIndex=index, id=_t.NWK(nwk)
+            )
         self.addresses[str(eui64)] = index
 
     async def secure_as_smart_energy(self) -> None:
@@ -756,12 +792,16 @@ class _Radio:
                 configId=_enum("EzspConfigId", config_id),
                 value=value,
             )
-            if int(status) == _EZSP_ERROR_INVALID_ID:
+            if int(status) == _EZSP_ERROR_INVALID_ID or (
+                # v14+ says INVALID_PARAMETER for both; every value here is
+                # within its bounds, so it is a setting the firmware lacks
+                self.sl_status and int(status) == _BAD_ARGUMENT
+            ):
                 _LOGGER.info("The radio's firmware has no %s setting", name)
             elif int(status) != _SUCCESS:
                 msg = (
                     f"the radio refused its configuration ({name} = {value}):"
-                    f" EzspStatus 0x{int(status):02X}"
+                    f" {status_text(int(status))}"
                 )
                 raise RadioError(msg)
         (status,) = await self.command(
@@ -778,7 +818,7 @@ class _Radio:
         if int(status) != _SUCCESS:
             msg = (
                 f"the radio refused the Smart Energy endpoint {CAD_ENDPOINT}:"
-                f" EzspStatus 0x{int(status):02X}"
+                f" {status_text(int(status))}"
             )
             raise RadioError(msg)
 

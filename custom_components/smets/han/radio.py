@@ -18,6 +18,7 @@ import logging
 from typing import Any, Final, Literal
 
 from .errors import HanError, HanTimeout
+from .ezsp_versions import describe_versions, ember_status, supported_versions
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,22 +75,23 @@ class RadioError(HanError):
     """The radio could not be opened or did not answer as an EZSP radio."""
 
 
-EZSP_VERSIONS: Final = range(6, 14)
-"""The EZSP protocol versions the radio path speaks: EmberZNet 6.x and 7.x
-firmware. EZSP v14 (EmberZNet 8) changed the messaging frames' arguments and
-every status to ``sl_status_t``; the join would misread it."""
-
-
 class UnsupportedFirmwareError(RadioError):
     """The radio answered, but its firmware speaks an EZSP version this code cannot."""
 
 
 def check_ezsp_version(version: int) -> None:
-    """Raise UnsupportedFirmwareError for an EZSP version the radio path cannot speak."""
-    if version not in EZSP_VERSIONS:
+    """Raise UnsupportedFirmwareError for an EZSP version the radio path cannot speak.
+
+    The radio path speaks EZSP v6 (EmberZNet 6) up to the newest version the
+    installed bellows has frames for (EmberZNet 8 and Simplicity SDK
+    firmware, EZSP v14 and later, included): :mod:`.ezsp_versions` reads
+    every version's statuses and frames in one vocabulary.
+    """
+    versions = supported_versions()
+    if version not in versions:
         msg = (
             f"the radio's firmware speaks EZSP v{version}; this integration supports"
-            f" EZSP v{EZSP_VERSIONS[0]} to v{EZSP_VERSIONS[-1]} (EmberZNet 6 and 7)"
+            f" EZSP {describe_versions(versions)}"
         )
         raise UnsupportedFirmwareError(msg)
 
@@ -212,7 +214,7 @@ async def probe_ezsp(
             has_cert = False
             try:
                 status, *_cert = await ezsp.getCertificate283k1()
-                has_cert = int(status) == 0
+                has_cert = ember_status(status) == 0
             except Exception:
                 _LOGGER.debug(
                     "The radio has no sect283k1 certificate frame", exc_info=True
