@@ -384,3 +384,72 @@ async def test_history_cost_when_counting_began_inside_a_half_hour(
         float(total.since_total) - whole / 1000 * part * price, abs=1e-9
     )
     assert total.history_estimated is False
+
+
+async def test_history_cost_when_counting_began_late_in_an_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Set up at 12:37:57: the first import (up to 12:00) costs yesterday too.
+
+    The walk back starts at 12:30 and needs 12:00-12:30, over by then but
+    after the import's last whole hour: the importer reads it at once rather
+    than at its next look half an hour later (the browser test's demo, set up
+    at 10:44, had no cost for yesterday after 15 minutes).
+    """
+    began = START + dt.timedelta(minutes=37, seconds=57)
+    freezer.move_to(began)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    sim = simulator(mock_config_entry)
+    await advance(hass, freezer, START + dt.timedelta(minutes=40, seconds=10))
+    first = int((START.replace(hour=0) - DAY).timestamp())
+    day = await hourly(
+        hass,
+        ELECTRICITY,
+        START.replace(hour=0) - DAY,
+        START.replace(hour=0),
+        period="day",
+        types=frozenset({"change"}),
+    )
+    assert day, "yesterday has no cost after the first import"
+    assert day[0]["change"] == pytest.approx(
+        sum(electricity_hour(sim, first + 3600 * n) for n in range(24)), abs=1e-6
+    )
+    total = mock_config_entry.runtime_data.totals["esme"]
+    assert total.since is not None
+    assert total.since_total is not None
+    noon = int(START.timestamp())
+
+    def price(start: int) -> float:
+        return pounds(sim.tariff.price(sim.tariff.tier_at(start)))
+
+    part = (began - START).total_seconds() / 1800 - 1
+    first_half = sim.electricity.import_wh(noon // HALF_HOUR) / 1000
+    second_half = sim.electricity.import_wh(noon // HALF_HOUR + 1) / 1000
+    rows = await hourly(
+        hass, ELECTRICITY, START - HOUR, START, types=frozenset({"state", "sum"})
+    )
+    assert len(rows) == 1
+    # 12:30-12:37:57 not read yet: 12:00-12:30 pro rata stands in for it
+    assert rows[0]["state"] == pytest.approx(
+        float(total.since_total)
+        - first_half * part * price(noon + 1800)
+        - first_half * price(noon),
+        abs=1e-9,
+    )
+    # once 12:30-13:00 is over, the next compile reads it: exact from then on
+    await advance(hass, freezer, START + dt.timedelta(minutes=70))
+    rows = await hourly(
+        hass, ELECTRICITY, START - HOUR, START, types=frozenset({"state", "sum"})
+    )
+    assert rows[0]["state"] == pytest.approx(
+        float(total.since_total)
+        - second_half * part * price(noon + 1800)
+        - first_half * price(noon),
+        abs=1e-9,
+    )
+    assert total.history_estimated is False

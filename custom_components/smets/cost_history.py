@@ -61,6 +61,9 @@ HISTORY_PRICES: Final = "today"
 SOURCES: Final = {"import": ROLE_ESME, "gas": ROLE_GAS}
 """History sources whose half-hours cost money, and the meter they are on."""
 
+MAX_WANTED: Final = 2 * 3600
+"""The most :meth:`CostHistory.async_wanted` reads (the rest is the importer's gap fill)."""
+
 type Price = tuple[Decimal, bool]
 
 
@@ -208,6 +211,49 @@ class CostHistory:
             self._pending.pop(entity_id, None)
         if rows:
             self._pending.setdefault(entity_id, (role, zero, []))[2].extend(rows)
+
+    @property
+    def waiting(self) -> bool:
+        """The walk waits for a half-hour that is over now (the importer reads it)."""
+        now = int(dt_util.utcnow().timestamp())
+        return any(self._wanted(source, now) for source in self.half_hours)
+
+    async def async_wanted(self, source: str, now: int) -> tuple[int, int] | None:
+        """Return the half-hours the walk waits for that are over by ``now``.
+
+        The walk back begins where the Total cost began counting: it needs
+        every half-hour from the newest read up to that point (and, for an
+        exact start, the half-hour in progress then). The importer reads to
+        its last whole hour; counting often begins later in the hour, so
+        without these the history would wait for the importer's next look.
+        None: nothing to read (walking already, or nothing over yet).
+        """
+        await self._async_walks()
+        return self._wanted(source, now)
+
+    def _wanted(self, source: str, now: int) -> tuple[int, int] | None:
+        role = SOURCES.get(source)
+        known = self.half_hours.get(source)
+        if role is None or not known:
+            return None
+        total: TotalCost | None = self.entry.runtime_data.totals.get(role)
+        if total is None or total.since is None or total.since_total is None:
+            return None
+        since = int(total.since.timestamp())
+        boundary = since - since % HALF_HOUR
+        saved = (self._walks or {}).get(source)
+        if (
+            saved is not None
+            and saved.get("since") == total.since.isoformat()
+            and (not saved.get("provisional") or known.get(boundary) is not None)
+        ):
+            return None  # walking, exactly or as exactly as it can yet
+        end = boundary + HALF_HOUR if since != boundary else boundary
+        end = min(end, now - now % HALF_HOUR)
+        start = max(known) + HALF_HOUR
+        if end - start > MAX_WANTED or start >= end:
+            return None  # nothing over yet, or an outage's to fill (the importer's)
+        return start, end
 
     async def async_fill(self, source: str, start: int, end: int) -> None:
         """Cost the hours the importer filled in ``[start, end)`` (after an outage).

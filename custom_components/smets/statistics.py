@@ -212,6 +212,9 @@ class HistoryImporter:
     @callback
     def _on_compiled(self, _event: Event) -> None:
         self._compiled_at = dt_util.utcnow().timestamp()
+        if self.cost.waiting:
+            # a half-hour the cost walk waits for may be over now
+            self.async_schedule()
         if self._waiting:
             self._waiting = False
             self._after_compile = True
@@ -462,6 +465,13 @@ class HistoryImporter:
         elif state["newest"] < ceiling:
             await self._async_forward(source, meter, state, targets, ceiling)
         await self._async_backward(source, meter, state, targets, chunk)
+        wanted = await self.cost.async_wanted(
+            source.key, int(dt_util.utcnow().timestamp())
+        )
+        if wanted is not None:
+            # the half-hours the cost walk waits for, after the last whole hour
+            await self._async_fetch(meter, source, *wanted)
+            self.cost.flush()
 
     async def _async_anchor(
         self, source: Source, meter: BaseMeter, ceiling: int, chunk: int
