@@ -30,6 +30,7 @@ from custom_components.smets.han.simulator.meters import (
     HALF_HOUR,
     MONEY_UNITS_PER_POUND,
 )
+from custom_components.smets.totals import TotalCost
 
 from .conftest import START, hub_ieee, simulator_data
 from .test_statistics import (
@@ -320,25 +321,23 @@ async def test_outage_gap_fill_costs_at_the_price_entity(
     assert -1e-6 <= after <= in_progress + 1e-6
 
 
-async def test_history_cost_when_counting_began_inside_a_half_hour(
-    recorder_mock: Recorder,
+async def set_up_and_cost_yesterday(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    mock_config_entry: MockConfigEntry,
-) -> None:
-    """Set up at 12:07:57: the first import costs yesterday, before 12:00-12:30 is over.
+    entry: MockConfigEntry,
+    began: dt.datetime,
+    until: dt.datetime,
+) -> tuple[HanSimulator, TotalCost]:
+    """Set up at ``began``, run to ``until``: yesterday has its whole cost by then.
 
-    The meter's profile gives the half-hour in progress only once it is over
-    (the demo in a browser starts at any minute): the history must not wait
-    for it to have its cost.
+    Return the simulator and the electricity Total cost (counting since ``began``).
     """
-    began = START + dt.timedelta(minutes=7, seconds=57)
     freezer.move_to(began)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    sim = simulator(mock_config_entry)
-    await advance(hass, freezer, START + dt.timedelta(minutes=10, seconds=10))
+    sim = simulator(entry)
+    await advance(hass, freezer, until)
     first = int((START.replace(hour=0) - DAY).timestamp())
     day = await hourly(
         hass,
@@ -352,9 +351,32 @@ async def test_history_cost_when_counting_began_inside_a_half_hour(
     assert day[0]["change"] == pytest.approx(
         sum(electricity_hour(sim, first + 3600 * n) for n in range(24)), abs=1e-6
     )
-    total = mock_config_entry.runtime_data.totals["esme"]
+    total = entry.runtime_data.totals["esme"]
     assert total.since is not None
     assert total.since_total is not None
+    return sim, total
+
+
+async def test_history_cost_when_counting_began_inside_a_half_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Set up at 12:07:57: the first import costs yesterday, before 12:00-12:30 is over.
+
+    The meter's profile gives the half-hour in progress only once it is over
+    (the demo in a browser starts at any minute): the history must not wait
+    for it to have its cost.
+    """
+    began = START + dt.timedelta(minutes=7, seconds=57)
+    sim, total = await set_up_and_cost_yesterday(
+        hass,
+        freezer,
+        mock_config_entry,
+        began,
+        START + dt.timedelta(minutes=10, seconds=10),
+    )
     # the hour before counting began: the total then, less 12:00-12:07:57 (pro rata)
     rows = await hourly(
         hass,
@@ -400,28 +422,13 @@ async def test_history_cost_when_counting_began_late_in_an_hour(
     at 10:44, had no cost for yesterday after 15 minutes).
     """
     began = START + dt.timedelta(minutes=37, seconds=57)
-    freezer.move_to(began)
-    mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    sim = simulator(mock_config_entry)
-    await advance(hass, freezer, START + dt.timedelta(minutes=40, seconds=10))
-    first = int((START.replace(hour=0) - DAY).timestamp())
-    day = await hourly(
+    sim, total = await set_up_and_cost_yesterday(
         hass,
-        ELECTRICITY,
-        START.replace(hour=0) - DAY,
-        START.replace(hour=0),
-        period="day",
-        types=frozenset({"change"}),
+        freezer,
+        mock_config_entry,
+        began,
+        START + dt.timedelta(minutes=40, seconds=10),
     )
-    assert day, "yesterday has no cost after the first import"
-    assert day[0]["change"] == pytest.approx(
-        sum(electricity_hour(sim, first + 3600 * n) for n in range(24)), abs=1e-6
-    )
-    total = mock_config_entry.runtime_data.totals["esme"]
-    assert total.since is not None
-    assert total.since_total is not None
     noon = int(START.timestamp())
 
     def price(start: int) -> float:

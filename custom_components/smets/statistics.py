@@ -212,10 +212,8 @@ class HistoryImporter:
     @callback
     def _on_compiled(self, _event: Event) -> None:
         self._compiled_at = dt_util.utcnow().timestamp()
-        if self.cost.waiting:
-            # a half-hour the cost walk waits for may be over now
-            self.async_schedule()
-        if self._waiting:
+        # a run waits for this compile, or the cost walk for a half-hour over now
+        if self._waiting or self.cost.waiting:
             self._waiting = False
             self._after_compile = True
             self.async_schedule()
