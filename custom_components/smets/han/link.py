@@ -146,6 +146,8 @@ _INTEGER_TYPES: Final = frozenset(
 """ZCL data types whose value is an integer of at most 8 bytes."""
 _STRING_TYPES: Final = frozenset({0x41, 0x42, 0x43, 0x44})
 """Octet and character strings (length-prefixed, so bounded by the frame)."""
+_REPORTABLE_TYPES: Final = _INTEGER_TYPES | _STRING_TYPES
+"""The data types a report record may carry here (see :func:`_screen_report`)."""
 
 
 def _value_fits(attr_def: foundation.ZCLAttributeDef, record: Any) -> str | None:
@@ -180,7 +182,7 @@ def _screen_report(
         # attribute id (2), data type (1): a type that is neither a short
         # integer nor a string (arrays, structures, sets) is never reported
         # by these clusters, and its length cannot be trusted
-        if len(rest) < 3 or rest[2] not in _INTEGER_TYPES | _STRING_TYPES:
+        if len(rest) < 3 or rest[2] not in _REPORTABLE_TYPES:
             dropped.append("truncated" if len(rest) < 3 else "wrong_type")
             break
         try:
