@@ -325,6 +325,7 @@ def build_coordinators(
 
     async def update_tariff() -> TariffSnapshot:
         electricity_price = prepayment = gas_price = gas_prepayment = None
+        costs = gas_costs = None
         provider = price_event = None
         if link.has_esme:
             if link.esme.current_price_event() is None:
@@ -338,10 +339,12 @@ def build_coordinators(
             price_event = link.esme.current_price_event()
             if link.esme.has_cluster(PREPAYMENT):
                 prepayment = await link.esme.poll_prepayment()
+                costs = await link.esme.poll_cost_consumption()
         if link.has_gas:
             gas_price = await link.gas.poll_price()
             if link.gas.has_cluster(PREPAYMENT):
                 gas_prepayment = await link.gas.poll_prepayment()
+                gas_costs = await link.gas.poll_cost_consumption()
         if link.has_hub:
             provider = await link.hub.read_provider_name()
         if link.unbound:
@@ -356,6 +359,8 @@ def build_coordinators(
             provider,
             gas_prepayment,
             price_event,
+            costs,
+            gas_costs,
         )
 
     tariff = TariffCoordinator(

@@ -88,6 +88,10 @@ class TariffSnapshot:
     """The gas meter's credit (the GPF mirror's Prepayment cluster), if it has one."""
     price_event: model.PriceEvent | None = None
     """The PublishPrice in force (the next price change is its end), if any."""
+    cost_consumption: model.CostConsumption | None = None
+    """What the ESME says its consumption cost (today, yesterday, week, month)."""
+    gas_cost_consumption: model.CostConsumption | None = None
+    """The same for the gas meter, from the GPF mirror's Prepayment cluster."""
 
 
 DEFAULT_CONVERSION_FACTOR: Final = Decimal("1.02264")
@@ -127,6 +131,13 @@ def gas_energy(
 def prepayment_of(data: TariffSnapshot, role: str) -> model.PrepaymentInfo | None:
     """Return the credit snapshot of ``role``'s meter (the gas meter or the ESME)."""
     return data.gas_prepayment if role == ROLE_GAS else data.prepayment
+
+
+def cost_consumption_of(
+    data: TariffSnapshot, role: str
+) -> model.CostConsumption | None:
+    """Return what ``role``'s meter says its consumption cost (the gas meter or the ESME)."""
+    return data.gas_cost_consumption if role == ROLE_GAS else data.cost_consumption
 
 
 def in_prepayment(data: TariffSnapshot, role: str = ROLE_ESME) -> bool:

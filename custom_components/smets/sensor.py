@@ -70,6 +70,7 @@ from .models import (
     MeterInfo,
     SmetsConfigEntry,
     TariffSnapshot,
+    cost_consumption_of,
     in_prepayment,
     prepayment_of,
 )
@@ -521,6 +522,59 @@ PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_ESME)
 GAS_PREPAYMENT_SENSORS: Final = _prepayment_sensors(ROLE_GAS)
 
 
+def _consumption_cost_sensors(
+    role: str,
+) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
+    """Describe what ``role``'s meter says its consumption cost (Historical Cost Consumption).
+
+    The meter's own figures, with every digit it sends: each period's energy
+    at the prices the meter charged it, no standing charge (GBCS charges that
+    apart). They exist where the meter published any of them when the entry
+    set up (a credit meter's Prepayment cluster has them too); a period the
+    meter marks not available is unknown.
+    """
+
+    def exists(data: TariffSnapshot) -> bool:
+        costs = cost_consumption_of(data, role)
+        return costs is not None and any(
+            value is not None
+            for value in (
+                costs.today,
+                costs.yesterday,
+                costs.this_week,
+                costs.this_month,
+            )
+        )
+
+    def cost(
+        key: str, value: Callable[[model.CostConsumption], Decimal | None]
+    ) -> SmetsSensorEntityDescription[TariffSnapshot]:
+        def read(data: TariffSnapshot) -> SensorValue:
+            costs = cost_consumption_of(data, role)
+            return value(costs) if costs is not None else None
+
+        return SmetsSensorEntityDescription(
+            key=key,
+            translation_key=key,
+            device_class=SensorDeviceClass.MONETARY,
+            native_unit_of_measurement=GBP,
+            suggested_display_precision=2,
+            value_fn=read,
+            exists_fn=exists,
+        )
+
+    return (
+        cost("consumption_cost_today", lambda c: c.today),
+        cost("consumption_cost_yesterday", lambda c: c.yesterday),
+        cost("consumption_cost_this_week", lambda c: c.this_week),
+        cost("consumption_cost_this_month", lambda c: c.this_month),
+    )
+
+
+CONSUMPTION_COST_SENSORS: Final = _consumption_cost_sensors(ROLE_ESME)
+GAS_CONSUMPTION_COST_SENSORS: Final = _consumption_cost_sensors(ROLE_GAS)
+
+
 def _next_price_change(data: TariffSnapshot) -> dt.datetime | None:
     """Return the end of the price in force, if the meter said and it is ahead."""
     event = data.price_event
@@ -713,6 +767,7 @@ async def async_setup_entry(
         add(runtime.gas, ROLE_GAS, GAS_SENSORS)
         add(tariff, ROLE_GAS, TARIFF_GAS_SENSORS)
         add(tariff, ROLE_GAS, GAS_PREPAYMENT_SENSORS)
+        add(tariff, ROLE_GAS, GAS_CONSUMPTION_COST_SENSORS)
     entities.extend(
         MeterSensor(entry, meters, role, description)
         for role in meters
@@ -721,6 +776,7 @@ async def async_setup_entry(
     )
     if electricity is not None:
         add(tariff, ROLE_ESME, PREPAYMENT_SENSORS)
+        add(tariff, ROLE_ESME, CONSUMPTION_COST_SENSORS)
         entities.append(SupplierMessageSensor(runtime.pushed, electricity, meters))
         add(tariff, ROLE_ESME, (NEXT_PRICE_CHANGE,))
         manager = await async_cost_manager(hass, entry)
