@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
@@ -24,6 +24,7 @@ from custom_components.smets.const import (
     CONF_ESTIMATE_HISTORY_COST,
     DOMAIN,
 )
+from custom_components.smets.cost_history import MeterDays
 from custom_components.smets.han.model import gas_m3_to_kwh
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.meters import (
@@ -69,6 +70,10 @@ def mock_config_entry(entry_options: dict[str, Any]) -> MockConfigEntry:
         unique_id=hub_ieee(1),
         entry_id="01JSMETSTESTENTRY0000000000",
     )
+
+
+METER_UNIT: Final = 1e-5
+"""The meter's money unit in pounds (1/1000 p): a day's cost it publishes is to this."""
 
 
 def pounds(units: int) -> float:
@@ -187,9 +192,111 @@ async def test_history_cost_runs_into_the_live_total(
             types=frozenset({"change"}),
         )
         first = int((START.replace(hour=0) - DAY).timestamp())
+        # the meter costs its days itself, to its money unit (1/1000 p): the
+        # day is its figure (and the standing charge), not the tariff's to 1e-6
         assert day[0]["change"] == pytest.approx(
-            sum(hour_cost(sim, first + 3600 * n) for n in range(24)), abs=tolerance
+            sum(hour_cost(sim, first + 3600 * n) for n in range(24)),
+            abs=max(tolerance, METER_UNIT),
         )
+
+
+def set_day_cost(sim: HanSimulator, back: int, units: int) -> None:
+    """Make the ESME publish ``units`` (1/1000 p) as the cost of the day ``back`` days ago."""
+    prepayment = sim.esme.endpoints[1].clusters[0x0705]
+    prepayment.attributes[0x051C + 2 * back] = lambda _: units
+
+
+async def test_history_days_the_meter_costed_are_its_figures(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The meter's own cost of a day (a price since changed) is that day's cost.
+
+    Two days ago the meter charged £3.21 for the day's energy (today's prices
+    would make it more); three days ago it publishes "not available". The
+    day's hours keep the shape of today's prices, the day adds up to the
+    meter's figure and the standing charge, and the days the meter does not
+    cost stay at today's prices; nothing moves where live data starts.
+    """
+    sim = simulator(init_integration)
+    set_day_cost(sim, 2, 321_000)
+    set_day_cost(sim, 3, 0xFFFFFFFFFFFF)
+    await backfill(hass)
+    await advance(hass, freezer, START + HOUR)
+    standing = pounds(sim.tariff.standing_charge)
+    midnight = START.replace(hour=0)
+
+    async def day(back: int) -> tuple[int, list[dict[str, Any]], float]:
+        first = midnight - back * DAY
+        hours = await hourly(
+            hass, ELECTRICITY, first, first + DAY, types=frozenset({"change"})
+        )
+        days = await hourly(
+            hass,
+            ELECTRICITY,
+            first,
+            first + DAY,
+            period="day",
+            types=frozenset({"change"}),
+        )
+        assert len(hours) == 24
+        return int(first.timestamp()), hours, days[0]["change"]
+
+    start, hours, change = await day(2)
+    assert change == pytest.approx(3.21 + standing, abs=1e-9)
+    tariff_day = sum(electricity_hour(sim, start + 3600 * n) for n in range(24))
+    assert tariff_day - standing > 3.21 + 0.5  # the meter's figure differs
+    factor = 3.21 / (tariff_day - standing)
+    for n, row in enumerate(hours):
+        hour = start + 3600 * n
+        own = electricity_hour(sim, hour) - (standing if n == 0 else 0)
+        assert row["change"] - (standing if n == 0 else 0) == pytest.approx(
+            own * factor, abs=1e-9
+        ), dt_util.utc_from_timestamp(hour)
+    # "not available": today's prices, to the tariff's last digit
+    start, hours, change = await day(3)
+    assert change == pytest.approx(
+        sum(electricity_hour(sim, start + 3600 * n) for n in range(24)), abs=1e-6
+    )
+    # nine days back the meter keeps no day: today's prices
+    start, hours, change = await day(9)
+    assert change == pytest.approx(
+        sum(electricity_hour(sim, start + 3600 * n) for n in range(24)), abs=1e-6
+    )
+    state = hass.states.get(ELECTRICITY)
+    assert state is not None
+    assert state.attributes["history_meter_days"] == 7  # 1, 2, 4, ... 8 days back
+    assert state.attributes["history_estimated"] is False
+    joined = await hourly(hass, ELECTRICITY, START - HOUR, START)
+    assert joined[0]["sum"] == pytest.approx(0, abs=1e-9)
+
+
+async def test_history_at_todays_prices_where_the_meter_costs_no_day(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A meter without Historical Cost Consumption: today's prices, asked once."""
+    sim = simulator(init_integration)
+    prepayment = sim.esme.endpoints[1].clusters[0x0705]
+    for back in range(9):
+        del prepayment.attributes[0x051C + 2 * back]
+    await backfill(hass)
+    first = START.replace(hour=0) - 2 * DAY
+    days = await hourly(
+        hass, ELECTRICITY, first, first + DAY, period="day", types=frozenset({"change"})
+    )
+    start = int(first.timestamp())
+    assert days[0]["change"] == pytest.approx(
+        sum(electricity_hour(sim, start + 3600 * n) for n in range(24)), abs=1e-6
+    )
+    state = hass.states.get(ELECTRICITY)
+    assert state is not None
+    assert state.attributes["history_meter_days"] == 0
+    esme = init_integration.runtime_data.link.esme
+    assert (0x0705, 0x0520) in esme.unsupported
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_ESTIMATE_HISTORY_COST: False}])
@@ -349,7 +456,8 @@ async def set_up_and_cost_yesterday(
     )
     assert day, "yesterday has no cost after the first import"
     assert day[0]["change"] == pytest.approx(
-        sum(electricity_hour(sim, first + 3600 * n) for n in range(24)), abs=1e-6
+        sum(electricity_hour(sim, first + 3600 * n) for n in range(24)),
+        abs=METER_UNIT,
     )
     total = entry.runtime_data.totals["esme"]
     assert total.since is not None
@@ -460,3 +568,51 @@ async def test_history_cost_when_counting_began_late_in_an_hour(
         abs=1e-9,
     )
     assert total.history_estimated is False
+
+
+@pytest.mark.parametrize(
+    ("day", "half_hours"),
+    [
+        (dt.date(2026, 3, 29), 46),
+        (dt.date(2026, 10, 25), 50),
+        (dt.date(2026, 1, 12), 48),
+    ],
+)
+async def test_a_meter_day_is_a_local_day(
+    hass: HomeAssistant, day: dt.date, half_hours: int
+) -> None:
+    """The clocks change: the meter's day is its local day, 23 or 25 hours long."""
+    start = int(dt_util.start_of_local_day(day).timestamp())
+    known: dict[int, Decimal | None] = {
+        start + HALF_HOUR * n: Decimal("0.5") for n in range(-2, half_hours + 2)
+    }
+
+    def price(when: int) -> tuple[Decimal, bool]:
+        night = dt_util.as_local(dt_util.utc_from_timestamp(when)).hour < 7
+        return (Decimal("0.1") if night else Decimal("0.3")), False
+
+    days = MeterDays(
+        {start: Decimal("4.2")}, known, price, start + 3 * 86_400, spread=True
+    )
+    costs = []
+    for when in range(start, start + half_hours * HALF_HOUR, HALF_HOUR):
+        priced = days.price_at(when)
+        assert priced is not None
+        costs.append(Decimal("0.5") * priced[0])
+    assert len(costs) == half_hours
+    assert sum(costs, Decimal(0)) == pytest.approx(Decimal("4.2"), abs=Decimal("1e-20"))
+    assert costs[0] / costs[-1] == pytest.approx(Decimal(1) / 3)  # the shape kept
+    assert days.used == {start}
+    # the half-hours either side are the next and previous days': today's prices
+    assert days.price_at(start - HALF_HOUR) == price(start - HALF_HOUR)
+    assert days.price_at(start + half_hours * HALF_HOUR) == price(
+        start + half_hours * HALF_HOUR
+    )
+    # a day not read to its end waits; one counted live in part is today's prices
+    del known[start + HALF_HOUR]
+    waiting = MeterDays(
+        {start: Decimal("4.2")}, known, price, start + 3 * 86_400, spread=True
+    )
+    assert waiting.price_at(start) is None
+    live = MeterDays({start: Decimal("4.2")}, known, price, start + 3600, spread=True)
+    assert live.price_at(start) == price(start)

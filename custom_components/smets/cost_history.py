@@ -13,6 +13,13 @@ each half-hour at the tier the meter's calendar (as seen since set-up) has
 for it, or, where that is not known, at today's prices blended by what each
 tier register has counted (an estimate, which the options can turn off).
 
+Where the meter costs its days itself (the Prepayment cluster's Historical
+Cost Consumption: the eight complete days before today), those days are its
+figures: each half-hour's share of the meter's cost of the day is its share
+of the day's cost at today's prices (its share of the day's kWh where a tier
+is not known), so the day adds up to what the meter charged, the standing
+charge apart, as the meter keeps it apart.
+
 A price entity the options name (a dynamic tariff) prices only what comes
 after it was chosen: the half-hours an outage's gap fill costs from then on
 are at its price in force (the meter's while it is gone); the imported
@@ -47,6 +54,7 @@ from .const import (
     ROLE_ESME,
     ROLE_GAS,
 )
+from .han import model
 from .price_entities import PriceKind
 from .totals import HALF_HOUR, CostWalk, TotalCost, blended_price
 
@@ -66,6 +74,9 @@ MAX_WANTED: Final = 2 * 3600
 
 type Price = tuple[Decimal, bool]
 
+_LONGEST_DAY: Final = 25 * 3600
+"""A local day's length at most (the clocks going back)."""
+
 
 class CostHistory:
     """Writes one entry's cost statistics for the half-hours the importer reads."""
@@ -84,6 +95,28 @@ class CostHistory:
         """Each live statistic's zero, read once (no reset comes between pages)."""
         self._filled: dict[str, tuple[int, Decimal]] = {}
         """Where each source's last gap fill ended: (hour, total then)."""
+        self._meter_days: dict[str, tuple[dt.date, dict[int, Decimal]]] = {}
+        """Each source's days the meter costed: (the day read, day start -> cost)."""
+
+    def meter_days_read(self, source: str) -> dt.date | None:
+        """Return the local day the meter's own day costs were last read on."""
+        read = self._meter_days.get(source)
+        return None if read is None else read[0]
+
+    def note_meter_days(self, source: str, costs: model.CostConsumption) -> None:
+        """Keep what the meter says each complete day cost (1 to 8 days back).
+
+        A GB meter's days are local days; a day it marks not available is
+        left to today's prices.
+        """
+        today = dt_util.now().date()
+        days: dict[int, Decimal] = {}
+        for back in range(1, len(costs.days)):
+            cost = costs.day(back)
+            if cost is not None:
+                start = dt_util.start_of_local_day(today - dt.timedelta(days=back))
+                days[int(start.timestamp())] = cost
+        self._meter_days[source] = (today, days)
 
     async def _async_walks(self) -> dict[str, dict[str, Any]]:
         if self._walks is None:
@@ -190,21 +223,40 @@ class CostHistory:
             return  # the live statistic is not compiled yet: the next page will do
         self._zeros[entity_id] = zero
         walks = await self._async_walks()
-        price_at = self._price_at(role, total)
-        begun = self._walk(walks.get(source), total, known, price_at)
+        costed = MeterDays(
+            self._meter_days.get(source, (None, {}))[1],
+            known,
+            self._price_at(role, total),
+            int(total.since.timestamp()),
+            spread=bool(
+                self.entry.options.get(
+                    CONF_ESTIMATE_HISTORY_COST, DEFAULT_ESTIMATE_HISTORY_COST
+                )
+            ),
+        )
+        saved = walks.get(source)
+        begun = self._walk(saved, total, known, costed.price_at)
         if begun is None:
             return
         walk, provisional, again = begun
         floor = min(known, default=walk.at)
-        rows = walk.back(known, floor, price_at, total.standing, self._is_midnight)
+        rows = walk.back(
+            known, floor, costed.price_at, total.standing, self._is_midnight
+        )
+        meter_days = (
+            set() if again or saved is None else set(saved.get("meter_days", ()))
+        )
+        meter_days |= {day for day in costed.used if day >= walk.at}
         walks[source] = {
             "at": walk.at,
             "value": str(walk.value),
             "estimated": walk.estimated,
             "since": total.since.isoformat(),
             "provisional": provisional,
+            "meter_days": sorted(meter_days),
         }
         total.history_estimated = walk.estimated
+        total.history_meter_days = len(meter_days)
         self._store.async_delay_save(lambda: {"walks": walks}, 1)
         if again:
             # walked again from the start: these rows replace every earlier one
@@ -429,9 +481,104 @@ class CostHistory:
         return float(row["state"] or 0) - float(row["sum"] or 0)
 
 
+class MeterDays:
+    """Half-hour prices that make each day the meter costed add up to its cost.
+
+    For a day wholly before counting began whose cost the meter published,
+    every half-hour's price is today's price times the meter's cost over the
+    day's cost at today's prices: the hours keep their shape and the day its
+    bill. Where a half-hour's price is not known, and the options allow an
+    estimate (``spread``), every half-hour is at the meter's cost over the
+    day's kWh: the day is exact, its hours an estimate. A day not read to its
+    end yet is not priced (the walk back waits for the next page); one with a
+    half-hour the meter marks invalid keeps today's prices, as does every
+    other day.
+    """
+
+    def __init__(
+        self,
+        costs: Mapping[int, Decimal],
+        known: Mapping[int, Decimal | None],
+        price_at: Callable[[int], Price | None],
+        since: int,
+        *,
+        spread: bool,
+    ) -> None:
+        """Price ``known`` half-hours so each day in ``costs`` (local midnight) adds up."""
+        self._spread = spread
+        self._costs = costs
+        self._lo = min(costs, default=0)
+        self._hi = max(costs, default=-_LONGEST_DAY) + _LONGEST_DAY
+        """The half-hours that may be in a day the meter costed."""
+        self._known = known
+        self._plain = price_at
+        self._since = since
+        self._factors: dict[int, Callable[[int], Price | None] | None] = {}
+        self.used: set[int] = set()
+        """The days (local midnight, Unix seconds) priced from the meter's cost."""
+
+    def price_at(self, start: int) -> Price | None:
+        """Return the price of the half-hour from ``start`` (None: not priced yet)."""
+        if not self._lo <= start < self._hi:
+            return self._plain(start)
+        day = int(
+            dt_util.start_of_local_day(
+                dt_util.as_local(dt_util.utc_from_timestamp(start))
+            ).timestamp()
+        )
+        if day not in self._costs:
+            return self._plain(start)
+        if day not in self._factors:
+            self._factors[day] = self._day(day)
+        priced = self._factors[day]
+        if priced is None:
+            return self._plain(start)
+        return priced(start)
+
+    def _day(self, day: int) -> Callable[[int], Price | None] | None:
+        """Return the day's pricing from the meter's cost (None: today's prices)."""
+        local = dt_util.as_local(dt_util.utc_from_timestamp(day))
+        end = int(
+            dt_util.start_of_local_day(local + dt.timedelta(hours=26)).timestamp()
+        )
+        if end > self._since:
+            return None  # part of the day is counted live
+        starts = range(day, end, HALF_HOUR)
+        if any(start not in self._known for start in starts):
+            return lambda _start: None  # the rest of the day is on the next page
+        used = [self._known[start] for start in starts]
+        prices = [self._plain(start) for start in starts]
+        if any(kwh is None for kwh in used):
+            return None
+        kwh = [k for k in used if k is not None]
+        cost = self._costs[day]
+        if all(priced is not None for priced in prices):
+            weight = sum(
+                (k * p[0] for k, p in zip(kwh, prices, strict=True) if p is not None),
+                Decimal(0),
+            )
+            if weight > 0:
+                factor = cost / weight
+                self.used.add(day)
+
+                def scaled(start: int) -> Price | None:
+                    priced = self._plain(start)
+                    # a blended price (the tier not known) keeps its estimate
+                    return None if priced is None else (priced[0] * factor, priced[1])
+
+                return scaled
+        total_kwh = sum(kwh, Decimal(0))
+        if not self._spread or total_kwh <= 0:
+            return None
+        flat = cost / total_kwh
+        self.used.add(day)
+        return lambda _start: (flat, True)  # the day is the meter's, its hours not
+
+
 def history_attributes(total: TotalCost) -> dict[str, Any]:
     """Return what the Total cost sensor says about the imported history's cost."""
     return {
         "history_prices": HISTORY_PRICES,
         "history_estimated": total.history_estimated,
+        "history_meter_days": total.history_meter_days,
     }

@@ -61,7 +61,7 @@ from .cost_history import SOURCES as COST_SOURCES, CostHistory
 from .entity import unique_id
 from .han import model, profile as history
 from .han.errors import HanError
-from .han.meter import METERING, BaseMeter
+from .han.meter import METERING, PREPAYMENT, BaseMeter, PrepaymentMeter
 from .models import gas_energy
 
 if TYPE_CHECKING:
@@ -644,7 +644,26 @@ class HistoryImporter:
         def kwh(raw: int) -> Decimal:
             return raw * factor
 
+        await self._async_meter_days(meter, source)
         await self.cost.async_half_hours(source.key, intervals, kwh)
+
+    async def _async_meter_days(self, meter: BaseMeter, source: Source) -> None:
+        """Read what the meter says each of its last eight days cost (once a day).
+
+        Where its Prepayment cluster has them (Historical Cost Consumption);
+        a meter without them answers UNSUPPORTED once and is not asked again,
+        and one that does not answer leaves the history at today's prices.
+        """
+        if not isinstance(meter, PrepaymentMeter) or not meter.has_cluster(PREPAYMENT):
+            return
+        if self.cost.meter_days_read(source.key) == dt_util.now().date():
+            return
+        try:
+            costs = await meter.poll_cost_consumption(model.COST_DAY_ATTRIBUTES)
+        except HanError as err:
+            _LOGGER.debug("The meter's day costs could not be read: %s", err)
+            return
+        self.cost.note_meter_days(source.key, costs)
 
     async def _async_save(self) -> None:
         data = await self._async_data()

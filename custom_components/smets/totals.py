@@ -113,6 +113,8 @@ class TotalCost:
     """The total when counting began (the first day's standing charge)."""
     history_estimated: bool = False
     """Part of the imported history's cost is an estimate (tier not known)."""
+    history_meter_days: int = 0
+    """Imported days whose cost is the meter's own (its Historical Cost Consumption)."""
     calendar: TierCalendar = field(default_factory=TierCalendar)
     """The tiers seen in force, to price the imported history."""
     price_source: str | None = None
@@ -195,6 +197,7 @@ class TotalCost:
             "since": None if self.since is None else self.since.isoformat(),
             "since_total": _str(self.since_total),
             "history_estimated": self.history_estimated,
+            "history_meter_days": self.history_meter_days,
             "calendar": self.calendar.as_dict(),
             "price_source": self.price_source,
             "price_source_since": (
@@ -233,6 +236,7 @@ class TotalCost:
                 since=None if since is None else dt.datetime.fromisoformat(since),
                 since_total=None if since_total is None else Decimal(since_total),
                 history_estimated=bool(data.get("history_estimated", False)),
+                history_meter_days=int(data.get("history_meter_days", 0)),
                 calendar=TierCalendar.from_dict(data.get("calendar") or {}),
                 price_source=None if source is None else str(source),
                 price_source_since=None

@@ -64,6 +64,7 @@ __all__ = [
     "GasMirror",
     "HanEvent",
     "MessageCancelled",
+    "PrepaymentMeter",
     "RequestCounter",
     "plan_reads",
     "read_attributes",
@@ -692,7 +693,7 @@ class BaseMeter:
         ]
 
 
-class _PrepaymentMeter(BaseMeter):
+class PrepaymentMeter(BaseMeter):
     """A meter that may run in prepayment: credit, top-ups, emergency credit.
 
     The ESME, and the GPF mirroring a prepayment gas meter, expose the same
@@ -806,7 +807,7 @@ class _PrepaymentMeter(BaseMeter):
         return status == foundation.Status.SUCCESS
 
 
-class ElectricityMeter(_PrepaymentMeter):
+class ElectricityMeter(PrepaymentMeter):
     """The ESME: import/export, tiers, demand, price, prepayment, top-ups."""
 
     role = "esme"
@@ -909,7 +910,7 @@ class ElectricityMeter(_PrepaymentMeter):
         )
 
 
-class GasMirror(_PrepaymentMeter):
+class GasMirror(PrepaymentMeter):
     """The gas meter as the Comms Hub's GPF mirrors it (the GSME is never woken).
 
     A prepayment gas meter's credit is read and topped up here too: the GPF
