@@ -38,7 +38,8 @@ suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
 kept in a key table of the size ``CONFIG_KEY_TABLE_SIZE`` gave it; none
 unless configured; a partner's key is found through the address table,
 ``setAddressTableRemoteEui64`` / ``setAddressTableRemoteNodeId``, which a
-reset empties), ``getValue`` / ``setValue`` of the extended security bitmask
+reset empties, while the key table is tokens: a reset and ``leaveNetwork``
+keep it, ``clearKeyTable`` empties it), ``getValue`` / ``setValue`` of the extended security bitmask
 (NWK_LEAVE_REQUEST_NOT_ALLOWED: a router discards a network Leave request,
 :meth:`EmulatedNcp.leave_requested`). Configuration values are taken only before the network
 is up and forgotten at a reset (UG100). A unicast with APS encryption needs a
@@ -248,6 +249,7 @@ _SET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005C
 _SET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005D
 _GET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005E
 _GET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005F
+_CLEAR_KEY_TABLE: Final = 0x00B1
 _GET_VALUE: Final = 0x00AA
 _SET_VALUE: Final = 0x00AB
 _MESSAGE_SENT_HANDLER: Final = 0x003F
@@ -294,6 +296,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _SET_ADDRESS_TABLE_REMOTE_NODE_ID: ("setAddressTableRemoteNodeId", 3),
     _GET_ADDRESS_TABLE_REMOTE_EUI64: ("getAddressTableRemoteEui64", 1),
     _GET_ADDRESS_TABLE_REMOTE_NODE_ID: ("getAddressTableRemoteNodeId", 1),
+    _CLEAR_KEY_TABLE: ("clearKeyTable", 0),
     _GET_VALUE: ("getValue", 1),
     _SET_VALUE: ("setValue", _VARIABLE),
     _CUSTOM_FRAME: ("customFrame", None),
@@ -673,7 +676,11 @@ class EmulatedNcp:
         """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
         self.key_table: dict[t.EUI64, int] = {}
         """The key table: partners' application link keys (the trust centre's
-        is kept apart), by partner EUI64; kept like the radio's tokens."""
+        is kept apart), partner EUI64 -> index. It is an indexed stack token
+        (gecko_sdk stack/config/token-stack.h ``STACK_KEY_TABLE``): a reset
+        and ``leaveNetwork`` keep it; only ``clearKeyTable`` empties it (the
+        Smart Energy framework does that itself before forming or joining,
+        af-node.c ``zaNodeSecurityInit``)."""
         self.address_table: dict[int, tuple[t.EUI64, int]] = {}
         """The address table: index -> (EUI64, node id) the host set. It is in
         RAM: a reset empties it (docs.silabs.com, Zigbee concepts, "Address
@@ -1127,6 +1134,8 @@ class EmulatedNcp:
             return self._request_link_key(params)
         if frame_id in _ADDRESS_TABLE_FRAMES:
             return self._address_table_command(frame_id, params), none
+        if frame_id == _CLEAR_KEY_TABLE:
+            return self._clear_key_table(), none
         if frame_id == _GET_VALUE:
             if params[0] == VALUE_EXTENDED_SECURITY_BITMASK:
                 return self._st(SUCCESS) + bytes(
@@ -1196,14 +1205,18 @@ class EmulatedNcp:
         if not self.network_up:
             return self._st(NOT_JOINED), []
         granted = self.han is not None and self.han.request_link_key(self.ieee, partner)
+        taken = set(self.key_table.values())
+        free = next((i for i in range(self.key_table_size) if i not in taken), None)
         if not granted:
             status = KEY_ESTABLISHMENT_TIMEOUT
-        elif (
-            partner not in self.key_table and len(self.key_table) >= self.key_table_size
-        ):
+        elif partner in self.key_table:
+            status = APP_LINK_KEY_ESTABLISHED  # the partner's entry, updated
+        elif free is None:
+            # Every entry holds a key, whichever network it came from: the
+            # table is tokens, and nothing but clearKeyTable empties it
             status = KEY_TABLE_FULL
         else:
-            self.key_table[partner] = len(self.key_table)
+            self.key_table[partner] = free
             status = APP_LINK_KEY_ESTABLISHED
         return self._st(SUCCESS), [
             lambda: self._callback(
@@ -1228,6 +1241,19 @@ class EmulatedNcp:
             return self.network is not None  # the trust centre link key
         known = [eui64 for eui64, node in self.address_table.values() if node == nwk]
         return any(eui64 in self.key_table for eui64 in known)
+
+    def _clear_key_table(self) -> bytes:
+        """clearKeyTable: empty the key table (its tokens); the trust centre's key stays.
+
+        gecko_sdk ``protocol/zigbee/stack/include/security.h``
+        (emberClearKeyTable): "Clear the key table of the current network",
+        EMBER_SUCCESS, "EMBER_INVALID_CALL otherwise" (the header says not
+        when; this emulator never answers it: assumed). The trust centre link
+        key is not in the table (token-stack.h keeps it in
+        ``STACK_TRUST_CENTER``): a joined radio keeps talking to the hub.
+        """
+        self.key_table.clear()
+        return self._st(SUCCESS)
 
     def _address_table_command(self, frame_id: int, params: bytes) -> bytes:
         """Answer the address table frames (gecko_sdk app/util/ezsp/command-prototypes.h)."""
@@ -1624,7 +1650,9 @@ class EmulatedNcp:
         self.network = None
         self.link_key = None
         self.polling = None
-        self.key_table.clear()
+        # The key table is tokens the stack leaves alone: the Smart Energy
+        # framework clears it itself before its next join (af-node.c
+        # zaNodeSecurityInit, sli_zigbee_af_clear_link_key_table)
         return self._st(SUCCESS), [
             lambda: self._callback(_STACK_STATUS_HANDLER, self._st(NETWORK_DOWN))
         ]
