@@ -678,6 +678,11 @@ async def test_attribute_reports_come_over_the_radio_because_it_bound_metering(
         assert han.unbound_pushes == []
     finally:
         await link.close()
+    # The bindings are the meter's (a ZDO Bind_req to it, as Silicon Labs'
+    # performBinding sends with emberBindRequest): the radio's own binding
+    # table is never written
+    assert ncp.bindings == {}
+    assert "setBinding" not in ncp.commands
     assert ncp.problems == []
 
 
