@@ -38,7 +38,11 @@ suite 2 (``generateCbkeKeys283k1`` -> ``generateCbkeKeysHandler283k1``,
 kept in a key table of the size ``CONFIG_KEY_TABLE_SIZE`` gave it; none
 unless configured; a partner's key is found through the address table,
 ``setAddressTableRemoteEui64`` / ``setAddressTableRemoteNodeId``, which a
-reset empties), ``getValue`` / ``setValue`` of the extended security bitmask
+reset empties, while the key table is tokens: a reset and ``leaveNetwork``
+keep it, ``clearKeyTable`` empties it), the binding table (``setBinding`` /
+``getBinding`` / ``deleteBinding`` / ``clearBindingTable``: whole
+EmberBindingTableEntry records, as many as ``CONFIG_BINDING_TABLE_SIZE``
+gives, kept in tokens), ``getValue`` / ``setValue`` of the extended security bitmask
 (NWK_LEAVE_REQUEST_NOT_ALLOWED: a router discards a network Leave request,
 :meth:`EmulatedNcp.leave_requested`). Configuration values are taken only before the network
 is up and forgotten at a reset (UG100). A unicast with APS encryption needs a
@@ -144,7 +148,7 @@ import os
 import struct
 import tty
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, cast
 
 import zigpy.types as t
 
@@ -156,6 +160,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_EUI64",
     "DEFAULT_INSTALL_CODE",
+    "UNUSED_BINDING",
+    "BindingEntry",
     "EmulatedNcp",
     "ash_crc",
     "install_code_crc",
@@ -248,6 +254,11 @@ _SET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005C
 _SET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005D
 _GET_ADDRESS_TABLE_REMOTE_EUI64: Final = 0x005E
 _GET_ADDRESS_TABLE_REMOTE_NODE_ID: Final = 0x005F
+_CLEAR_BINDING_TABLE: Final = 0x002A
+_SET_BINDING: Final = 0x002B
+_GET_BINDING: Final = 0x002C
+_DELETE_BINDING: Final = 0x002D
+_CLEAR_KEY_TABLE: Final = 0x00B1
 _GET_VALUE: Final = 0x00AA
 _SET_VALUE: Final = 0x00AB
 _MESSAGE_SENT_HANDLER: Final = 0x003F
@@ -294,6 +305,11 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _SET_ADDRESS_TABLE_REMOTE_NODE_ID: ("setAddressTableRemoteNodeId", 3),
     _GET_ADDRESS_TABLE_REMOTE_EUI64: ("getAddressTableRemoteEui64", 1),
     _GET_ADDRESS_TABLE_REMOTE_NODE_ID: ("getAddressTableRemoteNodeId", 1),
+    _CLEAR_BINDING_TABLE: ("clearBindingTable", 0),
+    _SET_BINDING: ("setBinding", 1 + 14),  # index, EmberBindingTableEntry
+    _GET_BINDING: ("getBinding", 1),
+    _DELETE_BINDING: ("deleteBinding", 1),
+    _CLEAR_KEY_TABLE: ("clearKeyTable", 0),
     _GET_VALUE: ("getValue", 1),
     _SET_VALUE: ("setValue", _VARIABLE),
     _CUSTOM_FRAME: ("customFrame", None),
@@ -308,6 +324,10 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _GET_CERTIFICATE_283K1: ("getCertificate283k1", 0),
     _CLEAR_TEMPORARY_DATA_283K1: ("clearTemporaryDataMaybeStoreLinkKey283k1", 1),
 }
+
+_BINDING_FRAMES: Final = frozenset(
+    {_CLEAR_BINDING_TABLE, _SET_BINDING, _GET_BINDING, _DELETE_BINDING}
+)
 
 _ADDRESS_TABLE_FRAMES: Final = frozenset(
     {
@@ -347,12 +367,15 @@ _CONFIG_IDS: Final = frozenset(
 _CONFIG_SECURITY_LEVEL: Final = 0x0D
 CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
 CONFIG_ADDRESS_TABLE_SIZE: Final = 0x05
+CONFIG_BINDING_TABLE_SIZE: Final = 0x04
 _CONFIG_DEFAULTS: Final = {
     CONFIG_MAX_END_DEVICE_CHILDREN: 6,
     CONFIG_ADDRESS_TABLE_SIZE: 8,
+    CONFIG_BINDING_TABLE_SIZE: 0,
 }
 """What the stack has before the host sets anything (ember-configuration-defaults.h:
-EMBER_MAX_END_DEVICE_CHILDREN 6, EMBER_ADDRESS_TABLE_SIZE 8)."""
+EMBER_MAX_END_DEVICE_CHILDREN 6, EMBER_ADDRESS_TABLE_SIZE 8,
+EMBER_BINDING_TABLE_SIZE 0: "The default is 0 bindings")."""
 
 # EzspValueId (bellows ``EzspValueId``; gecko_sdk ezsp-enum.h)
 VALUE_EXTENDED_SECURITY_BITMASK: Final = 0x0A
@@ -380,6 +403,8 @@ _APS_OPTION_RETRY: Final = 0x0040
 SUCCESS: Final = 0x00
 APS_ENCRYPTION_ERROR: Final = 0xA6
 ADDRESS_TABLE_INDEX_OUT_OF_RANGE: Final = 0x6A
+BINDING_INDEX_OUT_OF_RANGE: Final = 0x69
+"""error-def.h: "This binding index is out of range for the current binding table"."""
 _ERR_FATAL: Final = 0x01
 DELIVERY_FAILED: Final = 0x66
 INVALID_CALL: Final = 0x70
@@ -411,7 +436,8 @@ _SL_NOT_SUPPORTED: Final = 0x000F
 # platform/common/inc/sl_status.h). A failed join is SL_STATUS_NOT_JOINED:
 # simplicity_sdk protocol/zigbee/stack/include/stack-info.h lists the
 # statuses sl_zigbee_stack_status_handler reports, and JOIN_FAILED is not one.
-# Which sl_status_t replaces ADDRESS_TABLE_INDEX_OUT_OF_RANGE is assumed
+# Which sl_status_t replaces ADDRESS_TABLE_INDEX_OUT_OF_RANGE (and
+# BINDING_INDEX_OUT_OF_RANGE) is assumed
 # (INVALID_INDEX, as for INDEX_OUT_OF_RANGE in bellows' SL_STATUS_MAP).
 _SL_STATUS: Final[dict[int, int]] = {
     0x00: 0x0000,  # SUCCESS -> SL_STATUS_OK
@@ -420,6 +446,7 @@ _SL_STATUS: Final[dict[int, int]] = {
     0x35: 0x004F,  # MAC_INVALID_CHANNEL_MASK -> SL_STATUS_INVALID_CHANNEL_MASK
     0x36: 0x0044,  # MAC_COMMAND_TRANSMIT_FAILURE
     0x66: 0x0C02,  # DELIVERY_FAILED -> SL_STATUS_ZIGBEE_DELIVERY_FAILED
+    0x69: 0x0027,  # BINDING_INDEX_OUT_OF_RANGE -> SL_STATUS_INVALID_INDEX (assumed)
     0x6A: 0x0027,  # ADDRESS_TABLE_INDEX_OUT_OF_RANGE -> SL_STATUS_INVALID_INDEX
     0x70: 0x0002,  # INVALID_CALL -> SL_STATUS_INVALID_STATE
     0x90: 0x0015,  # NETWORK_UP
@@ -552,6 +579,47 @@ class _Sent:
 
 
 @dataclass(frozen=True, slots=True)
+class BindingEntry:
+    """An EmberBindingTableEntry, whole, as the stack keeps it in its tokens.
+
+    bellows ``EmberBindingTableEntry`` (``bellows/types/struct.py``): type
+    (EmberBindingType: 0 unused, 1 unicast, 2 many-to-one, 3 multicast),
+    local endpoint, cluster id, remote endpoint, the 64-bit identifier (the
+    destination EUI64 of a unicast binding, the group of a multicast one) and
+    the network index: 14 bytes on the wire.
+    """
+
+    type: int
+    local: int
+    cluster_id: int
+    remote: int
+    identifier: bytes  # 8 bytes, little-endian as on the wire
+    network_index: int
+
+    _FORMAT: ClassVar[struct.Struct] = struct.Struct("<BBHB8sB")
+
+    @classmethod
+    def unpack(cls, data: bytes) -> BindingEntry:
+        """Read one from its 14 bytes."""
+        return cls(*cls._FORMAT.unpack(data))
+
+    def pack(self) -> bytes:
+        """Return its 14 bytes."""
+        return self._FORMAT.pack(
+            self.type,
+            self.local,
+            self.cluster_id,
+            self.remote,
+            self.identifier,
+            self.network_index,
+        )
+
+
+UNUSED_BINDING: Final = BindingEntry(0, 0, 0, 0, bytes(8), 0)
+"""An entry never set, or deleted: the token's default (token-stack.h ``{ 0, }``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Network:
     """The network the radio joined, as its tokens keep it."""
 
@@ -673,7 +741,15 @@ class EmulatedNcp:
         """EUI64s (big-endian) of partners whose CBKE link key the stack stored."""
         self.key_table: dict[t.EUI64, int] = {}
         """The key table: partners' application link keys (the trust centre's
-        is kept apart), by partner EUI64; kept like the radio's tokens."""
+        is kept apart), partner EUI64 -> index. It is an indexed stack token
+        (gecko_sdk stack/config/token-stack.h ``STACK_KEY_TABLE``): a reset
+        and ``leaveNetwork`` keep it; only ``clearKeyTable`` empties it (the
+        Smart Energy framework does that itself before forming or joining,
+        af-node.c ``zaNodeSecurityInit``)."""
+        self.bindings: dict[int, BindingEntry] = {}
+        """The binding table: index -> the whole EmberBindingTableEntry the host
+        set, stored as it came. An indexed stack token too (token-stack.h ``STACK_BINDING_TABLE``):
+        a reset and ``leaveNetwork`` keep it; ``clearBindingTable`` empties it."""
         self.address_table: dict[int, tuple[t.EUI64, int]] = {}
         """The address table: index -> (EUI64, node id) the host set. It is in
         RAM: a reset empties it (docs.silabs.com, Zigbee concepts, "Address
@@ -1127,6 +1203,10 @@ class EmulatedNcp:
             return self._request_link_key(params)
         if frame_id in _ADDRESS_TABLE_FRAMES:
             return self._address_table_command(frame_id, params), none
+        if frame_id in _BINDING_FRAMES:
+            return self._binding_command(frame_id, params), none
+        if frame_id == _CLEAR_KEY_TABLE:
+            return self._clear_key_table(), none
         if frame_id == _GET_VALUE:
             if params[0] == VALUE_EXTENDED_SECURITY_BITMASK:
                 return self._st(SUCCESS) + bytes(
@@ -1196,14 +1276,18 @@ class EmulatedNcp:
         if not self.network_up:
             return self._st(NOT_JOINED), []
         granted = self.han is not None and self.han.request_link_key(self.ieee, partner)
+        taken = set(self.key_table.values())
+        free = next((i for i in range(self.key_table_size) if i not in taken), None)
         if not granted:
             status = KEY_ESTABLISHMENT_TIMEOUT
-        elif (
-            partner not in self.key_table and len(self.key_table) >= self.key_table_size
-        ):
+        elif partner in self.key_table:
+            status = APP_LINK_KEY_ESTABLISHED  # the partner's entry, updated
+        elif free is None:
+            # Every entry holds a key, whichever network it came from: the
+            # table is tokens, and nothing but clearKeyTable empties it
             status = KEY_TABLE_FULL
         else:
-            self.key_table[partner] = len(self.key_table)
+            self.key_table[partner] = free
             status = APP_LINK_KEY_ESTABLISHED
         return self._st(SUCCESS), [
             lambda: self._callback(
@@ -1228,6 +1312,51 @@ class EmulatedNcp:
             return self.network is not None  # the trust centre link key
         known = [eui64 for eui64, node in self.address_table.values() if node == nwk]
         return any(eui64 in self.key_table for eui64 in known)
+
+    def _clear_key_table(self) -> bytes:
+        """clearKeyTable: empty the key table (its tokens); the trust centre's key stays.
+
+        gecko_sdk ``protocol/zigbee/stack/include/security.h``
+        (emberClearKeyTable): "Clear the key table of the current network",
+        EMBER_SUCCESS, "EMBER_INVALID_CALL otherwise" (the header says not
+        when; this emulator never answers it: assumed). The trust centre link
+        key is not in the table (token-stack.h keeps it in
+        ``STACK_TRUST_CENTER``): a joined radio keeps talking to the hub.
+        """
+        self.key_table.clear()
+        return self._st(SUCCESS)
+
+    def _binding_command(self, frame_id: int, params: bytes) -> bytes:
+        """Answer the binding frames (bellows ``bellows/ezsp/v4/commands.py``, 0x2A-0x2D).
+
+        The table has the entries CONFIG_BINDING_TABLE_SIZE gives it (0 until
+        the host sets it: ember-configuration-defaults.h); an index past them
+        is BINDING_INDEX_OUT_OF_RANGE (error-def.h: "This binding index is out
+        of range for the current binding table"). setBinding keeps the whole
+        EmberBindingTableEntry and getBinding gives it back; an index never
+        set, or deleted, reads as an unused entry (type 0, all zeros: the
+        token's default). The entries are tokens: a reset and leaveNetwork
+        keep them. The stack answers BINDING_IS_ACTIVE when a binding being
+        overwritten is carrying messages; this emulator never sends through
+        a binding, so none ever is.
+        """
+        if frame_id == _CLEAR_BINDING_TABLE:
+            self.bindings.clear()
+            return self._st(SUCCESS)
+        index = params[0]
+        size = self.config.get(CONFIG_BINDING_TABLE_SIZE, 0)
+        if index >= size:
+            status = self._st(BINDING_INDEX_OUT_OF_RANGE)
+            return (
+                status + UNUSED_BINDING.pack() if frame_id == _GET_BINDING else status
+            )
+        if frame_id == _SET_BINDING:
+            self.bindings[index] = BindingEntry.unpack(params[1:])
+            return self._st(SUCCESS)
+        if frame_id == _DELETE_BINDING:
+            self.bindings.pop(index, None)
+            return self._st(SUCCESS)
+        return self._st(SUCCESS) + self.bindings.get(index, UNUSED_BINDING).pack()
 
     def _address_table_command(self, frame_id: int, params: bytes) -> bytes:
         """Answer the address table frames (gecko_sdk app/util/ezsp/command-prototypes.h)."""
@@ -1624,7 +1753,9 @@ class EmulatedNcp:
         self.network = None
         self.link_key = None
         self.polling = None
-        self.key_table.clear()
+        # The key and binding tables are tokens the stack leaves alone: the
+        # Smart Energy framework clears the key table itself before its next
+        # join (af-node.c zaNodeSecurityInit, sli_zigbee_af_clear_link_key_table)
         return self._st(SUCCESS), [
             lambda: self._callback(_STACK_STATUS_HANDLER, self._st(NETWORK_DOWN))
         ]

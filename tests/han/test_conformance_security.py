@@ -487,6 +487,65 @@ async def test_a_partner_key_is_found_through_the_address_table_which_a_reset_em
     assert ncp.problems == []
 
 
+def _partner_key(host: JoinedHost, han: HanSimulator, ncp: EmulatedNcp) -> int:
+    """CBKE done and the meter bound: requestLinkKey; the key status it got."""
+    han.cbke_completed.add(ncp.ieee)
+    han.ke_bindings["esme"] = {ncp.ieee}
+    partner = bytes(han.esme.ieee)
+    answers = host.exchange(0x14, partner)
+    assert answers[0] == (0x14, b"\x00")
+    ((frame_id, params),) = answers[1:]
+    assert frame_id == 0x9B
+    assert params[:8] == partner
+    return params[8]
+
+
+def test_the_key_table_is_tokens_a_leave_and_a_reset_keep() -> None:
+    """token-stack.h: STACK_KEY_TABLE is an indexed stack token; leaving forgets the
+    network (and its trust centre link key), not the partner keys."""
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    _set_config(host, CONFIG_KEY_TABLE_SIZE, 1)
+    host.join(han)
+    assert _partner_key(host, han, ncp) == APP_LINK_KEY_ESTABLISHED
+    old_meter = han.esme.ieee
+    assert host.exchange(0x20) == [(0x20, b"\x00"), (0x19, b"\x91")]  # leaveNetwork
+    assert ncp.network is None
+    assert ncp.key_table == {old_meter: 0}
+    host.reset()  # a power cycle: configuration goes, tokens stay
+    host.negotiate()
+    assert ncp.key_table == {old_meter: 0}
+    # Another meter on the next network: the stale key holds the only entry
+    _set_config(host, CONFIG_KEY_TABLE_SIZE, 1)
+    han.meter_exchange(new_eui64=True)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    host.join(han)
+    assert _partner_key(host, han, ncp) == KEY_TABLE_FULL
+    assert ncp.key_table == {old_meter: 0}
+    assert ncp.problems == []
+
+
+def test_clear_key_table_empties_it_and_keeps_the_trust_centre_key() -> None:
+    """security.h emberClearKeyTable: "Clear the key table of the current network"."""
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp, host = _host(han)
+    _set_config(host, CONFIG_KEY_TABLE_SIZE, 1)
+    stale = t.EUI64(bytes(range(8)))
+    ncp.key_table[stale] = 0  # a partner key from an earlier network
+    assert host.exchange(0xB1) == [(0xB1, b"\x00")]  # clearKeyTable: SUCCESS
+    assert ncp.key_table == {}
+    host.join(han)
+    assert _partner_key(host, han, ncp) == APP_LINK_KEY_ESTABLISHED
+    assert ncp.key_table == {han.esme.ieee: 0}
+    # Joined, the table cleared again: the hub's key is not in it
+    assert host.exchange(0xB1) == [(0xB1, b"\x00")]
+    assert ncp.key_table == {}
+    assert ncp.network is not None
+    assert ncp.problems == []
+
+
 def test_a_node_id_before_its_eui64_is_a_problem() -> None:
     ncp, host = _host(HanSimulator(seed=3))
     assert host.exchange(0x5D, b"\x00" + ESME_NWK.to_bytes(2, "little")) == [

@@ -44,8 +44,10 @@ from custom_components.smets.han.simulator.app import ESME_NWK
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.transcript import JoinTranscript
 from smets_dev.ncp import (
+    CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    EZSP_ERROR_INVALID_ID,
     NETWORK_CLOSED,
     NETWORK_OPENED,
     NWK_LEAVE_REQUEST_NOT_ALLOWED,
@@ -566,14 +568,53 @@ async def test_no_partner_link_key_is_a_join_error(
         han.partner_key_slots = 0  # the meter holds as many devices as it can
     elif fault == "no_meter":
         han.esme.endpoints.clear()
-    else:  # a radio whose key table is taken (by keys from an earlier life)
-        ncp.key_table = {
-            zigpy_t.EUI64(bytes([n] * 8)): n for n in range(ezsp.KEY_TABLE_SIZE)
-        }
+    else:  # a firmware without the key table size setting: a table of none
+        ncp.config_refusals = {CONFIG_KEY_TABLE_SIZE: EZSP_ERROR_INVALID_ID}
     with pytest.raises(JoinError, match=why) as err:
         await join_han(ncp.path, timeout=TIMEOUT)
     assert err.value.reason == "partner_key_failed"
     assert han.esme.ieee not in ncp.key_table
+
+
+async def test_a_join_after_a_leave_keeps_only_this_networks_partner_key(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """The key table is tokens a leave keeps: the join clears it, as Silicon Labs'
+    framework does before forming or joining (af-node.c zaNodeSecurityInit)."""
+    await _joined(ncp)
+    old_meter = han.esme.ieee
+    await leave_han(ncp.path)
+    assert ncp.key_table == {old_meter: 0}  # the stack forgets no key by leaving
+    # Paired again, after the electricity meter was exchanged for another one
+    han.meter_exchange(new_eui64=True)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    assert network.cbke
+    assert ncp.key_table == {han.esme.ieee: 0}
+    assert ncp.problems == []
+
+
+async def test_a_radio_whose_key_table_is_full_of_other_networks_keys_still_joins(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """A stick used on other networks before: every entry holds a stale partner key."""
+    stale = {zigpy_t.EUI64(bytes([n] * 8)): n for n in range(ezsp.KEY_TABLE_SIZE)}
+    ncp.key_table = dict(stale)
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.cbke
+    (answer,) = [e for e in transcript.entries if e["step"] == "partner_link_key"]
+    assert answer["key_status"] == "0x01"  # APP_LINK_KEY_ESTABLISHED
+    assert ncp.key_table == {han.esme.ieee: 0}
+    # The key table was cleared before the join, not at a later start
+    ncp.commands.clear()
+    app = await open_radio(ncp.path, network)
+    try:
+        assert "clearKeyTable" not in ncp.commands
+        assert ncp.key_table == {han.esme.ieee: 0}
+    finally:
+        await app.shutdown()
+    assert ncp.problems == []
 
 
 async def test_smart_energy_frames_are_encrypted_both_ways(
@@ -637,6 +678,11 @@ async def test_attribute_reports_come_over_the_radio_because_it_bound_metering(
         assert han.unbound_pushes == []
     finally:
         await link.close()
+    # The bindings are the meter's (a ZDO Bind_req to it, as Silicon Labs'
+    # performBinding sends with emberBindRequest): the radio's own binding
+    # table is never written
+    assert ncp.bindings == {}
+    assert "setBinding" not in ncp.commands
     assert ncp.problems == []
 
 

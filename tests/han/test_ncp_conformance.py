@@ -252,6 +252,7 @@ EZSP_ERROR_INVALID_CALL = 0x38
 CONFIG_SECURITY_LEVEL = 0x0D
 CONFIG_MAX_END_DEVICE_CHILDREN = 0x11
 CONFIG_ADDRESS_TABLE_SIZE = 0x05
+CONFIG_BINDING_TABLE_SIZE = 0x04
 SE_ENDPOINT = bytes.fromhex("01090102050001000008")
 """addEndpoint: endpoint 1, profile 0x0109, device 0x0502, version 0, Key
 Establishment (0x0800) in."""
@@ -307,8 +308,9 @@ def test_endpoints_once_each_until_the_network_is_up() -> None:
 def test_a_reset_forgets_configuration_and_endpoints() -> None:
     """command-prototypes.h: "The NCP does not remember these settings after a reset";
     before the host sets it, a router takes 6 end-device children
-    (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN) and the
-    address table has 8 entries (EMBER_ADDRESS_TABLE_SIZE)."""
+    (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN), the
+    address table has 8 entries (EMBER_ADDRESS_TABLE_SIZE) and the binding
+    table none ("The default is 0 bindings")."""
     ncp = EmulatedNcp()
     host = _host(ncp)
     assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 6
@@ -320,6 +322,7 @@ def test_a_reset_forgets_configuration_and_endpoints() -> None:
     assert ncp.config == {
         CONFIG_MAX_END_DEVICE_CHILDREN: 6,
         CONFIG_ADDRESS_TABLE_SIZE: 8,
+        CONFIG_BINDING_TABLE_SIZE: 0,
     }
     assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
         (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))
@@ -397,4 +400,92 @@ def test_a_stack_that_loses_the_network_says_so_and_sends_nothing() -> None:
     )
     assert frames == [(SEND_UNICAST, bytes((NETWORK_DOWN, 0)))]
     assert ncp.network is not None  # still in the tokens
+    assert ncp.problems == []
+
+
+# --- the binding table -------------------------------------------------------------
+
+CLEAR_BINDING_TABLE, SET_BINDING, GET_BINDING, DELETE_BINDING = 0x2A, 0x2B, 0x2C, 0x2D
+BINDING_INDEX_OUT_OF_RANGE = 0x69  # error-def.h
+LEAVE_NETWORK = 0x20
+UNICAST_BINDING = 0x01  # EmberBindingType
+METER = bytes.fromhex("8c971b5703b610da")  # an EUI64, little-endian as on the wire
+
+
+def _entry(cluster: int, remote: int = 1) -> bytes:
+    """An EmberBindingTableEntry: unicast, endpoint 1, ``cluster``, to METER's
+    ``remote`` endpoint, network 0 (bellows' EmberBindingTableEntry, 14 bytes)."""
+    return (
+        bytes((UNICAST_BINDING, 1))
+        + cluster.to_bytes(2, "little")
+        + bytes((remote,))
+        + METER
+        + b"\x00"
+    )
+
+
+def test_a_binding_is_kept_whole_in_a_table_of_the_configured_size() -> None:
+    """EZSP setBinding / getBinding (command-prototypes.h, bellows v4 commands):
+    the whole EmberBindingTableEntry goes in and comes back; the table has the
+    entries CONFIG_BINDING_TABLE_SIZE gives it, none by default
+    (ember-configuration-defaults.h); past them BINDING_INDEX_OUT_OF_RANGE
+    (error-def.h: "out of range for the current binding table")."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+    metering = _entry(0x0702)
+    unused = bytes(14)  # the token's default: UNUSED_BINDING, all zeros
+    assert host.exchange(SET_BINDING, b"\x00" + metering) == [
+        (SET_BINDING, bytes((BINDING_INDEX_OUT_OF_RANGE,)))
+    ]
+    assert host.exchange(GET_BINDING, b"\x00") == [
+        (GET_BINDING, bytes((BINDING_INDEX_OUT_OF_RANGE,)) + unused)
+    ]
+    assert _config(host, CONFIG_BINDING_TABLE_SIZE, 2) == [
+        (SET_CONFIGURATION_VALUE, bytes((EZSP_SUCCESS,)))
+    ]
+    assert host.exchange(GET_BINDING, b"\x01") == [(GET_BINDING, b"\x00" + unused)]
+    assert host.exchange(SET_BINDING, b"\x01" + metering) == [(SET_BINDING, b"\x00")]
+    assert host.exchange(GET_BINDING, b"\x01") == [(GET_BINDING, b"\x00" + metering)]
+    assert host.exchange(SET_BINDING, b"\x02" + _entry(0x0700)) == [
+        (SET_BINDING, bytes((BINDING_INDEX_OUT_OF_RANGE,)))
+    ]
+    (binding,) = ncp.bindings.values()
+    assert (binding.type, binding.local, binding.cluster_id, binding.remote) == (
+        UNICAST_BINDING,
+        1,
+        0x0702,
+        1,
+    )
+    assert binding.identifier == METER
+    assert binding.network_index == 0
+    assert host.exchange(DELETE_BINDING, b"\x01") == [(DELETE_BINDING, b"\x00")]
+    assert host.exchange(GET_BINDING, b"\x01") == [(GET_BINDING, b"\x00" + unused)]
+    assert ncp.problems == []
+
+
+def test_bindings_are_tokens_a_reset_and_a_leave_keep() -> None:
+    """token-stack.h: STACK_BINDING_TABLE is an indexed stack token; only
+    clearBindingTable ("Delete all binding table entries") empties it."""
+    han = HanSimulator(seed=3)
+    han.register_device(DEFAULT_EUI64, DEFAULT_INSTALL_CODE)
+    ncp = EmulatedNcp(han=han)
+    host = _host(ncp)
+    _config(host, CONFIG_BINDING_TABLE_SIZE, 2)
+    assert host.exchange(SET_BINDING, b"\x00" + _entry(0x0702)) == [
+        (SET_BINDING, b"\x00")
+    ]
+    assert _join(host, han, ROUTER, DEFAULT_INSTALL_CODE)[-1] == NETWORK_UP
+    assert host.exchange(LEAVE_NETWORK)[0] == (LEAVE_NETWORK, b"\x00")
+    host.reset()  # the size is configuration, forgotten; the entries are not
+    host.negotiate()
+    assert host.exchange(GET_BINDING, b"\x00") == [
+        (GET_BINDING, bytes((BINDING_INDEX_OUT_OF_RANGE,)) + bytes(14))
+    ]
+    _config(host, CONFIG_BINDING_TABLE_SIZE, 2)
+    assert host.exchange(GET_BINDING, b"\x00") == [
+        (GET_BINDING, b"\x00" + _entry(0x0702))
+    ]
+    assert host.exchange(CLEAR_BINDING_TABLE) == [(CLEAR_BINDING_TABLE, b"\x00")]
+    assert ncp.bindings == {}
+    assert host.exchange(GET_BINDING, b"\x00") == [(GET_BINDING, b"\x00" + bytes(14))]
     assert ncp.problems == []

@@ -335,3 +335,21 @@ def test_the_key_establishment_handler_keeps_its_key_status_byte(
         (0x14, sl(OK)),
         (0x9B, partner + bytes((APP_LINK_KEY_ESTABLISHED,))),
     ]
+
+
+def test_the_key_and_binding_tables_answer_sl_status(
+    han: HanSimulator, version: int
+) -> None:
+    """clearKeyTable, setBinding, getBinding keep their frames (bellows v14 takes
+    v13's) with an sl_status_t; a binding index past the table is INVALID_INDEX
+    (assumed, as bellows maps INDEX_OUT_OF_RANGE)."""
+    ncp, host = _host(han, version)
+    ncp.key_table[t.EUI64(bytes(range(8)))] = 0
+    assert host.exchange(0xB1) == [(0xB1, sl(OK))]  # clearKeyTable
+    assert ncp.key_table == {}
+    entry = b"\x01\x01\x02\x07\x01" + bytes(han.esme.ieee) + b"\x00"
+    assert host.exchange(0x2B, b"\x00" + entry) == [(0x2B, sl(INVALID_INDEX))]
+    assert host.exchange(0x53, b"\x04\x01\x00") == [(0x53, sl(OK))]  # 1 binding
+    assert host.exchange(0x2B, b"\x00" + entry) == [(0x2B, sl(OK))]
+    assert host.exchange(0x2C, b"\x00") == [(0x2C, sl(OK) + entry)]
+    assert ncp.problems == []

@@ -1443,7 +1443,18 @@ async def _join(
 
 
 async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -> int:
-    """Set the security state and join ``found`` as ``node_type``; the final status."""
+    """Set the security state and join ``found`` as ``node_type``; the final status.
+
+    As Silicon Labs' ``zaNodeSecurityInit`` before a join (gecko_sdk
+    app/framework/security/af-node.c): the initial security state, the
+    profile's extended bitmask, then the key table cleared
+    (``sli_zigbee_af_clear_link_key_table``). The key table is a stack token
+    that a leave does not clear (token-stack.h ``STACK_KEY_TABLE``): without
+    this, partner link keys of earlier networks (a meter exchanged, a stick
+    used elsewhere) linger and fill it, and the new meter's key finds no
+    entry (KEY_TABLE_FULL). The trust centre link key is not in the table.
+    A start that resumes the network (``networkInit``) keeps the table.
+    """
     from bellows import types as bt  # noqa: PLC0415
 
     with serial_log_muted():
@@ -1452,6 +1463,11 @@ async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -
         msg = f"the radio refused the security state: 0x{int(status):02X}"
         raise RadioError(msg)
     await radio.secure_as_smart_energy()
+    (status,) = await radio.command("clearKeyTable")
+    if int(status) != _SUCCESS:
+        # Before joinNetwork: the supplier's registration is not spent
+        msg = f"the radio could not clear its key table: {status_text(int(status))}"
+        raise RadioError(msg)
     parameters = bt.EmberNetworkParameters(
         extendedPanId=found.extendedPanId,
         panId=found.panId,
