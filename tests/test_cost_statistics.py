@@ -17,15 +17,18 @@ from homeassistant.components.recorder import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.smets.const import (
     CONF_ELECTRICITY_PRICE_ENTITY,
     CONF_ESTIMATE_HISTORY_COST,
     DOMAIN,
 )
-from custom_components.smets.cost_history import MeterDays
-from custom_components.smets.han.model import gas_m3_to_kwh
+from custom_components.smets.cost_history import CostHistory, MeterDays
+from custom_components.smets.han.model import CostConsumption, gas_m3_to_kwh
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.meters import (
     HALF_HOUR,
@@ -616,3 +619,62 @@ async def test_a_meter_day_is_a_local_day(
     assert waiting.price_at(start) is None
     live = MeterDays({start: Decimal("4.2")}, known, price, start + 3600, spread=True)
     assert live.price_at(start) == price(start)
+
+
+async def test_a_restart_while_the_walk_waits_for_the_rest_of_a_day(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A day the meter costed, read in two pages with a restart between: none lost.
+
+    The walk back waits at the day's end for the rest of the day (the next
+    page). Home Assistant restarting then loses the half-hours it held, and
+    the importer reads on from where it was: the walk keeps what it read of
+    the day in its store, so after the restart the day is whole again.
+    """
+    sim = simulator(init_integration)
+    await backfill(hass)  # the live statistic's zero; the importer is done
+    midnight = int(START.replace(hour=0).timestamp())
+    yesterday = midnight - 86_400
+    costs = CostConsumption(
+        days=(None, Decimal("2.5"), *([None] * 7)),
+        weeks=(None,) * 6,
+        months=(None,) * 14,
+        currency=826,
+        trailing_digits=3,
+    )
+
+    def page(start: int, end: int) -> dict[int, int | None]:
+        return {
+            when: sim.electricity.import_wh(when // HALF_HOUR)
+            for when in range(start, end, HALF_HOUR)
+        }
+
+    def kwh(raw: int) -> Decimal:
+        return Decimal(raw) / 1000
+
+    first = CostHistory(hass, init_integration)
+    await first.async_reset()
+    first.note_meter_days("import", costs)
+    await first.async_half_hours(
+        "import", page(yesterday + 12 * 3600, int(START.timestamp())), kwh
+    )
+    waiting = (await first._async_walks())["import"]
+    assert waiting["at"] == midnight  # waiting for yesterday's morning
+    assert len(waiting["held"]) == 24
+    # the restart: the delayed save is written, a new history loads it
+    freezer.tick(dt.timedelta(seconds=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    second = CostHistory(hass, init_integration)
+    second.note_meter_days("import", costs)
+    await second.async_half_hours("import", page(yesterday, yesterday + 12 * 3600), kwh)
+    walked = (await second._async_walks())["import"]
+    assert walked["at"] == yesterday
+    assert walked["meter_days"] == [yesterday]
+    assert walked["held"] == {}
+    day = Decimal(waiting["value"]) - Decimal(walked["value"])
+    standing = Decimal(sim.tariff.standing_charge) / MONEY_UNITS_PER_POUND
+    assert day == pytest.approx(Decimal("2.5") + standing, abs=Decimal("1e-20"))

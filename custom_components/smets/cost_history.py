@@ -235,6 +235,9 @@ class CostHistory:
             ),
         )
         saved = walks.get(source)
+        for start, value in ((saved or {}).get("held") or {}).items():
+            # read before a restart, in a day the walk waited to finish
+            known.setdefault(int(start), None if value is None else Decimal(value))
         begun = self._walk(saved, total, known, costed.price_at)
         if begun is None:
             return
@@ -247,6 +250,16 @@ class CostHistory:
             set() if again or saved is None else set(saved.get("meter_days", ()))
         )
         meter_days |= {day for day in costed.used if day >= walk.at}
+        held: dict[str, str | None] = {}
+        if costed.waited is not None:
+            # the walk waits at this day's end for the rest of the day: keep
+            # what it read of the day, which a restart would otherwise lose
+            # (the importer reads on from where it was, never this again)
+            held = {
+                str(start): None if value is None else str(value)
+                for start, value in known.items()
+                if costed.waited <= start < walk.at
+            }
         walks[source] = {
             "at": walk.at,
             "value": str(walk.value),
@@ -254,6 +267,7 @@ class CostHistory:
             "since": total.since.isoformat(),
             "provisional": provisional,
             "meter_days": sorted(meter_days),
+            "held": held,
         }
         total.history_estimated = walk.estimated
         total.history_meter_days = len(meter_days)
@@ -516,6 +530,8 @@ class MeterDays:
         self._factors: dict[int, Callable[[int], Price | None] | None] = {}
         self.used: set[int] = set()
         """The days (local midnight, Unix seconds) priced from the meter's cost."""
+        self.waited: int | None = None
+        """The day the walk stopped at to wait for the rest of (its start)."""
 
     def price_at(self, start: int) -> Price | None:
         """Return the price of the half-hour from ``start`` (None: not priced yet)."""
@@ -545,7 +561,12 @@ class MeterDays:
             return None  # part of the day is counted live
         starts = range(day, end, HALF_HOUR)
         if any(start not in self._known for start in starts):
-            return lambda _start: None  # the rest of the day is on the next page
+            # the rest of the day is on the next page: the walk waits for it
+            def wait(_start: int) -> Price | None:
+                self.waited = day
+                return None
+
+            return wait
         used = [self._known[start] for start in starts]
         prices = [self._plain(start) for start in starts]
         if any(kwh is None for kwh in used):
