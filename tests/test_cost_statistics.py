@@ -27,8 +27,21 @@ from custom_components.smets.const import (
     CONF_ESTIMATE_HISTORY_COST,
     DOMAIN,
 )
-from custom_components.smets.cost_history import CostHistory, MeterDays
-from custom_components.smets.han.model import CostConsumption, gas_m3_to_kwh
+from custom_components.smets.cost_history import (
+    DAY as DAY_LEVEL,
+    MONTH as MONTH_LEVEL,
+    WEEK as WEEK_LEVEL,
+    CostHistory,
+    MeterCosts,
+    MeterPeriod,
+)
+from custom_components.smets.han.model import (
+    COST_DAY_ATTRIBUTES,
+    COST_MONTH_ATTRIBUTES,
+    COST_WEEK_ATTRIBUTES,
+    CostConsumption,
+    gas_m3_to_kwh,
+)
 from custom_components.smets.han.simulator import HanSimulator
 from custom_components.smets.han.simulator.meters import (
     HALF_HOUR,
@@ -209,71 +222,77 @@ def set_day_cost(sim: HanSimulator, back: int, units: int) -> None:
     prepayment.attributes[0x051C + 2 * back] = lambda _: units
 
 
-async def test_history_days_the_meter_costed_are_its_figures(
+async def test_history_is_the_meters_own_costs_across_a_past_price_change(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The meter's own cost of a day (a price since changed) is that day's cost.
+    """Before 22 December the meter charged 4/5 of today's prices: so does the history.
 
-    Two days ago the meter charged £3.21 for the day's energy (today's prices
-    would make it more); three days ago it publishes "not available". The
-    day's hours keep the shape of today's prices, the day adds up to the
-    meter's figure and the standing charge, and the days the meter does not
-    cost stay at today's prices; nothing moves where live data starts.
+    The HAN's Price cluster gives only today's tariff; the meter's own cost
+    of each of its past days, weeks and months (Historical Cost Consumption)
+    carries the change. Every imported hour before it is at 4/5 of today's
+    prices, every hour after at today's, the standing charge apart; a day
+    the meter marks not available takes its week's rest; the oldest month,
+    which the meter holds only in part, stays at today's prices; nothing
+    moves where live data starts.
     """
     sim = simulator(init_integration)
-    set_day_cost(sim, 2, 321_000)
+    change = int(dt.datetime(2025, 12, 22, tzinfo=dt.UTC).timestamp())
+    sim.past_prices = (change, 4, 5)
     set_day_cost(sim, 3, 0xFFFFFFFFFFFF)
     await backfill(hass)
     await advance(hass, freezer, START + HOUR)
     standing = pounds(sim.tariff.standing_charge)
-    midnight = START.replace(hour=0)
-
-    async def day(back: int) -> tuple[int, list[dict[str, Any]], float]:
-        first = midnight - back * DAY
-        hours = await hourly(
-            hass, ELECTRICITY, first, first + DAY, types=frozenset({"change"})
-        )
-        days = await hourly(
-            hass,
-            ELECTRICITY,
-            first,
-            first + DAY,
-            period="day",
-            types=frozenset({"change"}),
-        )
-        assert len(hours) == 24
-        return int(first.timestamp()), hours, days[0]["change"]
-
-    start, hours, change = await day(2)
-    assert change == pytest.approx(3.21 + standing, abs=1e-9)
-    tariff_day = sum(electricity_hour(sim, start + 3600 * n) for n in range(24))
-    assert tariff_day - standing > 3.21 + 0.5  # the meter's figure differs
-    factor = 3.21 / (tariff_day - standing)
-    for n, row in enumerate(hours):
-        hour = start + 3600 * n
-        own = electricity_hour(sim, hour) - (standing if n == 0 else 0)
-        assert row["change"] - (standing if n == 0 else 0) == pytest.approx(
-            own * factor, abs=1e-9
+    oldest = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # the first whole month held
+    rows = await hourly(hass, ELECTRICITY, oldest, START, types=frozenset({"change"}))
+    first = int(oldest.timestamp())
+    assert [int(row["start"]) for row in rows] == list(
+        range(first, int(START.timestamp()), 3600)
+    )
+    # The simulator's tiers and months are UTC; Home Assistant's London. In
+    # the GMT months they agree to the hour; from March to October the
+    # meter's month is an hour off London's and its tiers an hour off the
+    # calendar seen in January, so only each month's total is the meter's.
+    march = int(dt.datetime(2025, 3, 1, tzinfo=dt.UTC).timestamp())
+    november = int(dt.datetime(2025, 11, 1, tzinfo=dt.UTC).timestamp())
+    months: dict[tuple[int, int], list[float]] = {}
+    for row in rows:
+        hour = int(row["start"])
+        own = electricity_hour(sim, hour)
+        charge = standing if hour % 86_400 == 0 else 0
+        factor = 0.8 if hour < change else 1.0
+        local = dt_util.as_local(dt_util.utc_from_timestamp(hour))
+        sums = months.setdefault((local.year, local.month), [0.0, 0.0])
+        sums[0] += row["change"] - charge
+        sums[1] += (own - charge) * factor
+        if march <= hour < november:
+            continue
+        assert row["change"] - charge == pytest.approx(
+            (own - charge) * factor, rel=1e-5, abs=1e-9
         ), dt_util.utc_from_timestamp(hour)
-    # "not available": today's prices, to the tariff's last digit
-    start, hours, change = await day(3)
-    assert change == pytest.approx(
-        sum(electricity_hour(sim, start + 3600 * n) for n in range(24)), abs=1e-6
-    )
-    # nine days back the meter keeps no day: today's prices
-    start, hours, change = await day(9)
-    assert change == pytest.approx(
-        sum(electricity_hour(sim, start + 3600 * n) for n in range(24)), abs=1e-6
-    )
+    assert len(months) == 13
+    for month, (history, tariff) in months.items():
+        assert history == pytest.approx(tariff, rel=5e-3), month
     state = hass.states.get(ELECTRICITY)
     assert state is not None
-    assert state.attributes["history_meter_days"] == 7  # 1, 2, 4, ... 8 days back
+    assert state.attributes["history_meter_periods"] == {
+        "days": 7,  # 1, 2, 4 ... 8 days back; 3 is "not available"
+        "weeks": 5,
+        "months": 12,  # the 13th back is held only in part
+    }
     assert state.attributes["history_estimated"] is False
     joined = await hourly(hass, ELECTRICITY, START - HOUR, START)
     assert joined[0]["sum"] == pytest.approx(0, abs=1e-9)
+    # the oldest month the meter holds in part: today's prices
+    older = await hourly(
+        hass, ELECTRICITY, oldest - 3 * DAY, oldest, types=frozenset({"change"})
+    )
+    assert older
+    for row in older:
+        hour = int(row["start"])
+        assert row["change"] == pytest.approx(electricity_hour(sim, hour), abs=1e-6)
 
 
 async def test_history_at_todays_prices_where_the_meter_costs_no_day(
@@ -284,8 +303,12 @@ async def test_history_at_todays_prices_where_the_meter_costs_no_day(
     """A meter without Historical Cost Consumption: today's prices, asked once."""
     sim = simulator(init_integration)
     prepayment = sim.esme.endpoints[1].clusters[0x0705]
-    for back in range(9):
-        del prepayment.attributes[0x051C + 2 * back]
+    for attr in (
+        *COST_DAY_ATTRIBUTES,
+        *COST_WEEK_ATTRIBUTES,
+        *COST_MONTH_ATTRIBUTES,
+    ):
+        del prepayment.attributes[attr]
     await backfill(hass)
     first = START.replace(hour=0) - 2 * DAY
     days = await hourly(
@@ -297,7 +320,11 @@ async def test_history_at_todays_prices_where_the_meter_costs_no_day(
     )
     state = hass.states.get(ELECTRICITY)
     assert state is not None
-    assert state.attributes["history_meter_days"] == 0
+    assert state.attributes["history_meter_periods"] == {
+        "days": 0,
+        "weeks": 0,
+        "months": 0,
+    }
     esme = init_integration.runtime_data.link.esme
     assert (0x0705, 0x0520) in esme.unsupported
 
@@ -594,9 +621,10 @@ async def test_a_meter_day_is_a_local_day(
         night = dt_util.as_local(dt_util.utc_from_timestamp(when)).hour < 7
         return (Decimal("0.1") if night else Decimal("0.3")), False
 
-    days = MeterDays(
-        {start: Decimal("4.2")}, known, price, start + 3 * 86_400, spread=True
+    period = MeterPeriod(
+        DAY_LEVEL, start, start + half_hours * HALF_HOUR, Decimal("4.2")
     )
+    days = MeterCosts([period], known, price, start + 3 * 86_400, spread=True)
     costs = []
     for when in range(start, start + half_hours * HALF_HOUR, HALF_HOUR):
         priced = days.price_at(when)
@@ -605,7 +633,7 @@ async def test_a_meter_day_is_a_local_day(
     assert len(costs) == half_hours
     assert sum(costs, Decimal(0)) == pytest.approx(Decimal("4.2"), abs=Decimal("1e-20"))
     assert costs[0] / costs[-1] == pytest.approx(Decimal(1) / 3)  # the shape kept
-    assert days.used == {start}
+    assert days.used == {period}
     # the half-hours either side are the next and previous days': today's prices
     assert days.price_at(start - HALF_HOUR) == price(start - HALF_HOUR)
     assert days.price_at(start + half_hours * HALF_HOUR) == price(
@@ -613,11 +641,14 @@ async def test_a_meter_day_is_a_local_day(
     )
     # a day not read to its end waits; one counted live in part is today's prices
     del known[start + HALF_HOUR]
-    waiting = MeterDays(
-        {start: Decimal("4.2")}, known, price, start + 3 * 86_400, spread=True
-    )
+    waiting = MeterCosts([period], known, price, start + 3 * 86_400, spread=True)
     assert waiting.price_at(start) is None
-    live = MeterDays({start: Decimal("4.2")}, known, price, start + 3600, spread=True)
+    assert waiting.waited
+    done = MeterCosts(
+        [period], known, price, start + 3 * 86_400, spread=True, done=True
+    )
+    assert done.price_at(start) == price(start)  # no page is coming: today's prices
+    live = MeterCosts([period], known, price, start + 3600, spread=True)
     assert live.price_at(start) == price(start)
 
 
@@ -657,24 +688,66 @@ async def test_a_restart_while_the_walk_waits_for_the_rest_of_a_day(
 
     first = CostHistory(hass, init_integration)
     await first.async_reset()
-    first.note_meter_days("import", costs)
+    first.note_meter_costs("import", costs)
     await first.async_half_hours(
         "import", page(yesterday + 12 * 3600, int(START.timestamp())), kwh
     )
     waiting = (await first._async_walks())["import"]
     assert waiting["at"] == midnight  # waiting for yesterday's morning
-    assert len(waiting["held"]) == 24
+    assert len(waiting["held"]) == 24  # yesterday afternoon, not walked yet
     # the restart: the delayed save is written, a new history loads it
     freezer.tick(dt.timedelta(seconds=2))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     second = CostHistory(hass, init_integration)
-    second.note_meter_days("import", costs)
+    second.note_meter_costs("import", costs)
     await second.async_half_hours("import", page(yesterday, yesterday + 12 * 3600), kwh)
     walked = (await second._async_walks())["import"]
     assert walked["at"] == yesterday
-    assert walked["meter_days"] == [yesterday]
+    assert walked["meter_periods"] == {f"{DAY_LEVEL}:{yesterday}": "days"}
     assert walked["held"] == {}
     day = Decimal(waiting["value"]) - Decimal(walked["value"])
     standing = Decimal(sim.tariff.standing_charge) / MONEY_UNITS_PER_POUND
     assert day == pytest.approx(Decimal("2.5") + standing, abs=Decimal("1e-20"))
+
+
+async def test_a_week_takes_what_its_days_did_not_and_a_month_the_rest(
+    hass: HomeAssistant,
+) -> None:
+    """A costed day inside a costed week inside a costed month: each adds up."""
+    jan = int(dt_util.start_of_local_day(dt.date(2026, 1, 1)).timestamp())
+    feb = int(dt_util.start_of_local_day(dt.date(2026, 2, 1)).timestamp())
+    monday = int(dt_util.start_of_local_day(dt.date(2026, 1, 5)).timestamp())
+    tuesday = monday + 86_400
+    known: dict[int, Decimal | None] = {
+        when: Decimal(1) for when in range(jan - 7 * 86_400, feb, HALF_HOUR)
+    }
+
+    def price(_when: int) -> tuple[Decimal, bool]:
+        return Decimal("0.2"), False
+
+    day = MeterPeriod(DAY_LEVEL, tuesday, tuesday + 86_400, Decimal(5))
+    week = MeterPeriod(WEEK_LEVEL, monday, monday + 7 * 86_400, Decimal(60))
+    month = MeterPeriod(MONTH_LEVEL, jan, feb, Decimal(200))
+    costs = MeterCosts([day, week, month], known, price, feb + 86_400, spread=True)
+
+    def cost(start: int, end: int) -> Decimal:
+        total = Decimal(0)
+        for when in range(start, end, HALF_HOUR):
+            priced = costs.price_at(when)
+            assert priced is not None
+            assert priced[1] is False
+            total += priced[0]  # 1 kWh each
+        return total
+
+    assert cost(tuesday, tuesday + 86_400) == pytest.approx(Decimal(5))
+    assert cost(monday, monday + 7 * 86_400) == pytest.approx(Decimal(60))
+    assert cost(jan, feb) == pytest.approx(Decimal(200))
+    assert costs.price_at(jan - HALF_HOUR) == price(0)  # before them all
+    assert costs.used == {day, week, month}
+    # a week that costs less than its day is not its own: today's prices
+    cheap = MeterPeriod(WEEK_LEVEL, monday, monday + 7 * 86_400, Decimal(3))
+    costs = MeterCosts([day, cheap], known, price, feb + 86_400, spread=True)
+    assert costs.price_at(monday) == price(0)
+    assert cost(tuesday, tuesday + 86_400) == pytest.approx(Decimal(5))
+    assert costs.used == {day}

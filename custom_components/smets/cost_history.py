@@ -13,12 +13,13 @@ each half-hour at the tier the meter's calendar (as seen since set-up) has
 for it, or, where that is not known, at today's prices blended by what each
 tier register has counted (an estimate, which the options can turn off).
 
-Where the meter costs its days itself (the Prepayment cluster's Historical
-Cost Consumption: the eight complete days before today), those days are its
-figures: each half-hour's share of the meter's cost of the day is its share
-of the day's cost at today's prices (its share of the day's kWh where a tier
-is not known), so the day adds up to what the meter charged, the standing
-charge apart, as the meter keeps it apart.
+Where the meter costs its past itself (the Prepayment cluster's Historical
+Cost Consumption: the eight days before today, the five weeks before this
+one, the thirteen months before this one), those periods are its figures
+(:class:`MeterCosts`): each adds up to what the meter charged (the standing
+charge apart, as the meter keeps it apart), its half-hours in the shape of
+today's prices; a week takes what its days did not, a month what its days
+and weeks did not.
 
 A price entity the options name (a dynamic tariff) prices only what comes
 after it was chosen: the half-hours an outage's gap fill costs from then on
@@ -28,7 +29,8 @@ history before keeps the meter's tariff and calendar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 import datetime as dt
 from decimal import Decimal
 import logging
@@ -95,28 +97,61 @@ class CostHistory:
         """Each live statistic's zero, read once (no reset comes between pages)."""
         self._filled: dict[str, tuple[int, Decimal]] = {}
         """Where each source's last gap fill ended: (hour, total then)."""
-        self._meter_days: dict[str, tuple[dt.date, dict[int, Decimal]]] = {}
-        """Each source's days the meter costed: (the day read, day start -> cost)."""
+        self._meter_costs: dict[str, tuple[dt.date, tuple[MeterPeriod, ...]]] = {}
+        """Each source's periods the meter costed: (the day read, the periods)."""
+        self._done: set[str] = set()
+        """Sources the importer has read to the end of (no page is coming)."""
 
-    def meter_days_read(self, source: str) -> dt.date | None:
-        """Return the local day the meter's own day costs were last read on."""
-        read = self._meter_days.get(source)
+    def meter_costs_read(self, source: str) -> dt.date | None:
+        """Return the local day the meter's own period costs were last read on."""
+        read = self._meter_costs.get(source)
         return None if read is None else read[0]
 
-    def note_meter_days(self, source: str, costs: model.CostConsumption) -> None:
-        """Keep what the meter says each complete day cost (1 to 8 days back).
+    def note_meter_costs(self, source: str, costs: model.CostConsumption) -> None:
+        """Keep what the meter says each complete day, week and month cost.
 
-        A GB meter's days are local days; a day it marks not available is
-        left to today's prices.
+        A GB meter's periods are local: days from midnight, weeks from
+        Monday, months from the 1st. One it marks not available is left to
+        today's prices (or to the coarser period around it).
         """
         today = dt_util.now().date()
-        days: dict[int, Decimal] = {}
-        for back in range(1, len(costs.days)):
-            cost = costs.day(back)
+        periods: list[MeterPeriod] = []
+
+        def add(
+            level: int, first: dt.date, after: dt.date, cost: Decimal | None
+        ) -> None:
             if cost is not None:
-                start = dt_util.start_of_local_day(today - dt.timedelta(days=back))
-                days[int(start.timestamp())] = cost
-        self._meter_days[source] = (today, days)
+                periods.append(
+                    MeterPeriod(level, _midnight(first), _midnight(after), cost)
+                )
+
+        for back in range(1, len(costs.days)):
+            day = today - dt.timedelta(days=back)
+            add(DAY, day, day + dt.timedelta(days=1), costs.days[back])
+        monday = today - dt.timedelta(days=today.weekday())
+        for back in range(1, len(costs.weeks)):
+            week = monday - dt.timedelta(weeks=back)
+            add(WEEK, week, week + dt.timedelta(weeks=1), costs.weeks[back])
+        month = today.year * 12 + today.month - 1
+        for back in range(1, len(costs.months)):
+            add(
+                MONTH,
+                _first(month - back),
+                _first(month - back + 1),
+                costs.months[back],
+            )
+        self._meter_costs[source] = (today, tuple(periods))
+
+    async def async_done(self, source: str) -> None:
+        """Walk on without waiting: the importer has read all the meter holds.
+
+        The walk waits at a period the meter costed until every half-hour of
+        it is read; the oldest period the meter holds only in part never is.
+        """
+        self._done.add(source)
+        known = self.half_hours.get(source)
+        if known:
+            await self._async_walk(source, known)
 
     async def _async_walks(self) -> dict[str, dict[str, Any]]:
         if self._walks is None:
@@ -128,6 +163,7 @@ class CostHistory:
         self._walks = {}
         self._zeros = {}
         self._filled = {}
+        self._done = set()
         await self._store.async_save({"walks": {}})
 
     def _entity_id(self, role: str) -> str | None:
@@ -207,6 +243,11 @@ class CostHistory:
         known = self.half_hours.setdefault(source, {})
         for start, raw in intervals.items():
             known[start] = None if raw is None else kwh(raw)
+        await self._async_walk(source, known)
+
+    async def _async_walk(self, source: str, known: dict[int, Decimal | None]) -> None:
+        """Walk the source's cost back over the half-hours read (see the module)."""
+        role = SOURCES[source]
         total: TotalCost | None = self.entry.runtime_data.totals.get(role)
         entity_id = self._entity_id(role)
         if (
@@ -223,8 +264,8 @@ class CostHistory:
             return  # the live statistic is not compiled yet: the next page will do
         self._zeros[entity_id] = zero
         walks = await self._async_walks()
-        costed = MeterDays(
-            self._meter_days.get(source, (None, {}))[1],
+        costed = MeterCosts(
+            self._meter_costs.get(source, (None, ()))[1],
             known,
             self._price_at(role, total),
             int(total.since.timestamp()),
@@ -233,6 +274,7 @@ class CostHistory:
                     CONF_ESTIMATE_HISTORY_COST, DEFAULT_ESTIMATE_HISTORY_COST
                 )
             ),
+            done=source in self._done,
         )
         saved = walks.get(source)
         for start, value in ((saved or {}).get("held") or {}).items():
@@ -246,19 +288,21 @@ class CostHistory:
         rows = walk.back(
             known, floor, costed.price_at, total.standing, self._is_midnight
         )
-        meter_days = (
-            set() if again or saved is None else set(saved.get("meter_days", ()))
+        counted = (
+            {} if again or saved is None else dict(saved.get("meter_periods") or {})
         )
-        meter_days |= {day for day in costed.used if day >= walk.at}
+        for period in costed.used:
+            if period.start >= walk.at:
+                counted[f"{period.level}:{period.start}"] = LEVELS[period.level]
         held: dict[str, str | None] = {}
-        if costed.waited is not None:
-            # the walk waits at this day's end for the rest of the day: keep
-            # what it read of the day, which a restart would otherwise lose
+        if costed.waited:
+            # the walk waits at a period's end for the rest of it: keep what it
+            # read and has not walked, which a restart would otherwise lose
             # (the importer reads on from where it was, never this again)
             held = {
                 str(start): None if value is None else str(value)
                 for start, value in known.items()
-                if costed.waited <= start < walk.at
+                if start < walk.at
             }
         walks[source] = {
             "at": walk.at,
@@ -266,11 +310,14 @@ class CostHistory:
             "estimated": walk.estimated,
             "since": total.since.isoformat(),
             "provisional": provisional,
-            "meter_days": sorted(meter_days),
+            "meter_periods": counted,
             "held": held,
         }
         total.history_estimated = walk.estimated
-        total.history_meter_days = len(meter_days)
+        total.history_meter_periods = {
+            level: sum(1 for name in counted.values() if name == level)
+            for level in LEVELS
+        }
         self._store.async_delay_save(lambda: {"walks": walks}, 1)
         if again:
             # walked again from the start: these rows replace every earlier one
@@ -495,92 +542,162 @@ class CostHistory:
         return float(row["state"] or 0) - float(row["sum"] or 0)
 
 
-class MeterDays:
-    """Half-hour prices that make each day the meter costed add up to its cost.
+DAY: Final = 0
+WEEK: Final = 1
+MONTH: Final = 2
+LEVELS: Final = ("days", "weeks", "months")
+"""The meter's periods, finest first (:attr:`MeterPeriod.level` indexes it)."""
 
-    For a day wholly before counting began whose cost the meter published,
-    every half-hour's price is today's price times the meter's cost over the
-    day's cost at today's prices: the hours keep their shape and the day its
-    bill. Where a half-hour's price is not known, and the options allow an
-    estimate (``spread``), every half-hour is at the meter's cost over the
-    day's kWh: the day is exact, its hours an estimate. A day not read to its
-    end yet is not priced (the walk back waits for the next page); one with a
-    half-hour the meter marks invalid keeps today's prices, as does every
-    other day.
+
+def _midnight(day: dt.date) -> int:
+    return int(dt_util.start_of_local_day(day).timestamp())
+
+
+def _first(month: int) -> dt.date:
+    """Return the 1st of ``month`` (months since year 0, January 0)."""
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterPeriod:
+    """A day, week or month the meter says the energy cost (no standing charge)."""
+
+    level: int
+    start: int
+    end: int
+    cost: Decimal
+
+
+class _Wait:
+    """The walk waits: part of the period is on a page not read yet."""
+
+
+_WAIT: Final = _Wait()
+type _Pricing = Callable[[int], Price | None] | _Wait | None
+
+
+class MeterCosts:
+    """Half-hour prices that make each period the meter costed add up to its cost.
+
+    A period wholly before counting began, every half-hour of it read: a day
+    is priced at today's prices times the meter's cost over the day's cost
+    at today's prices, so its hours keep their shape and it adds up to its
+    bill. A week takes what its costed days did not (its cost less theirs,
+    over its other half-hours the same way), a month what its days and weeks
+    did not. Where a half-hour's price is not known and the options allow an
+    estimate (``spread``), the period's other half-hours are at what is left
+    over their kWh (the period is exact, its hours an estimate). A period
+    not read to its end waits (the walk stops until the next page), unless
+    the importer is ``done``; one with a half-hour the meter marks invalid,
+    or whose finer periods cost more than it does, is left to the coarser
+    period or today's prices.
     """
 
     def __init__(
         self,
-        costs: Mapping[int, Decimal],
+        periods: Iterable[MeterPeriod],
         known: Mapping[int, Decimal | None],
         price_at: Callable[[int], Price | None],
         since: int,
         *,
         spread: bool,
+        done: bool = False,
     ) -> None:
-        """Price ``known`` half-hours so each day in ``costs`` (local midnight) adds up."""
-        self._spread = spread
-        self._costs = costs
-        self._lo = min(costs, default=0)
-        self._hi = max(costs, default=-_LONGEST_DAY) + _LONGEST_DAY
-        """The half-hours that may be in a day the meter costed."""
+        """Price ``known`` half-hours so each of ``periods`` adds up."""
+        self._levels: tuple[dict[object, MeterPeriod], ...] = ({}, {}, {})
+        for period in periods:
+            start = dt_util.as_local(dt_util.utc_from_timestamp(period.start))
+            self._levels[period.level][self._key(period.level, start.date())] = period
+        every = [p for level in self._levels for p in level.values()]
+        self._lo = min((p.start for p in every), default=0)
+        self._hi = max((p.end for p in every), default=0)
         self._known = known
         self._plain = price_at
         self._since = since
-        self._factors: dict[int, Callable[[int], Price | None] | None] = {}
-        self.used: set[int] = set()
-        """The days (local midnight, Unix seconds) priced from the meter's cost."""
-        self.waited: int | None = None
-        """The day the walk stopped at to wait for the rest of (its start)."""
+        self._spread = spread
+        self._done = done
+        self._pricing: dict[MeterPeriod, _Pricing] = {}
+        self.used: set[MeterPeriod] = set()
+        """The periods priced from the meter's cost."""
+        self.waited = False
+        """The walk stopped to wait for the rest of a period."""
+
+    @staticmethod
+    def _key(level: int, day: dt.date) -> object:
+        if level == DAY:
+            return day
+        if level == WEEK:
+            return day - dt.timedelta(days=day.weekday())
+        return (day.year, day.month)
+
+    def _periods(self, start: int) -> list[MeterPeriod]:
+        """Return the costed periods the half-hour from ``start`` is in, finest first."""
+        day = dt_util.as_local(dt_util.utc_from_timestamp(start)).date()
+        found = []
+        for level, periods in enumerate(self._levels):
+            period = periods.get(self._key(level, day))
+            if period is not None:
+                found.append(period)
+        return found
 
     def price_at(self, start: int) -> Price | None:
         """Return the price of the half-hour from ``start`` (None: not priced yet)."""
         if not self._lo <= start < self._hi:
             return self._plain(start)
-        day = int(
-            dt_util.start_of_local_day(
-                dt_util.as_local(dt_util.utc_from_timestamp(start))
-            ).timestamp()
-        )
-        if day not in self._costs:
-            return self._plain(start)
-        if day not in self._factors:
-            self._factors[day] = self._day(day)
-        priced = self._factors[day]
-        if priced is None:
-            return self._plain(start)
-        return priced(start)
-
-    def _day(self, day: int) -> Callable[[int], Price | None] | None:
-        """Return the day's pricing from the meter's cost (None: today's prices)."""
-        local = dt_util.as_local(dt_util.utc_from_timestamp(day))
-        end = int(
-            dt_util.start_of_local_day(local + dt.timedelta(hours=26)).timestamp()
-        )
-        if end > self._since:
-            return None  # part of the day is counted live
-        starts = range(day, end, HALF_HOUR)
-        if any(start not in self._known for start in starts):
-            # the rest of the day is on the next page: the walk waits for it
-            def wait(_start: int) -> Price | None:
-                self.waited = day
+        for period in self._periods(start):
+            pricing = self._resolve(period)
+            if isinstance(pricing, _Wait):
+                self.waited = True
                 return None
+            if pricing is not None:
+                return pricing(start)
+        return self._plain(start)
 
-            return wait
-        used = [self._known[start] for start in starts]
-        prices = [self._plain(start) for start in starts]
-        if any(kwh is None for kwh in used):
+    def _resolve(self, period: MeterPeriod) -> _Pricing:
+        if period not in self._pricing:
+            self._pricing[period] = self._price(period)
+        return self._pricing[period]
+
+    def _price(self, period: MeterPeriod) -> _Pricing:
+        """Return the period's pricing from the meter's cost (None: not its own)."""
+        if period.end > self._since:
+            return None  # part of it is counted live
+        starts = range(period.start, period.end, HALF_HOUR)
+        if any(start not in self._known for start in starts):
+            return None if self._done else _WAIT
+        assigned = Decimal(0)
+        free: list[tuple[int, Decimal]] = []
+        for start in starts:
+            kwh = self._known[start]
+            if kwh is None:
+                return None  # the meter marks it invalid: the walk stops there
+            finer: Callable[[int], Price | None] | None = None
+            for inner in self._periods(start):
+                if inner.level >= period.level:
+                    break
+                pricing = self._resolve(inner)
+                if isinstance(pricing, _Wait):
+                    return _WAIT
+                if pricing is not None:
+                    finer = pricing
+                    break
+            priced = None if finer is None else finer(start)
+            if priced is None:
+                free.append((start, kwh))
+            else:
+                assigned += kwh * priced[0]
+        left = period.cost - assigned
+        if left < 0 or not free:
             return None
-        kwh = [k for k in used if k is not None]
-        cost = self._costs[day]
-        if all(priced is not None for priced in prices):
+        prices = {start: self._plain(start) for start, _ in free}
+        if all(priced is not None for priced in prices.values()):
             weight = sum(
-                (k * p[0] for k, p in zip(kwh, prices, strict=True) if p is not None),
+                (kwh * priced[0] for start, kwh in free if (priced := prices[start])),
                 Decimal(0),
             )
             if weight > 0:
-                factor = cost / weight
-                self.used.add(day)
+                factor = left / weight
+                self.used.add(period)
 
                 def scaled(start: int) -> Price | None:
                     priced = self._plain(start)
@@ -588,12 +705,12 @@ class MeterDays:
                     return None if priced is None else (priced[0] * factor, priced[1])
 
                 return scaled
-        total_kwh = sum(kwh, Decimal(0))
+        total_kwh = sum((kwh for _, kwh in free), Decimal(0))
         if not self._spread or total_kwh <= 0:
             return None
-        flat = cost / total_kwh
-        self.used.add(day)
-        return lambda _start: (flat, True)  # the day is the meter's, its hours not
+        flat = left / total_kwh
+        self.used.add(period)
+        return lambda _start: (flat, True)  # the period is the meter's, its hours not
 
 
 def history_attributes(total: TotalCost) -> dict[str, Any]:
@@ -601,5 +718,7 @@ def history_attributes(total: TotalCost) -> dict[str, Any]:
     return {
         "history_prices": HISTORY_PRICES,
         "history_estimated": total.history_estimated,
-        "history_meter_days": total.history_meter_days,
+        "history_meter_periods": {
+            level: total.history_meter_periods.get(level, 0) for level in LEVELS
+        },
     }

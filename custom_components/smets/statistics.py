@@ -69,6 +69,13 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+_PERIOD_COSTS: Final = (
+    *model.COST_DAY_ATTRIBUTES,
+    *model.COST_WEEK_ATTRIBUTES,
+    *model.COST_MONTH_ATTRIBUTES,
+)
+"""The Historical Cost Consumption the history's cost takes (today's too, unused)."""
+
 STORAGE_VERSION: Final = 1
 STATE_IMPORTING: Final = "importing"
 STATE_DONE: Final = "done"
@@ -585,6 +592,10 @@ class HistoryImporter:
             await self._async_save()
         state["complete"] = True
         await self._async_save()
+        if source.key in COST_SOURCES:
+            # nothing older is coming: the cost walk waits for no more pages
+            await self.cost.async_done(source.key)
+            self.cost.flush()
 
     async def _async_write(
         self, targets: list[Target], readings: list[history.HourReading]
@@ -644,11 +655,11 @@ class HistoryImporter:
         def kwh(raw: int) -> Decimal:
             return raw * factor
 
-        await self._async_meter_days(meter, source)
+        await self._async_meter_costs(meter, source)
         await self.cost.async_half_hours(source.key, intervals, kwh)
 
-    async def _async_meter_days(self, meter: BaseMeter, source: Source) -> None:
-        """Read what the meter says each of its last eight days cost (once a day).
+    async def _async_meter_costs(self, meter: BaseMeter, source: Source) -> None:
+        """Read what the meter says its past days, weeks and months cost (once a day).
 
         Where its Prepayment cluster has them (Historical Cost Consumption);
         a meter without them answers UNSUPPORTED once and is not asked again,
@@ -656,14 +667,14 @@ class HistoryImporter:
         """
         if not isinstance(meter, PrepaymentMeter) or not meter.has_cluster(PREPAYMENT):
             return
-        if self.cost.meter_days_read(source.key) == dt_util.now().date():
+        if self.cost.meter_costs_read(source.key) == dt_util.now().date():
             return
         try:
-            costs = await meter.poll_cost_consumption(model.COST_DAY_ATTRIBUTES)
+            costs = await meter.poll_cost_consumption(_PERIOD_COSTS)
         except HanError as err:
-            _LOGGER.debug("The meter's day costs could not be read: %s", err)
+            _LOGGER.debug("The meter's period costs could not be read: %s", err)
             return
-        self.cost.note_meter_days(source.key, costs)
+        self.cost.note_meter_costs(source.key, costs)
 
     async def _async_save(self) -> None:
         data = await self._async_data()

@@ -113,8 +113,8 @@ class TotalCost:
     """The total when counting began (the first day's standing charge)."""
     history_estimated: bool = False
     """Part of the imported history's cost is an estimate (tier not known)."""
-    history_meter_days: int = 0
-    """Imported days whose cost is the meter's own (its Historical Cost Consumption)."""
+    history_meter_periods: dict[str, int] = field(default_factory=dict)
+    """Imported days, weeks and months whose cost is the meter's own figure."""
     calendar: TierCalendar = field(default_factory=TierCalendar)
     """The tiers seen in force, to price the imported history."""
     price_source: str | None = None
@@ -197,7 +197,7 @@ class TotalCost:
             "since": None if self.since is None else self.since.isoformat(),
             "since_total": _str(self.since_total),
             "history_estimated": self.history_estimated,
-            "history_meter_days": self.history_meter_days,
+            "history_meter_periods": dict(self.history_meter_periods),
             "calendar": self.calendar.as_dict(),
             "price_source": self.price_source,
             "price_source_since": (
@@ -236,7 +236,12 @@ class TotalCost:
                 since=None if since is None else dt.datetime.fromisoformat(since),
                 since_total=None if since_total is None else Decimal(since_total),
                 history_estimated=bool(data.get("history_estimated", False)),
-                history_meter_days=int(data.get("history_meter_days", 0)),
+                history_meter_periods={
+                    str(level): int(count)
+                    for level, count in (
+                        data.get("history_meter_periods") or {}
+                    ).items()
+                },
                 calendar=TierCalendar.from_dict(data.get("calendar") or {}),
                 price_source=None if source is None else str(source),
                 price_source_since=None

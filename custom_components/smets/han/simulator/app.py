@@ -43,6 +43,7 @@ from .devices import EmulatedDevice, Reply, ServerCluster, SimEndpoint
 from .meters import (
     HALF_HOUR,
     MONEY_UNITS_PER_POUND,
+    Chargeable,
     ElectricityMeter,
     GasMeter,
     PrepaymentAccount,
@@ -586,6 +587,11 @@ class HanSimulator:
         """The gas meter's credit, mirrored by the GPF (prepayment mode only)."""
         self.gas_flow = gas_flow
         """Whether the GPF publishes the gas flow rate (InstantaneousDemand)."""
+        self.past_prices: tuple[int, int, int] | None = None
+        """A price change in the past, (when, numerator, denominator): before
+        ``when`` (Unix seconds) every unit price was that fraction of today's.
+        The meters' Historical Cost Consumption charges the past so; the Price
+        cluster, like a real meter's, shows only the prices in force."""
         self.provider_name = "Simulated Energy"
         self.mpan = f"{1_900_000_000_000 + seed % 99_999_999_999:013d}"
         self.mprn = f"{7_000_000_000 + seed % 999_999_999:010d}"
@@ -803,6 +809,16 @@ class HanSimulator:
         behind = int(self._source()) - self.clock.time()
         if behind >= 1:
             self.clock.advance(behind)
+
+    def _past_cost(self, meter: Chargeable, start: int, end: int) -> int:
+        """Money units ``[start, end)`` cost, at the prices then (:attr:`past_prices`)."""
+        if self.past_prices is None:
+            return consumption_cost(meter, start, end)
+        when, numerator, denominator = self.past_prices
+        before = consumption_cost(meter, start, min(end, when))
+        return before * numerator // denominator + consumption_cost(
+            meter, max(start, when), end
+        )
 
     async def advance(self, seconds: float) -> None:
         """Move simulated time on and deliver what the meters sent meanwhile."""
@@ -2293,7 +2309,7 @@ class HanSimulator:
                 floor = (self.gas if fuel == "gas" else self.electricity).base
                 start, end = cost_period(now, period, back)
                 floor *= HALF_HOUR
-                return consumption_cost(
+                return self._past_cost(
                     account().meter, max(start, floor), max(end, floor)
                 )
 
