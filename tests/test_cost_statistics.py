@@ -8,6 +8,7 @@ charge at midnight), and the sums run into the live ones with no step.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Final
@@ -751,3 +752,80 @@ async def test_a_week_takes_what_its_days_did_not_and_a_month_the_rest(
     assert costs.price_at(monday) == price(0)
     assert cost(tuesday, tuesday + 86_400) == pytest.approx(Decimal(5))
     assert costs.used == {day}
+
+
+async def test_a_restart_inside_a_week_whose_days_were_walked_before_it(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A week's newer days walked (each its own cost), a restart, its older days next.
+
+    The week takes what its days did not: it needs every half-hour of it,
+    the walked ones too, which only the walk's store keeps over a restart.
+    After the restart the walk prices the rest of the week and goes on; a
+    restart once the importer is done walks on without waiting at all.
+    """
+    sim = simulator(init_integration)
+    await backfill(hass)
+    monday = int(dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp())
+    thursday = monday + 3 * 86_400
+    costs = CostConsumption(  # days 3 to 6 back are 11 to 8 January
+        days=(None, None, None, *([Decimal(4)] * 4), None, None),
+        weeks=(None, Decimal(40), *([None] * 4)),
+        months=(None,) * 14,
+        currency=826,
+        trailing_digits=3,
+    )
+    moved = replace(costs, weeks=(None, Decimal(50), *([None] * 4)))
+
+    def page(start: int, end: int) -> dict[int, int | None]:
+        return {
+            when: sim.electricity.import_wh(when // HALF_HOUR)
+            for when in range(start, end, HALF_HOUR)
+        }
+
+    def kwh(raw: int) -> Decimal:
+        return Decimal(raw) / 1000
+
+    async def restart() -> CostHistory:
+        freezer.tick(dt.timedelta(seconds=2))  # the delayed save is written
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        history = CostHistory(hass, init_integration)
+        # read again the next day, the meter's figures have moved on: the walk
+        # keeps the periods it began with
+        history.note_meter_costs("import", moved)
+        return history
+
+    first = CostHistory(hass, init_integration)
+    await first.async_reset()
+    first.note_meter_costs("import", costs)
+    await first.async_half_hours("import", page(thursday, int(START.timestamp())), kwh)
+    walked = (await first._async_walks())["import"]
+    assert walked["at"] == thursday  # not waiting: at the page's end
+    assert len(walked["held"]) == 4 * 48  # the week's half-hours walked so far
+    rows = dict(first._pending[ELECTRICITY][2])
+    second = await restart()
+    await second.async_half_hours("import", page(monday - 4 * 86_400, thursday), kwh)
+    walked = (await second._async_walks())["import"]
+    assert walked["at"] == monday - 4 * 86_400  # through the week and on
+    assert f"{WEEK_LEVEL}:{monday}" in walked["meter_periods"]
+    rows |= dict(second._pending[ELECTRICITY][2])
+    standing = Decimal(sim.tariff.standing_charge) / MONEY_UNITS_PER_POUND
+    week = rows[monday + 7 * 86_400 - 3600] - rows[monday - 3600]
+    assert week == pytest.approx(Decimal(40) + 7 * standing, abs=Decimal("1e-20"))
+    # the import done before a restart: the walk waits for no page
+    third = CostHistory(hass, init_integration)
+    await third.async_reset()
+    third.note_meter_costs("import", costs)
+    await third.async_half_hours("import", page(thursday, int(START.timestamp())), kwh)
+    assert (await third._async_walks())["import"]["at"] == thursday
+    fourth = await restart()
+    await fourth.async_half_hours("import", page(monday + 86_400, thursday), kwh)
+    assert (await fourth._async_walks())["import"]["at"] == thursday  # waits
+    await fourth.async_done("import")
+    done = (await fourth._async_walks())["import"]
+    assert done["at"] == monday + 86_400  # walked on at today's prices
+    assert done["held"] == {}

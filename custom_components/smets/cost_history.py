@@ -107,15 +107,23 @@ class CostHistory:
         read = self._meter_costs.get(source)
         return None if read is None else read[0]
 
-    def note_meter_costs(self, source: str, costs: model.CostConsumption) -> None:
+    def note_meter_costs(
+        self, source: str, costs: model.CostConsumption | None
+    ) -> None:
         """Keep what the meter says each complete day, week and month cost.
 
-        A GB meter's periods are local: days from midnight, weeks from
-        Monday, months from the 1st. One it marks not available is left to
-        today's prices (or to the coarser period around it).
+        The periods are taken as local ones (ZigBee Smart Energy keeps a
+        meter's day from local midnight): days from midnight, weeks from
+        Monday, months from the 1st; that a GB meter does so in summer time
+        too is not proven on a real one. One it marks not available is left
+        to today's prices (or to the coarser period around it).
         """
         today = dt_util.now().date()
         periods: list[MeterPeriod] = []
+        if costs is None:
+            # not read (the meter did not answer): none today, asked again tomorrow
+            self._meter_costs[source] = (today, ())
+            return
 
         def add(
             level: int, first: dt.date, after: dt.date, cost: Decimal | None
@@ -148,10 +156,10 @@ class CostHistory:
         The walk waits at a period the meter costed until every half-hour of
         it is read; the oldest period the meter holds only in part never is.
         """
+        if source in self._done:
+            return
         self._done.add(source)
-        known = self.half_hours.get(source)
-        if known:
-            await self._async_walk(source, known)
+        await self._async_walk(source, self.half_hours.setdefault(source, {}))
 
     async def _async_walks(self) -> dict[str, dict[str, Any]]:
         if self._walks is None:
@@ -264,8 +272,21 @@ class CostHistory:
             return  # the live statistic is not compiled yet: the next page will do
         self._zeros[entity_id] = zero
         walks = await self._async_walks()
+        saved = walks.get(source)
+        same = saved is not None and saved.get("since") == total.since.isoformat()
+        if same and saved is not None:
+            for start, value in (saved.get("held") or {}).items():
+                # read before a restart, in a period the walk has not finished
+                known.setdefault(int(start), None if value is None else Decimal(value))
+        # The periods a walk began with stay its own: a day that drops out of
+        # the meter's eight, or a read that failed and later did not, would
+        # otherwise change a week or month under the days already walked.
+        if same and saved is not None and "periods" in saved:
+            periods = tuple(MeterPeriod.from_list(item) for item in saved["periods"])
+        else:
+            periods = self._meter_costs.get(source, (None, ()))[1]
         costed = MeterCosts(
-            self._meter_costs.get(source, (None, ()))[1],
+            periods,
             known,
             self._price_at(role, total),
             int(total.since.timestamp()),
@@ -276,10 +297,6 @@ class CostHistory:
             ),
             done=source in self._done,
         )
-        saved = walks.get(source)
-        for start, value in ((saved or {}).get("held") or {}).items():
-            # read before a restart, in a day the walk waited to finish
-            known.setdefault(int(start), None if value is None else Decimal(value))
         begun = self._walk(saved, total, known, costed.price_at)
         if begun is None:
             return
@@ -294,16 +311,24 @@ class CostHistory:
         for period in costed.used:
             if period.start >= walk.at:
                 counted[f"{period.level}:{period.start}"] = LEVELS[period.level]
-        held: dict[str, str | None] = {}
-        if costed.waited:
-            # the walk waits at a period's end for the rest of it: keep what it
-            # read and has not walked, which a restart would otherwise lose
-            # (the importer reads on from where it was, never this again)
-            held = {
-                str(start): None if value is None else str(value)
-                for start, value in known.items()
-                if start < walk.at
-            }
+        # What a restart would lose and the walk still needs (the importer
+        # reads on from where it was, never this again): the half-hours of
+        # the periods the walk is in, a week or month priced only when the
+        # walk reaches its part its days do not cover; and, while it waits,
+        # what it read and has not walked.
+        keep = [
+            (period.start, period.end)
+            for period in costed.periods_at(walk.at - HALF_HOUR)
+        ]
+        held = {
+            str(start): None if value is None else str(value)
+            for start, value in known.items()
+            if source not in self._done
+            and (
+                (costed.waited and start < walk.at)
+                or any(first <= start < end for first, end in keep)
+            )
+        }
         walks[source] = {
             "at": walk.at,
             "value": str(walk.value),
@@ -312,6 +337,7 @@ class CostHistory:
             "provisional": provisional,
             "meter_periods": counted,
             "held": held,
+            "periods": [period.as_list() for period in periods],
         }
         total.history_estimated = walk.estimated
         total.history_meter_periods = {
@@ -483,7 +509,7 @@ class CostHistory:
             if not (
                 saved.get("provisional")
                 and known.get(boundary) is not None
-                and min(known, default=at + 1) <= at
+                and all(start in known for start in range(at, boundary, HALF_HOUR))
             ):
                 return (
                     CostWalk(at, Decimal(saved["value"]), bool(saved["estimated"])),
@@ -567,6 +593,16 @@ class MeterPeriod:
     end: int
     cost: Decimal
 
+    def as_list(self) -> list[int | str]:
+        """Return the period as the walk's store keeps it."""
+        return [self.level, self.start, self.end, str(self.cost)]
+
+    @classmethod
+    def from_list(cls, item: list[Any]) -> MeterPeriod:
+        """Rebuild a period :meth:`as_list` kept."""
+        level, start, end, cost = item
+        return cls(int(level), int(start), int(end), Decimal(cost))
+
 
 class _Wait:
     """The walk waits: part of the period is on a page not read yet."""
@@ -630,7 +666,7 @@ class MeterCosts:
             return day - dt.timedelta(days=day.weekday())
         return (day.year, day.month)
 
-    def _periods(self, start: int) -> list[MeterPeriod]:
+    def periods_at(self, start: int) -> list[MeterPeriod]:
         """Return the costed periods the half-hour from ``start`` is in, finest first."""
         day = dt_util.as_local(dt_util.utc_from_timestamp(start)).date()
         found = []
@@ -644,7 +680,7 @@ class MeterCosts:
         """Return the price of the half-hour from ``start`` (None: not priced yet)."""
         if not self._lo <= start < self._hi:
             return self._plain(start)
-        for period in self._periods(start):
+        for period in self.periods_at(start):
             pricing = self._resolve(period)
             if isinstance(pricing, _Wait):
                 self.waited = True
@@ -672,7 +708,7 @@ class MeterCosts:
             if kwh is None:
                 return None  # the meter marks it invalid: the walk stops there
             finer: Callable[[int], Price | None] | None = None
-            for inner in self._periods(start):
+            for inner in self.periods_at(start):
                 if inner.level >= period.level:
                     break
                 pricing = self._resolve(inner)
@@ -689,6 +725,8 @@ class MeterCosts:
         left = period.cost - assigned
         if left < 0 or not free:
             return None
+        if period.cost == 0 and any(kwh > 0 for _, kwh in free):
+            return None  # a meter that does not cost its periods says 0: not a bill
         prices = {start: self._plain(start) for start, _ in free}
         if all(priced is not None for priced in prices.values()):
             weight = sum(

@@ -573,6 +573,10 @@ class HistoryImporter:
         prefetched = state.pop("_prefetched", None)
         intervals: dict[int, int | None] = state.pop("_intervals", {})
         if state["complete"]:
+            if source.key in COST_SOURCES:
+                # read to the end before a restart: the cost walk waits for nothing
+                await self.cost.async_done(source.key)
+                self.cost.flush()
             return
         now = int(dt_util.utcnow().timestamp())
         floor = history.history_floor(now)
@@ -673,6 +677,7 @@ class HistoryImporter:
             costs = await meter.poll_cost_consumption(_PERIOD_COSTS)
         except HanError as err:
             _LOGGER.debug("The meter's period costs could not be read: %s", err)
+            self.cost.note_meter_costs(source.key, None)
             return
         self.cost.note_meter_costs(source.key, costs)
 
