@@ -653,6 +653,18 @@ async def test_a_meter_day_is_a_local_day(
     assert live.price_at(start) == price(start)
 
 
+def profile_page(sim: HanSimulator, start: int, end: int) -> dict[int, int | None]:
+    """The ESME's half-hours in ``[start, end)`` as the importer reads them (Wh)."""
+    return {
+        when: sim.electricity.import_wh(when // HALF_HOUR)
+        for when in range(start, end, HALF_HOUR)
+    }
+
+
+def wh_to_kwh(raw: int) -> Decimal:
+    return Decimal(raw) / 1000
+
+
 async def test_a_restart_while_the_walk_waits_for_the_rest_of_a_day(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -678,20 +690,13 @@ async def test_a_restart_while_the_walk_waits_for_the_rest_of_a_day(
         trailing_digits=3,
     )
 
-    def page(start: int, end: int) -> dict[int, int | None]:
-        return {
-            when: sim.electricity.import_wh(when // HALF_HOUR)
-            for when in range(start, end, HALF_HOUR)
-        }
-
-    def kwh(raw: int) -> Decimal:
-        return Decimal(raw) / 1000
-
     first = CostHistory(hass, init_integration)
     await first.async_reset()
     first.note_meter_costs("import", costs)
     await first.async_half_hours(
-        "import", page(yesterday + 12 * 3600, int(START.timestamp())), kwh
+        "import",
+        profile_page(sim, yesterday + 12 * 3600, int(START.timestamp())),
+        wh_to_kwh,
     )
     waiting = (await first._async_walks())["import"]
     assert waiting["at"] == midnight  # waiting for yesterday's morning
@@ -702,7 +707,9 @@ async def test_a_restart_while_the_walk_waits_for_the_rest_of_a_day(
     await hass.async_block_till_done()
     second = CostHistory(hass, init_integration)
     second.note_meter_costs("import", costs)
-    await second.async_half_hours("import", page(yesterday, yesterday + 12 * 3600), kwh)
+    await second.async_half_hours(
+        "import", profile_page(sim, yesterday, yesterday + 12 * 3600), wh_to_kwh
+    )
     walked = (await second._async_walks())["import"]
     assert walked["at"] == yesterday
     assert walked["meter_periods"] == {f"{DAY_LEVEL}:{yesterday}": "days"}
@@ -780,15 +787,6 @@ async def test_a_restart_inside_a_week_whose_days_were_walked_before_it(
     )
     moved = replace(costs, weeks=(None, Decimal(50), *([None] * 4)))
 
-    def page(start: int, end: int) -> dict[int, int | None]:
-        return {
-            when: sim.electricity.import_wh(when // HALF_HOUR)
-            for when in range(start, end, HALF_HOUR)
-        }
-
-    def kwh(raw: int) -> Decimal:
-        return Decimal(raw) / 1000
-
     async def restart() -> CostHistory:
         freezer.tick(dt.timedelta(seconds=2))  # the delayed save is written
         async_fire_time_changed(hass)
@@ -802,13 +800,17 @@ async def test_a_restart_inside_a_week_whose_days_were_walked_before_it(
     first = CostHistory(hass, init_integration)
     await first.async_reset()
     first.note_meter_costs("import", costs)
-    await first.async_half_hours("import", page(thursday, int(START.timestamp())), kwh)
+    await first.async_half_hours(
+        "import", profile_page(sim, thursday, int(START.timestamp())), wh_to_kwh
+    )
     walked = (await first._async_walks())["import"]
     assert walked["at"] == thursday  # not waiting: at the page's end
     assert len(walked["held"]) == 4 * 48  # the week's half-hours walked so far
     rows = dict(first._pending[ELECTRICITY][2])
     second = await restart()
-    await second.async_half_hours("import", page(monday - 4 * 86_400, thursday), kwh)
+    await second.async_half_hours(
+        "import", profile_page(sim, monday - 4 * 86_400, thursday), wh_to_kwh
+    )
     walked = (await second._async_walks())["import"]
     assert walked["at"] == monday - 4 * 86_400  # through the week and on
     assert f"{WEEK_LEVEL}:{monday}" in walked["meter_periods"]
@@ -820,10 +822,14 @@ async def test_a_restart_inside_a_week_whose_days_were_walked_before_it(
     third = CostHistory(hass, init_integration)
     await third.async_reset()
     third.note_meter_costs("import", costs)
-    await third.async_half_hours("import", page(thursday, int(START.timestamp())), kwh)
+    await third.async_half_hours(
+        "import", profile_page(sim, thursday, int(START.timestamp())), wh_to_kwh
+    )
     assert (await third._async_walks())["import"]["at"] == thursday
     fourth = await restart()
-    await fourth.async_half_hours("import", page(monday + 86_400, thursday), kwh)
+    await fourth.async_half_hours(
+        "import", profile_page(sim, monday + 86_400, thursday), wh_to_kwh
+    )
     assert (await fourth._async_walks())["import"]["at"] == thursday  # waits
     await fourth.async_done("import")
     done = (await fourth._async_walks())["import"]

@@ -76,9 +76,6 @@ MAX_WANTED: Final = 2 * 3600
 
 type Price = tuple[Decimal, bool]
 
-_LONGEST_DAY: Final = 25 * 3600
-"""A local day's length at most (the clocks going back)."""
-
 
 class CostHistory:
     """Writes one entry's cost statistics for the half-hours the importer reads."""
@@ -273,16 +270,20 @@ class CostHistory:
         self._zeros[entity_id] = zero
         walks = await self._async_walks()
         saved = walks.get(source)
-        same = saved is not None and saved.get("since") == total.since.isoformat()
-        if same and saved is not None:
-            for start, value in (saved.get("held") or {}).items():
-                # read before a restart, in a period the walk has not finished
-                known.setdefault(int(start), None if value is None else Decimal(value))
+        current = (
+            saved
+            if saved is not None and saved.get("since") == total.since.isoformat()
+            else None
+        )
+        """The saved walk, if it walks from where counting began now."""
+        for start, value in ((current or {}).get("held") or {}).items():
+            # read before a restart, in a period the walk has not finished
+            known.setdefault(int(start), None if value is None else Decimal(value))
         # The periods a walk began with stay its own: a day that drops out of
         # the meter's eight, or a read that failed and later did not, would
         # otherwise change a week or month under the days already walked.
-        if same and saved is not None and "periods" in saved:
-            periods = tuple(MeterPeriod.from_list(item) for item in saved["periods"])
+        if current is not None and "periods" in current:
+            periods = tuple(MeterPeriod.from_list(item) for item in current["periods"])
         else:
             periods = self._meter_costs.get(source, (None, ()))[1]
         costed = MeterCosts(
@@ -727,10 +728,14 @@ class MeterCosts:
             return None
         if period.cost == 0 and any(kwh > 0 for _, kwh in free):
             return None  # a meter that does not cost its periods says 0: not a bill
-        prices = {start: self._plain(start) for start, _ in free}
-        if all(priced is not None for priced in prices.values()):
+        prices = [self._plain(start) for start, _ in free]
+        if all(priced is not None for priced in prices):
             weight = sum(
-                (kwh * priced[0] for start, kwh in free if (priced := prices[start])),
+                (
+                    kwh * priced[0]
+                    for (_, kwh), priced in zip(free, prices, strict=True)
+                    if priced is not None
+                ),
                 Decimal(0),
             )
             if weight > 0:

@@ -449,6 +449,30 @@ def _credit_status(role: str) -> Callable[[TariffSnapshot], str | None]:
     return state_of
 
 
+def _money(
+    key: str,
+    value_fn: Callable[[TariffSnapshot], SensorValue],
+    exists_fn: Callable[[TariffSnapshot], bool],
+    *,
+    category: EntityCategory | None = None,
+    enabled: bool = True,
+    state_class: SensorStateClass | None = None,
+) -> SmetsSensorEntityDescription[TariffSnapshot]:
+    """Describe a sensor of money in the meter's currency, two decimals shown."""
+    return SmetsSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=GBP,
+        suggested_display_precision=2,
+        state_class=state_class,
+        entity_category=category,
+        entity_registry_enabled_default=enabled,
+        value_fn=value_fn,
+        exists_fn=exists_fn,
+    )
+
+
 def _prepayment_sensors(
     role: str,
 ) -> tuple[SmetsSensorEntityDescription[TariffSnapshot], ...]:
@@ -469,17 +493,13 @@ def _prepayment_sensors(
             prepayment = prepayment_of(data, role)
             return value(prepayment) if prepayment is not None else None
 
-        return SmetsSensorEntityDescription(
-            key=key,
-            translation_key=key,
-            device_class=SensorDeviceClass.MONETARY,
-            native_unit_of_measurement=GBP,
-            suggested_display_precision=2,
+        return _money(
+            key,
+            read,
+            exists,
+            category=category,
+            enabled=enabled,
             state_class=state_class,
-            entity_category=category,
-            entity_registry_enabled_default=enabled,
-            value_fn=read,
-            exists_fn=exists,
         )
 
     return (
@@ -553,15 +573,7 @@ def _consumption_cost_sensors(
             costs = cost_consumption_of(data, role)
             return value(costs) if costs is not None else None
 
-        return SmetsSensorEntityDescription(
-            key=key,
-            translation_key=key,
-            device_class=SensorDeviceClass.MONETARY,
-            native_unit_of_measurement=GBP,
-            suggested_display_precision=2,
-            value_fn=read,
-            exists_fn=exists,
-        )
+        return _money(key, read, exists)
 
     return (
         cost("consumption_cost_today", lambda c: c.today),

@@ -573,10 +573,7 @@ class HistoryImporter:
         prefetched = state.pop("_prefetched", None)
         intervals: dict[int, int | None] = state.pop("_intervals", {})
         if state["complete"]:
-            if source.key in COST_SOURCES:
-                # read to the end before a restart: the cost walk waits for nothing
-                await self.cost.async_done(source.key)
-                self.cost.flush()
+            await self._async_cost_done(source)  # read to the end before a restart
             return
         now = int(dt_util.utcnow().timestamp())
         floor = history.history_floor(now)
@@ -596,8 +593,11 @@ class HistoryImporter:
             await self._async_save()
         state["complete"] = True
         await self._async_save()
+        await self._async_cost_done(source)
+
+    async def _async_cost_done(self, source: Source) -> None:
+        """Nothing older is coming: the cost walk waits for no more pages."""
         if source.key in COST_SOURCES:
-            # nothing older is coming: the cost walk waits for no more pages
             await self.cost.async_done(source.key)
             self.cost.flush()
 
