@@ -507,11 +507,6 @@ JOIN_FAULTS = [
         lambda han, _: setattr(han, "hub_certificate_fault", "issuer"),
         lambda han, _: setattr(han, "hub_certificate_fault", None),
     ),
-    JoinFault(
-        "partner_key_failed",
-        lambda han, _: setattr(han, "partner_key_slots", 0),
-        lambda han, _: setattr(han, "partner_key_slots", 4),
-    ),
 ]
 
 

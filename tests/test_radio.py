@@ -24,6 +24,7 @@ from syrupy.filters import props
 
 from custom_components.smets.const import CONF_DEVICE_PATH, DOMAIN
 from custom_components.smets.diagnostics import async_get_config_entry_diagnostics
+from custom_components.smets.han import ezsp
 from custom_components.smets.han.simulator import HanSimulator, SimulatedApplication
 from smets_dev.ncp import (
     DEFAULT_EUI64,
@@ -118,6 +119,49 @@ async def test_paired_radio_reads_the_meters(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    assert float(hass.states.get(IMPORT).state) > 0
+    assert ncp.problems == []
+
+
+async def test_a_meter_without_room_for_the_radio_is_asked_at_every_start(
+    hass: HomeAssistant,
+    radio: tuple[EmulatedNcp, Path],
+    han: HanSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Joined, but the meter holds as many consumer devices as it can: the entry
+    is made (the registration is spent), says why, and retries until the meter
+    has room (failed before: the join was an error, the radio left on the HAN)."""
+    monkeypatch.setattr(ezsp, "DISCOVERY_WINDOW", 0.5)
+    ncp, port = radio
+    han.partner_key_slots = 0
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "radio"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_PATH: str(port), "radio_type": "ezsp"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == "partner_keys_pending"
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.data["network"]["partner_keys_pending"] is True
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "partner_keys_pending"
+    assert "table is full" in (entry.reason or "")
+    # The supplier removed a device the household no longer uses: the retry
+    # gets the key, and the entry keeps that it has it
+    han.partner_key_slots = 4
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data["network"]["partner_keys_pending"] is False
     assert float(hass.states.get(IMPORT).state) > 0
     assert ncp.problems == []
 

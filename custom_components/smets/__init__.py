@@ -31,7 +31,7 @@ from .coordinator import MeterWatch, PushedCoordinator, build_coordinators
 from .entity import device_info
 from .han.catalogue import lookup
 from .han.errors import HanError
-from .han.ezsp import leave_han
+from .han.ezsp import PartnerKeysPendingError, leave_han
 from .han.link import HanLink
 from .han.radio import RadioError
 from .models import MeterInfo, SmetsConfigEntry, SmetsRuntimeData
@@ -88,6 +88,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmetsConfigEntry) -> boo
     data = dict(entry.data)
     try:
         link = await open_link(data)
+    except PartnerKeysPendingError as err:
+        # On the HAN, but the meter gave no link key yet (it may hold as many
+        # consumer devices as it can): keep how far the radio got, try later
+        if data != dict(entry.data):
+            hass.config_entries.async_update_entry(entry, data=data)
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="partner_keys_pending",
+            translation_placeholders={"error": str(err)},
+        ) from err
     except RadioError as err:
         # Unplugged, moved, or the hub did not take the radio back: retried
         # with a back-off (a hub that restarts explains the last one).

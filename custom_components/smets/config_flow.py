@@ -674,6 +674,14 @@ class SmetsConfigFlow(ConfigFlow, domain=DOMAIN):
         if self._usb_id is not None:
             data[CONF_USB_ID] = self._usb_id
         self._network = None  # the entry keeps it: the radio stays on the HAN
+        if network.partner_keys_pending:
+            # Joined (the registration is spent), but the electricity meter gave
+            # no link key yet: the entry keeps asking, and says so
+            return self.async_create_entry(
+                title="Smart meter HAN",
+                data=data,
+                description="partner_keys_pending",
+            )
         return self.async_create_entry(title="Smart meter HAN", data=data)
 
     @callback

@@ -23,7 +23,7 @@ from .const import (
     CONNECTION_SIMULATOR,
     PROFILE_SMETS2,
 )
-from .han.ezsp import HanNetwork, open_radio
+from .han.ezsp import HanNetwork, PartnerKeysPendingError, open_radio
 from .han.link import HanLink
 from .han.radio import DEFAULT_BAUDRATE, SerialSettings
 from .han.simulator import HanSimulator
@@ -69,16 +69,21 @@ async def open_link(data: dict[str, Any]) -> HanLink:
     pairing); a ``RadioError`` says the radio is gone or the hub did not take
     it back. When opening changed the stored network (a key establishment the
     join left pending finished), ``data[CONF_NETWORK]`` is updated: the caller
-    stores it.
+    stores it, also when a ``PartnerKeysPendingError`` (no link key with the
+    meter yet) ends the open.
     """
     if data.get(CONF_CONNECTION) != CONNECTION_SIMULATOR:
         serial = radio_serial_settings(data)
-        app = await open_radio(
-            str(data[CONF_DEVICE_PATH]),
-            HanNetwork.from_dict(data[CONF_NETWORK]),
-            baudrate=serial.baudrate,
-            flow_control=serial.flow_control,
-        )
+        try:
+            app = await open_radio(
+                str(data[CONF_DEVICE_PATH]),
+                HanNetwork.from_dict(data[CONF_NETWORK]),
+                baudrate=serial.baudrate,
+                flow_control=serial.flow_control,
+            )
+        except PartnerKeysPendingError as err:
+            data[CONF_NETWORK] = err.network.as_dict()
+            raise
         network = getattr(app, "network", None)
         if isinstance(network, HanNetwork) and network.as_dict() != data[CONF_NETWORK]:
             data[CONF_NETWORK] = network.as_dict()

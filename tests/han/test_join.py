@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 import logging
@@ -44,10 +45,8 @@ from custom_components.smets.han.simulator.app import ESME_NWK
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.transcript import JoinTranscript
 from smets_dev.ncp import (
-    CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
-    EZSP_ERROR_INVALID_ID,
     NETWORK_CLOSED,
     NETWORK_OPENED,
     NWK_LEAVE_REQUEST_NOT_ALLOWED,
@@ -558,22 +557,124 @@ async def test_the_join_gets_a_partner_link_key_with_the_meter(
     [
         ("slots", "table is full"),
         ("no_meter", "no electricity meter answered"),
-        ("key_table", "key table is full"),
     ],
 )
-async def test_no_partner_link_key_is_a_join_error(
-    ncp: EmulatedNcp, han: HanSimulator, fault: str, why: str
+async def test_a_meter_that_gives_no_partner_key_leaves_it_pending(
+    ncp: EmulatedNcp,
+    han: HanSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    why: str,
 ) -> None:
+    """Once on the HAN the supplier's registration is spent: a meter that gives
+    no partner link key (full, or silent) leaves the key pending in a network
+    that is kept, and every start asks again until it comes (failed before:
+    JoinError, the radio left on the HAN with nothing stored)."""
+    monkeypatch.setattr(ezsp, "DISCOVERY_WINDOW", 1.0)
+    endpoints = dict(han.esme.endpoints)
     if fault == "slots":
         han.partner_key_slots = 0  # the meter holds as many devices as it can
-    elif fault == "no_meter":
+    else:
         han.esme.endpoints.clear()
-    else:  # a firmware without the key table size setting: a table of none
-        ncp.config_refusals = {CONFIG_KEY_TABLE_SIZE: EZSP_ERROR_INVALID_ID}
-    with pytest.raises(JoinError, match=why) as err:
-        await join_han(ncp.path, timeout=TIMEOUT)
-    assert err.value.reason == "partner_key_failed"
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.cbke
+    assert network.partner_keys_pending
+    assert not network.ke_pending
+    assert HanNetwork.from_dict(network.as_dict()) == network
+    assert ncp.network is not None  # the radio stayed on the HAN
     assert han.esme.ieee not in ncp.key_table
+    (pending,) = [e for e in transcript.entries if e["step"] == "partner_keys_pending"]
+    assert why in pending["reason"]
+    # A start while the meter still gives none: the network as it stands
+    with pytest.raises(ezsp.PartnerKeysPendingError, match=why) as err:
+        await open_radio(ncp.path, network)
+    assert err.value.network == network
+    # The meter has room again (a device removed): the next start gets the key
+    han.partner_key_slots = 4
+    han.esme.endpoints.update(endpoints)
+    ncp.commands.clear()
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        assert not any("283k1" in name for name in ncp.commands)  # CBKE stays done
+        assert "requestLinkKey" in ncp.commands
+        assert app.network == dataclasses.replace(network, partner_keys_pending=False)
+        assert await link.esme.poll() is not None
+    finally:
+        await link.close()
+    assert ncp.problems == []
+
+
+@pytest.mark.parametrize("misses", [1, 2])
+async def test_a_meter_that_misses_the_partner_broadcast_is_found(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch, misses: int
+) -> None:
+    """A broadcast is not acknowledged: the partner search broadcasts again,
+    then asks each router of the hub's neighbour table directly (failed
+    before: "no electricity meter answered on the HAN")."""
+    monkeypatch.setattr(ezsp, "DISCOVERY_WINDOW", 1.0)
+    han.broadcast_misses = {"esme": misses}
+    network = await _joined(ncp)
+    assert not network.partner_keys_pending
+    assert list(ncp.key_table) == [han.esme.ieee]
+    assert ("Mgmt_Lqi_req" in han.zdo_requests) == (misses > 1)
+
+
+async def test_lost_zdo_answers_after_the_join_are_asked_again(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer may be lost: each ZDO step of the join is sent again (failed
+    before: HanTimeout, with the registration spent)."""
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 0.5)
+    han.zdo_answer_misses = {"IEEE_addr_req": 2, "Match_Desc_req": 1, "Bind_req": 2}
+    network = await _joined(ncp)
+    assert network.cbke
+    assert not network.partner_keys_pending
+    assert network.hub_ieee == str(han.hub.ieee)
+    assert list(ncp.key_table) == [han.esme.ieee]
+    assert han.zdo_answer_misses == {
+        "IEEE_addr_req": 0,
+        "Match_Desc_req": 0,
+        "Bind_req": 0,
+    }
+
+
+async def test_a_hub_that_never_says_who_it_is_is_known_by_its_extended_pan_id(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GBCS: the extended PAN id is the hub's HAN IEEE address."""
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 0.5)
+    han.zdo_answer_misses = {"IEEE_addr_req": ezsp.ZDO_ATTEMPTS}
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.hub_ieee == network.extended_pan_id == str(han.hub.ieee)
+    assert network.cbke
+    hub = next(e for e in transcript.entries if e["step"] == "hub")
+    assert hub["source"] == "extended_pan_id"
+
+
+async def test_a_hub_silent_about_key_establishment_leaves_it_pending(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No answer to the Match_Desc for its Key Establishment endpoint is no
+    refusal: the radio stays joined with key establishment pending."""
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 0.5)
+    han.zdo_answer_misses = {"Match_Desc_req": ezsp.ZDO_ATTEMPTS}
+    network = await _joined(ncp)
+    assert network.ke_pending
+    assert not network.cbke
+    assert ncp.network is not None
+    app = await open_radio(ncp.path, network)
+    try:
+        assert app.network.cbke
+        assert not app.network.ke_pending
+        assert not app.network.partner_keys_pending
+        assert list(ncp.key_table) == [han.esme.ieee]
+    finally:
+        await app.shutdown(db=False)
 
 
 async def test_a_join_after_a_leave_keeps_only_this_networks_partner_key(
@@ -990,6 +1091,7 @@ def test_a_network_stored_by_an_older_version() -> None:
         **OLD_STORED,
         "node_type": "router",
         "ke_pending": False,
+        "partner_keys_pending": False,
     }
     assert HanNetwork.from_dict(network.as_dict()) == network
     end_device = HanNetwork.from_dict({**OLD_STORED, "node_type": "end_device"})

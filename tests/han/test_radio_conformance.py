@@ -341,6 +341,18 @@ async def test_a_router_may_miss_a_broadcast() -> None:
     assert ESME_NWK in {int(a[1]) for a in second}
 
 
+async def test_a_zdo_answer_may_be_lost() -> None:
+    """A unicast ZDO answer is a frame of its own: one may not come back."""
+    han, sink = _joined_hub()
+    han.zdo_answer_misses = {"IEEE_addr_req": 1}
+    request = (t.NWK(0), 0, 0)
+    first = await _zdo(han, sink, 0x0000, zdo_t.ZDOCmd.IEEE_addr_req, *request)
+    second = await _zdo(han, sink, 0x0000, zdo_t.ZDOCmd.IEEE_addr_req, *request)
+    assert first == []
+    assert [str(answer[1]) for answer in second] == [str(han.hub.ieee)]
+    assert han.zdo_requests == ["IEEE_addr_req", "IEEE_addr_req"]
+
+
 async def test_the_hubs_neighbour_table_lists_the_routers() -> None:
     """Mgmt_Lqi of the hub, page by page: the ESME as a router, the GSME as an end device."""
     han, sink = _joined_hub()

@@ -31,13 +31,19 @@ itself:
     ``"hub_certificate"``); then a partner link key with the electricity meter
     (:func:`_partner_link_keys`: Match_Desc, IEEE_addr_req, Bind_req on Key
     Establishment, ``requestLinkKey`` answered by
-    ``zigbeeKeyEstablishmentHandler``; refused: ``"partner_key_failed"``),
-    without which the meter answers every Smart Energy request with Default
-    Response FAILURE; close the radio.
+    ``zigbeeKeyEstablishmentHandler``), without which the meter answers every
+    Smart Energy request with Default Response FAILURE; close the radio.
+    Once the radio is on the HAN the supplier's registration is spent, so
+    only a refusal for good ends the join without a network: each ZDO step
+    is sent up to :data:`ZDO_ATTEMPTS` times, a key establishment that does
+    not finish is left pending (``ke_pending``), and so are partner link keys
+    a meter refuses or does not answer for (``partner_keys_pending``), both
+    finished by :func:`open_radio`.
 
 :func:`open_radio` (every start)
     ``networkInit`` resumes the stored network (no scan, no join; no CBKE but
-    the one a join left pending, then its partner link keys; the
+    the one a join left pending, then the partner link keys a join left
+    pending, :class:`PartnerKeysPendingError` while the meter gives none; the
     radio must be on it as the node type stored; an end device then polls the
     hub every :data:`END_DEVICE_POLL_MINUTES` with ``pollForData``; a
     NETWORK_DOWN while running is a rejoin, secure then through the Trust
@@ -71,7 +77,7 @@ Confirm Key Data Request with the initiator SMAC -> the hub's must equal the
 responder SMAC -> ``clearTemporaryDataMaybeStoreLinkKey283k1(True)`` stores the
 new link key in the radio. The hub's Initiate Key Establishment Response says
 how many seconds it takes to generate its ephemeral data and its key
-confirmation: those plus :data:`KE_MARGIN` (bounded by :data:`KE_MAX_WAIT`)
+confirmation: those plus :data:`KE_MARGIN` (at most :data:`KE_MAX_WAIT`)
 are the waits for its next two answers. The hub's certificate is checked as
 the reference initiator does as soon as it arrives (:func:`check_hub_certificate`;
 refused: our Terminate, the radio leaves the HAN, ``JoinError("hub_certificate")``).
@@ -190,13 +196,16 @@ __all__ = [
     "KE_MAX_WAIT",
     "KE_RETRY_WAIT",
     "NODE_TYPES",
+    "ZDO_ATTEMPTS",
     "EzspHanApplication",
     "HanNetwork",
     "JoinError",
+    "PartnerKeysPendingError",
     "join_han",
     "ke_step_timeout",
     "leave_han",
     "open_radio",
+    "open_timeout",
     "parse_hub_id",
     "parse_install_code",
 ]
@@ -216,6 +225,12 @@ DISCOVERY_WINDOW: Final = 5.0
 and an electricity meter have answered)."""
 DISCOVERY_RETRIES: Final = 1
 """Broadcasts sent again when no electricity meter answered the first."""
+ZDO_ATTEMPTS: Final = 3
+"""Times a ZDO request of the join (the hub's IEEE address, its Key
+Establishment endpoint, a meter's IEEE address, the Key Establishment binding)
+is sent before the step is left for the next start: an answer may be lost, and
+Silicon Labs' joining device retries each step up to three times
+(smart-energy-registration.h: ..._ERROR_LIMIT)."""
 _ZDO_ROUTER: Final = 1  # Neighbor.device_type: 0 coordinator, 1 router, 2 end device
 REQUEST_TIMEOUT: Final = 10.0
 """Seconds for one ZDO or key establishment answer, or a send to be confirmed."""
@@ -231,7 +246,6 @@ JOIN_REASONS: Final = (
     "no_certificate",
     "cbke_failed",
     "no_cbke",
-    "partner_key_failed",
     "hub_certificate",
     "hub_not_found",
 )
@@ -312,8 +326,11 @@ _SMAC: Final = 16
 KE_MARGIN: Final = 10.0
 """Seconds added to the hub's advertised CBKE generate times to wait for its answer
 (Silicon Labs' key-establishment plugin: KEY_ESTABLISHMENT_TIMEOUT_BASE_SECONDS)."""
-KE_MAX_WAIT: Final = 60.0
-"""The longest a CBKE step waits for the hub, whatever time it advertises."""
+KE_MAX_WAIT: Final = KE_MARGIN + 255
+"""The longest a CBKE step waits for the hub: the time it advertises is a uint8,
+and Silicon Labs' initiator adds its base to it with no other bound
+(key-establishment.c ``setupEventTimeouts`` keeps the sums in 16 bits so
+that adding its base to an 8-bit time cannot overflow)."""
 KE_EPHEMERAL_TIME: Final = 11
 KE_CONFIRM_TIME: Final = 16
 """What we advertise for our ephemeral data and key confirmation (seconds):
@@ -337,8 +354,12 @@ invalid certificate (a development kit's test certificate on a production hub)."
 _KE_COMMANDS: Final = {0x00: "initiate", 0x01: "ephemeral_data", 0x02: "confirm_key"}
 ke_retry_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 """How :func:`_cbke` waits before trying again (the benchmark models the time)."""
-KE_RESUME_BUDGET: Final = 40.0
-"""Seconds :func:`open_radio` gives a key establishment the join left pending."""
+KE_RESUME_BUDGET: Final = REQUEST_TIMEOUT + 2 * KE_MAX_WAIT + sum(KE_ECC_WAIT.values())
+"""Seconds :func:`open_radio` gives a key establishment the join left pending:
+one whole exchange with a hub that advertises the longest times there are
+(a hub that answers as Silicon Labs' does takes under a minute)."""
+PARTNER_KEYS_BUDGET: Final = 60.0
+"""Seconds :func:`open_radio` gives the partner link keys a join left pending."""
 _KE_DEADLINE_MARGIN: Final = 5.0
 """Seconds of the join's budget kept back so a key establishment still running
 is left pending (the radio stays joined) rather than cut off by the timeout."""
@@ -456,6 +477,24 @@ class JoinError(RadioError):
         self.reason = reason
 
 
+class _PartnerKeyError(Exception):
+    """No partner link key with a meter (it refused, or an answer did not come)."""
+
+
+class PartnerKeysPendingError(RadioError):
+    """The radio is on the HAN, but holds no partner link key with the meter yet.
+
+    :attr:`network` is the network as it stands now (a key establishment the
+    join left pending may have finished on the way): the caller stores it and
+    tries again later (the meter may free a slot, a lost answer come through).
+    """
+
+    def __init__(self, message: str, network: HanNetwork) -> None:
+        """Keep the network to store."""
+        super().__init__(message)
+        self.network = network
+
+
 @dataclass(frozen=True, slots=True)
 class HanNetwork:
     """The hub's network as joined: what a restart needs to rejoin without pairing."""
@@ -474,6 +513,11 @@ class HanNetwork:
     ke_pending: bool = False
     """Joined, key establishment not finished yet: :func:`open_radio` finishes it
     (the supplier's registration is spent, so the radio stays on the HAN)."""
+    partner_keys_pending: bool = False
+    """Key establishment done, but no partner link key with the electricity
+    meter yet (the meter full, an answer lost): :func:`open_radio` asks again
+    at every start until one arrives, raising :class:`PartnerKeysPendingError`
+    while none does."""
 
     def __post_init__(self) -> None:
         """Refuse a node type this module does not join as."""
@@ -492,6 +536,7 @@ class HanNetwork:
             "cbke": self.cbke,
             "node_type": self.node_type,
             "ke_pending": self.ke_pending,
+            "partner_keys_pending": self.partner_keys_pending,
         }
 
     @classmethod
@@ -506,6 +551,7 @@ class HanNetwork:
             cbke=bool(data["cbke"]),
             node_type=str(data.get("node_type", "router")),
             ke_pending=bool(data.get("ke_pending", False)),
+            partner_keys_pending=bool(data.get("partner_keys_pending", False)),
         )
 
 
@@ -1404,17 +1450,23 @@ async def _join(
         (nwk,) = await radio.command("getNodeId")
         requests.capture, requests.nwk = capture, int(nwk)
         requests.pan_id = int(parameters.panId)
-    hub = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0)
-    if int(hub[0]) != 0:
-        msg = "the Comms Hub did not say who it is"
-        raise RadioError(msg)
-    note("hub", hub_ieee=str(hub[1]))
+    # From here on the supplier's registration is spent: nothing but a refusal
+    # for good may end the join without a network (Silicon Labs' joining device
+    # retries each step after the join and never drops the network for it)
+    extended_pan_id = str(t.EUI64(bytes(parameters.extendedPanId)))
+    hub_ieee = await _hub_ieee(requests, deadline)
+    if hub_ieee is None:
+        # GBCS: the extended PAN id is the hub's HAN IEEE address
+        hub_ieee = extended_pan_id
+        note("hub", hub_ieee=hub_ieee, source="extended_pan_id")
+    else:
+        note("hub", hub_ieee=hub_ieee)
     try:
         outcome = await _cbke(
             radio,
             requests,
             certificate,
-            hub_ieee=str(hub[1]),
+            hub_ieee=hub_ieee,
             deadline=deadline,
             transcript=transcript,
         )
@@ -1427,19 +1479,75 @@ async def _join(
                 note("left_network", status=f"0x{status:02X}")
         raise
     note("key_establishment", outcome=outcome)
+    partner_keys_pending = False
     if outcome == "done":
         # Pending: open_radio asks for them once it finished key establishment
-        await _partner_link_keys(radio, requests, eui64, transcript=transcript)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await _partner_link_keys(radio, requests, eui64, transcript=transcript)
+        except (_PartnerKeyError, TimeoutError) as err:
+            if radio.lost is not None:
+                raise radio.lost from err
+            why = str(err) or "the join ran out of time"
+            note("partner_keys_pending", reason=why)
+            _LOGGER.warning(
+                "Joined the HAN, but no link key with the electricity meter yet"
+                " (%s): asking again at the next start",
+                why,
+            )
+            partner_keys_pending = True
     return HanNetwork(
         eui64=str(eui64),
-        extended_pan_id=str(t.EUI64(bytes(parameters.extendedPanId))),
+        extended_pan_id=extended_pan_id,
         pan_id=int(parameters.panId),
         channel=int(parameters.radioChannel),
-        hub_ieee=str(hub[1]),
+        hub_ieee=hub_ieee,
         cbke=outcome == "done",
         node_type=node_type,
         ke_pending=outcome == "pending",
+        partner_keys_pending=partner_keys_pending,
     )
+
+
+async def _zdo_again(
+    requests: _Requests, nwk: int, command: zdo_t.ZDOCmd, *args: Any
+) -> list[Any]:
+    """Send a ZDO request up to :data:`ZDO_ATTEMPTS` times until it is answered.
+
+    TimeoutError when none answered (a send the radio could not make counts as
+    no answer).
+    """
+    for attempt in range(1, ZDO_ATTEMPTS + 1):
+        try:
+            return await requests.zdo(nwk, command, *args)
+        except TimeoutError, zigpy.exceptions.DeliveryError:
+            if requests.radio.lost is not None:
+                raise requests.radio.lost from None
+            _LOGGER.debug(
+                "No %s answer from 0x%04X (attempt %d)", command.name, nwk, attempt
+            )
+        except RadioError:
+            if requests.radio.lost is not None:
+                raise
+            _LOGGER.debug(
+                "%s to 0x%04X not sent (attempt %d)", command.name, nwk, attempt
+            )
+    msg = f"no {command.name} answer from 0x{nwk:04X}"
+    raise TimeoutError(msg)
+
+
+async def _hub_ieee(requests: _Requests, deadline: float | None) -> str | None:
+    """Ask the hub its IEEE address (IEEE_addr_req); None if it does not say."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            hub = await _zdo_again(
+                requests, HUB_NWK, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(HUB_NWK), 0, 0
+            )
+    except TimeoutError:
+        if requests.radio.lost is not None:
+            raise requests.radio.lost from None
+        return None
+    return str(hub[1]) if int(hub[0]) == 0 else None
 
 
 async def _join_network(radio: _Radio, state: Any, found: Any, node_type: int) -> int:
@@ -1907,8 +2015,9 @@ async def _cbke(
     """Run CBKE with the hub, retrying as Silicon Labs' initiator does.
 
     Returns "done" (the link key is stored) or "pending" (it did not complete
-    by ``deadline``, loop time, or in :data:`KE_ATTEMPTS` attempts: the radio
-    is on the HAN and the exchange is finished after the next start). A hub's
+    by ``deadline``, loop time, or in :data:`KE_ATTEMPTS` attempts, or the hub
+    did not say which endpoint serves it: the radio is on the HAN and the
+    exchange is finished after the next start). A hub's
     Terminate is followed by its Wait Time, a timeout or our own failure by
     :data:`KE_RETRY_WAIT`. Raises JoinError when retrying cannot help:
     "no_cbke" when the hub does not do key establishment (no Key
@@ -1923,14 +2032,23 @@ async def _cbke(
         if transcript is not None:
             transcript.note(step, **details)
 
-    match = await requests.zdo(
-        HUB_NWK,
-        zdo_t.ZDOCmd.Match_Desc_req,
-        _t.NWK(HUB_NWK),
-        SE_PROFILE,
-        [KEY_ESTABLISHMENT],
-        [],
-    )
+    try:
+        async with asyncio.timeout_at(deadline):
+            match = await _zdo_again(
+                requests,
+                HUB_NWK,
+                zdo_t.ZDOCmd.Match_Desc_req,
+                _t.NWK(HUB_NWK),
+                SE_PROFILE,
+                [KEY_ESTABLISHMENT],
+                [],
+            )
+    except TimeoutError:
+        if radio.lost is not None:
+            raise radio.lost from None
+        # Silent, not a refusal: the exchange is left for the next start
+        note("ke_hub_silent")
+        return "pending"
     if int(match[0]) != 0 or not match[2]:
         note("ke_absent")
         raise JoinError("no_cbke", _NO_CBKE)
@@ -1983,7 +2101,10 @@ async def _find_partners(requests: _Requests) -> list[tuple[int, int]]:
     trust centre, whose key CBKE gave) is not a partner, nor a sleeping
     device the hub answers for (the GSME talks only to its GPF). The answers
     are collected until such a meter answered for itself, or for
-    :data:`DISCOVERY_WINDOW` seconds.
+    :data:`DISCOVERY_WINDOW` seconds. A broadcast is not acknowledged, so a
+    meter may miss it: as :meth:`EzspHanApplication._discover` does, it is
+    sent again (:data:`DISCOVERY_RETRIES`), then each router in the hub's
+    neighbour table (Mgmt_Lqi) is asked directly.
     """
 
     def partner(sender: int, values: list[Any]) -> tuple[int, int] | None:
@@ -1992,17 +2113,54 @@ async def _find_partners(requests: _Requests) -> list[tuple[int, int]]:
             return None
         return (nwk, int(values[2][0])) if sender == nwk else None
 
-    answers = await requests.zdo_broadcast(
-        zdo_t.ZDOCmd.Match_Desc_req,
-        _t.NWK(_RX_ON_WHEN_IDLE),
-        SE_PROFILE,
-        [METERING],
-        [],
-        window=DISCOVERY_WINDOW,
-        enough=lambda sender, values: partner(sender, values) is not None,
-    )
-    found = [p for sender, values in answers if (p := partner(sender, values))]
-    return sorted(set(found))
+    found: set[tuple[int, int]] = set()
+    for _ in range(1 + DISCOVERY_RETRIES):
+        answers = await requests.zdo_broadcast(
+            zdo_t.ZDOCmd.Match_Desc_req,
+            _t.NWK(_RX_ON_WHEN_IDLE),
+            SE_PROFILE,
+            [METERING],
+            [],
+            window=DISCOVERY_WINDOW,
+            enough=lambda sender, values: partner(sender, values) is not None,
+        )
+        found |= {p for sender, values in answers if (p := partner(sender, values))}
+        if found:
+            return sorted(found)
+    for nwk in sorted(await _neighbour_routers(requests) - {requests.nwk}):
+        with contextlib.suppress(TimeoutError, zigpy.exceptions.DeliveryError):
+            values = await requests.zdo(
+                nwk,
+                zdo_t.ZDOCmd.Match_Desc_req,
+                _t.NWK(nwk),
+                SE_PROFILE,
+                [METERING],
+                [],
+            )
+            if (p := partner(nwk, values)) is not None:
+                found.add(p)
+    return sorted(found)
+
+
+async def _neighbour_routers(requests: _Requests) -> set[int]:
+    """Return the routers in the hub's neighbour table (Mgmt_Lqi; none if silent)."""
+    routers: set[int] = set()
+    start = 0
+    while True:
+        try:
+            values = await requests.zdo(HUB_NWK, zdo_t.ZDOCmd.Mgmt_Lqi_req, start)
+        except TimeoutError, zigpy.exceptions.DeliveryError:
+            return routers
+        if int(values[0]) != 0:
+            return routers
+        table = values[1]
+        entries = list(table.NeighborTableList or [])
+        routers |= {
+            int(entry.nwk) for entry in entries if int(entry.device_type) == _ZDO_ROUTER
+        }
+        start += len(entries)
+        if not entries or start >= int(table.Entries):
+            return routers
 
 
 async def _partner_link_keys(
@@ -2031,7 +2189,7 @@ async def _partner_link_keys(
     )
     if not partners:
         msg = "no electricity meter answered on the HAN: no link key to ask for"
-        raise JoinError("partner_key_failed", msg)
+        raise _PartnerKeyError(msg)
     for nwk, endpoint in partners:
         await _partner_link_key(radio, requests, own, nwk, endpoint, note=note)
 
@@ -2047,19 +2205,22 @@ async def _partner_link_key(
 ) -> None:
     """Get a partner link key with the meter at ``nwk`` (its Metering ``endpoint``)."""
     try:
-        ieee = await requests.zdo(nwk, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0)
+        ieee = await _zdo_again(
+            requests, nwk, zdo_t.ZDOCmd.IEEE_addr_req, _t.NWK(nwk), 0, 0
+        )
     except TimeoutError as err:
         note("partner_ieee", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the meter at 0x{nwk:04X} did not say who it is"
-        raise JoinError("partner_key_failed", msg) from err
+        raise _PartnerKeyError(msg) from err
     note("partner_ieee", meter=f"0x{nwk:04X}", status=f"0x{int(ieee[0]):02X}")
     if int(ieee[0]) != 0:
         msg = f"the meter at 0x{nwk:04X} did not say who it is: status {ieee[0]}"
-        raise JoinError("partner_key_failed", msg)
+        raise _PartnerKeyError(msg)
     partner = t.EUI64(ieee[1])
     await radio.remember_address(partner, nwk)
     try:
-        (status,) = await requests.zdo(
+        (status,) = await _zdo_again(
+            requests,
             nwk,
             zdo_t.ZDOCmd.Bind_req,
             partner,
@@ -2070,12 +2231,12 @@ async def _partner_link_key(
     except TimeoutError as err:
         note("partner_bind", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the meter {partner} did not answer the link key binding"
-        raise JoinError("partner_key_failed", msg) from err
+        raise _PartnerKeyError(msg) from err
     note("partner_bind", meter=f"0x{nwk:04X}", status=f"0x{int(status):02X}")
     if int(status) != 0:
         why = _ZDO_STATUS.get(int(status), f"status 0x{int(status):02X}")
         msg = f"the meter {partner} refused a link key with this radio: {why}"
-        raise JoinError("partner_key_failed", msg)
+        raise _PartnerKeyError(msg)
     answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def listener(name: str, args: list[Any]) -> None:
@@ -2093,13 +2254,13 @@ async def _partner_link_key(
         note("request_link_key", meter=f"0x{nwk:04X}", status=f"0x{int(status):02X}")
         if int(status) != _SUCCESS:
             msg = f"the radio could not ask for a link key: 0x{int(status):02X}"
-            raise JoinError("partner_key_failed", msg)
+            raise _PartnerKeyError(msg)
         async with asyncio.timeout(REQUEST_TIMEOUT):
             key_status = await _unless_lost(answer, lost)
     except TimeoutError as err:
         note("partner_link_key", meter=f"0x{nwk:04X}", status="timeout")
         msg = f"the Comms Hub sent no link key for the meter {partner}"
-        raise JoinError("partner_key_failed", msg) from err
+        raise _PartnerKeyError(msg) from err
     finally:
         radio.listeners.remove(listener)
         radio.forget(lost)
@@ -2107,7 +2268,7 @@ async def _partner_link_key(
     if key_status != _APP_LINK_KEY_ESTABLISHED:
         why = _KEY_STATUS.get(key_status, f"key status 0x{key_status:02X}")
         msg = f"no link key with the meter {partner}: {why}"
-        raise JoinError("partner_key_failed", msg)
+        raise _PartnerKeyError(msg)
     _LOGGER.info("A link key with the meter %s is in the radio", partner)
 
 
@@ -2281,16 +2442,18 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                 raise RadioError(msg)
         if self.network.ke_pending:
             await self._finish_key_establishment(radio)
+        if self.network.partner_keys_pending:
+            await self._finish_partner_keys(radio)
         self._running = True
 
     async def _finish_key_establishment(self, radio: _Radio) -> None:
         """Finish the key establishment a join left pending (the radio is on the HAN).
 
-        Done: the partner link keys with the meters follow (as at the join),
-        and :attr:`network` says so (the caller stores it). Still pending: the
-        radio runs without the hub's link key until the next start. The hub
-        refusing us for good (its certificate, ours, no CBKE at all) or a
-        meter refusing a partner link key: RadioError (pair again).
+        Done: :attr:`network` says so, with the partner link keys with the
+        meters pending (:meth:`_finish_partner_keys` follows, as at the join).
+        Still pending: the radio runs without the hub's link key until the next
+        start. The hub refusing us for good (its certificate, ours, no CBKE at
+        all): RadioError (pair again).
         """
         status, certificate = await radio.command("getCertificate283k1")
         if int(status) != _SUCCESS:
@@ -2307,8 +2470,6 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
                 deadline=loop.time() + KE_RESUME_BUDGET,
             )
             _LOGGER.info("Key establishment left pending at the join: %s", outcome)
-            if outcome == "done":
-                await _partner_link_keys(radio, requests, await radio.eui64())
         except JoinError as err:
             msg = f"{err}: pair the radio again"
             raise RadioError(msg) from err
@@ -2316,8 +2477,30 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             requests.close()
         if outcome == "done":
             self.network = dataclasses.replace(
-                self.network, cbke=True, ke_pending=False
+                self.network, cbke=True, ke_pending=False, partner_keys_pending=True
             )
+
+    async def _finish_partner_keys(self, radio: _Radio) -> None:
+        """Get the partner link keys the join did not (the radio is on the HAN).
+
+        Done: :attr:`network` says so (the caller stores it). A meter that
+        still refuses or does not answer: :class:`PartnerKeysPendingError`
+        with the network as it stands, asked again at the next start (the
+        supplier's registration is spent: pairing again would not help).
+        """
+        requests = _Requests(radio)
+        try:
+            async with asyncio.timeout(PARTNER_KEYS_BUDGET):
+                await _partner_link_keys(radio, requests, await radio.eui64())
+        except (_PartnerKeyError, TimeoutError) as err:
+            if radio.lost is not None:
+                raise radio.lost from err
+            why = str(err) or "no answer in time"
+            msg = f"no link key with the electricity meter yet: {why}"
+            raise PartnerKeysPendingError(msg, self.network) from err
+        finally:
+            requests.close()
+        self.network = dataclasses.replace(self.network, partner_keys_pending=False)
 
     async def disconnect(self) -> None:
         """Close the radio."""
@@ -2452,6 +2635,10 @@ class EzspHanApplication(zigpy.application.ControllerApplication):
             rssi=_t.int8s(int(rssi)),
         )
         self._capture(sender, self._nwk, packet, data)
+        if not self._running:
+            # What connect() finishes itself (key establishment, partner link
+            # keys) is answered to its own requests: zigpy is not started yet
+            return
         self.packet_received(packet)
 
     def _capture(self, src: int, dst: int, packet: t.ZigbeePacket, data: bytes) -> None:
@@ -2856,6 +3043,20 @@ def _now() -> float:
     return time.time()
 
 
+def open_timeout(network: HanNetwork) -> float:
+    """Seconds :func:`open_radio` may take for ``network``.
+
+    :data:`OPEN_TIMEOUT`, plus what finishing a key establishment or the
+    partner link keys the join left pending may take.
+    """
+    seconds = OPEN_TIMEOUT
+    if network.ke_pending:
+        seconds += KE_RESUME_BUDGET
+    if network.ke_pending or network.partner_keys_pending:
+        seconds += PARTNER_KEYS_BUDGET
+    return seconds
+
+
 async def open_radio(
     path: str,
     network: HanNetwork,
@@ -2870,8 +3071,10 @@ async def open_radio(
     (``networkInit``). ``await HanLink.open(app)`` works on the result and
     ``app.shutdown()`` closes the radio. With ``capture``, every frame crossing
     the radio is written to it. Raises ``RadioError`` when the radio is gone or
-    the network cannot be resumed (then pair again), ``HanTimeout`` when it does
-    not finish in :data:`OPEN_TIMEOUT` seconds.
+    the network cannot be resumed (then pair again),
+    :class:`PartnerKeysPendingError` while the meter gives no partner link key
+    (try again later), ``HanTimeout`` when it does not finish in
+    :func:`open_timeout` seconds.
     """
     config: dict[str, Any] = {
         zconf.CONF_DEVICE: {zconf.CONF_DEVICE_PATH: path},
@@ -2887,7 +3090,7 @@ async def open_radio(
     }
     app = EzspHanApplication(config)
     try:
-        async with asyncio.timeout(OPEN_TIMEOUT):
+        async with asyncio.timeout(open_timeout(network)):
             await app.startup(auto_form=False)
     except TimeoutError as err:
         await app.shutdown(db=False)

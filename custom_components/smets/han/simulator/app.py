@@ -659,6 +659,10 @@ class HanSimulator:
         self.broadcast_misses: dict[str, int] = {}
         """Device name -> how many broadcasts it misses (does not hear, or its
         answer is lost): broadcasts are not acknowledged."""
+        self.zdo_answer_misses: dict[str, int] = {}
+        """ZDO request name -> how many of its unicast answers are lost (the
+        answer is a frame of its own, which a busy network may drop: Silicon
+        Labs' joining device retries each step, smart-energy-registration.c)."""
         self.end_device_cad = False
         """Whether the CAD joined as an end device (then it is the hub's child)."""
         self._reply_delay = 0.0
@@ -1511,6 +1515,10 @@ class HanSimulator:
                 self.gsme_wakeups += 1
                 return  # asleep: its parent answers for it
             responders = [device]
+            misses = self.zdo_answer_misses.get(command.name, 0)
+            if misses > 0:
+                self.zdo_answer_misses[command.name] = misses - 1
+                return
         for device in responders:
             for values in self._zdo_answers(device, command, args, broadcast=broadcast):
                 payload = bytes((data[0],)) + _t.serialize(
