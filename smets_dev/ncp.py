@@ -265,6 +265,7 @@ _MESSAGE_SENT_HANDLER: Final = 0x003F
 _INCOMING_MESSAGE_HANDLER: Final = 0x0045
 _CUSTOM_FRAME: Final = 0x0047
 _SET_CONFIGURATION_VALUE: Final = 0x0053
+_GET_CONFIGURATION_VALUE: Final = 0x0052
 _SET_POLICY: Final = 0x0055
 _INVALID_COMMAND: Final = 0x0058
 _SET_INITIAL_SECURITY_STATE: Final = 0x0068
@@ -314,6 +315,7 @@ _FRAMES: Final[dict[int, tuple[str, int | None]]] = {
     _SET_VALUE: ("setValue", _VARIABLE),
     _CUSTOM_FRAME: ("customFrame", None),
     _SET_CONFIGURATION_VALUE: ("setConfigurationValue", 3),
+    _GET_CONFIGURATION_VALUE: ("getConfigurationValue", 1),
     _SET_POLICY: ("setPolicy", 2),
     _SET_INITIAL_SECURITY_STATE: ("setInitialSecurityState", 43),
     _GENERATE_CBKE_KEYS_283K1: ("generateCbkeKeys283k1", 0),
@@ -368,14 +370,16 @@ _CONFIG_SECURITY_LEVEL: Final = 0x0D
 CONFIG_MAX_END_DEVICE_CHILDREN: Final = 0x11
 CONFIG_ADDRESS_TABLE_SIZE: Final = 0x05
 CONFIG_BINDING_TABLE_SIZE: Final = 0x04
+CONFIG_KEY_TABLE_SIZE: Final = 0x1E
 _CONFIG_DEFAULTS: Final = {
     CONFIG_MAX_END_DEVICE_CHILDREN: 6,
     CONFIG_ADDRESS_TABLE_SIZE: 8,
     CONFIG_BINDING_TABLE_SIZE: 0,
+    CONFIG_KEY_TABLE_SIZE: 0,
 }
 """What the stack has before the host sets anything (ember-configuration-defaults.h:
 EMBER_MAX_END_DEVICE_CHILDREN 6, EMBER_ADDRESS_TABLE_SIZE 8,
-EMBER_BINDING_TABLE_SIZE 0: "The default is 0 bindings")."""
+EMBER_BINDING_TABLE_SIZE 0: "The default is 0 bindings", EMBER_KEY_TABLE_SIZE 0)."""
 
 # EzspValueId (bellows ``EzspValueId``; gecko_sdk ezsp-enum.h)
 VALUE_EXTENDED_SECURITY_BITMASK: Final = 0x0A
@@ -386,9 +390,6 @@ NWK_LEAVE_REQUEST_NOT_ALLOWED: Final = 0x0100
 # EmberNodeId values of an address table entry (ember-types.h)
 UNKNOWN_NODE_ID: Final = 0xFFFD
 TABLE_ENTRY_UNUSED_NODE_ID: Final = 0xFFFF
-
-# EzspConfigId
-CONFIG_KEY_TABLE_SIZE: Final = 0x1E
 
 # EmberKeyStatus (zigbeeKeyEstablishmentHandler)
 APP_LINK_KEY_ESTABLISHED: Final = 0x01
@@ -659,6 +660,7 @@ class EmulatedNcp:
         stack_version: int = 0x7440,
         silent: bool = False,
         han: HanSimulator | None = None,
+        certificate_eui64: str | None = None,
     ) -> None:
         """Describe the radio and what is in its range.
 
@@ -666,7 +668,10 @@ class EmulatedNcp:
         is a firmware without the CBKE frames at all (it answers
         ``getCertificate283k1`` with ``invalidCommand``); ``silent`` makes a
         radio that never answers; ``han`` is the simulated HAN it can hear
-        (None: no network in range).
+        (None: no network in range); ``certificate_eui64`` is the subject of
+        its certificate when that is not ``eui64`` (a stick whose EUI64 was
+        rewritten, as zigpy's backup restore does: bellows
+        ``write_custom_eui64``).
         """
         self.eui64 = bytes.fromhex(eui64.replace(":", ""))[::-1]  # little-endian
         if len(self.eui64) != 8:
@@ -675,6 +680,9 @@ class EmulatedNcp:
         self.ieee = t.EUI64(self.eui64)
         self.install_token = install_code_token(install_code)
         self.has_certificate = has_certificate
+        self.certificate_subject = bytes.fromhex(
+            (certificate_eui64 or eui64).replace(":", "")
+        )
         self.protocol_version = (
             DEFAULT_PROTOCOL_VERSION if protocol_version is None else protocol_version
         )
@@ -1199,6 +1207,13 @@ class EmulatedNcp:
             return self._st(_ERR_FATAL) + b"\xff" * CERTIFICATE_283K1_LENGTH, none
         if frame_id == _SET_CONFIGURATION_VALUE:
             return self._st(self._set_config(params[0], params[1:3]), ezsp=True), none
+        if frame_id == _GET_CONFIGURATION_VALUE:
+            # UG100 getConfigurationValue: the value in use (the stack's
+            # default until the host set it), EZSP_ERROR_INVALID_ID otherwise
+            if params[0] not in _CONFIG_IDS:
+                return self._st(EZSP_ERROR_INVALID_ID, ezsp=True) + bytes(2), none
+            value = self.config.get(params[0], 0)
+            return self._st(SUCCESS) + value.to_bytes(2, "little"), none
         if frame_id == _REQUEST_LINK_KEY:
             return self._request_link_key(params)
         if frame_id in _ADDRESS_TABLE_FRAMES:
@@ -1514,7 +1529,7 @@ class EmulatedNcp:
     @property
     def certificate(self) -> bytes:
         """The radio's Smart Energy (sect283k1) certificate."""
-        return cbke.certificate(self.eui64[::-1])
+        return cbke.certificate(self.certificate_subject)
 
     def _han_network(self) -> bytes | None:
         """Return the hub's network as a beacon describes it (EmberZigbeeNetwork)."""

@@ -503,6 +503,20 @@ JOIN_FAULTS = [
         lambda han, _: setattr(han, "cbke_mode", "required"),
     ),
     JoinFault(
+        "no_key_table",
+        # a firmware without the key table setting, built with none
+        lambda _, radio: setattr(radio, "config_refusals", {0x1E: 0x37}),
+        lambda _, radio: setattr(radio, "config_refusals", {}),
+    ),
+    JoinFault(
+        "certificate_not_this_radio",
+        # the stick's EUI64 rewritten (a coordinator backup restored onto it)
+        lambda _, radio: setattr(radio, "certificate_subject", bytes(8)),
+        lambda _, radio: setattr(
+            radio, "certificate_subject", bytes.fromhex(DEFAULT_EUI64.replace(":", ""))
+        ),
+    ),
+    JoinFault(
         "hub_certificate",
         lambda han, _: setattr(han, "hub_certificate_fault", "issuer"),
         lambda han, _: setattr(han, "hub_certificate_fault", None),

@@ -45,8 +45,10 @@ from custom_components.smets.han.simulator.app import ESME_NWK
 from custom_components.smets.han.simulator.cbke import install_code_crc
 from custom_components.smets.han.transcript import JoinTranscript
 from smets_dev.ncp import (
+    CONFIG_KEY_TABLE_SIZE,
     DEFAULT_EUI64,
     DEFAULT_INSTALL_CODE,
+    EZSP_ERROR_INVALID_ID,
     NETWORK_CLOSED,
     NETWORK_OPENED,
     NWK_LEAVE_REQUEST_NOT_ALLOWED,
@@ -606,6 +608,32 @@ async def test_a_meter_that_gives_no_partner_key_leaves_it_pending(
     finally:
         await link.close()
     assert ncp.problems == []
+
+
+async def test_a_certificate_for_another_eui64_is_refused_before_the_join(
+    han: HanSimulator,
+) -> None:
+    """The hub looks the subject up among the devices it admitted (failed before:
+    the radio joined, spending the registration, then CBKE failed)."""
+    async with EmulatedNcp(han=han, certificate_eui64="00:0d:6f:00:00:00:00:01") as ncp:
+        with pytest.raises(JoinError, match="00:0d:6f:00:00:00:00:01") as err:
+            await join_han(ncp.path, timeout=TIMEOUT)
+        assert err.value.reason == "certificate_not_this_radio"
+        assert "joinNetwork" not in ncp.commands
+        assert ncp.ieee not in han.joined
+
+
+async def test_a_firmware_without_a_key_table_is_refused_before_the_join(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """No room for the meter's link key: refused while the registration is
+    unspent (failed before: joined, then "the radio's key table is full")."""
+    ncp.config_refusals = {CONFIG_KEY_TABLE_SIZE: EZSP_ERROR_INVALID_ID}
+    with pytest.raises(JoinError, match="no key table") as err:
+        await join_han(ncp.path, timeout=TIMEOUT)
+    assert err.value.reason == "no_key_table"
+    assert "joinNetwork" not in ncp.commands
+    assert ncp.ieee not in han.joined
 
 
 @pytest.mark.parametrize("misses", [1, 2])

@@ -243,6 +243,8 @@ def test_the_statuses_are_bellows_own() -> None:
 
 # --- configuration and endpoints -------------------------------------------------
 
+GET_CONFIGURATION_VALUE = 0x52
+CONFIG_KEY_TABLE_SIZE = 0x1E
 SET_CONFIGURATION_VALUE = 0x53
 ADD_ENDPOINT = 0x02
 EZSP_SUCCESS = 0x00
@@ -286,6 +288,32 @@ def test_configuration_values_are_checked_and_locked_once_the_network_is_up() ->
     assert ncp.config[CONFIG_SECURITY_LEVEL] == 5
 
 
+def test_configuration_values_read_back_as_in_use() -> None:
+    """UG100 getConfigurationValue (0x52): the value in use, the stack's default
+    (ember-configuration-defaults.h: EMBER_KEY_TABLE_SIZE 0) until the host sets
+    it; EZSP_ERROR_INVALID_ID for an id the NCP does not know."""
+    ncp = EmulatedNcp()
+    host = _host(ncp)
+
+    def read(config_id: int) -> list[tuple[int, bytes]]:
+        return host.exchange(GET_CONFIGURATION_VALUE, bytes((config_id,)))
+
+    assert read(CONFIG_KEY_TABLE_SIZE) == [(GET_CONFIGURATION_VALUE, bytes(3))]
+    _config(host, CONFIG_KEY_TABLE_SIZE, 4)
+    assert read(CONFIG_KEY_TABLE_SIZE) == [
+        (GET_CONFIGURATION_VALUE, bytes((EZSP_SUCCESS, 4, 0)))
+    ]
+    assert read(0x09) == [
+        (GET_CONFIGURATION_VALUE, bytes((EZSP_ERROR_INVALID_ID, 0, 0)))
+    ]
+    # A firmware without the setting keeps what it was built with (none here)
+    ncp = EmulatedNcp()
+    ncp.config_refusals = {CONFIG_KEY_TABLE_SIZE: EZSP_ERROR_INVALID_ID}
+    host = _host(ncp)
+    _config(host, CONFIG_KEY_TABLE_SIZE, 4)
+    assert read(CONFIG_KEY_TABLE_SIZE) == [(GET_CONFIGURATION_VALUE, bytes(3))]
+
+
 def test_endpoints_once_each_until_the_network_is_up() -> None:
     """command-prototypes.h (ezspAddEndpoint): INVALID_VALUE "if the endpoint already
     exists", INVALID_CALL once EMBER_NETWORK_UP."""
@@ -309,8 +337,9 @@ def test_a_reset_forgets_configuration_and_endpoints() -> None:
     """command-prototypes.h: "The NCP does not remember these settings after a reset";
     before the host sets it, a router takes 6 end-device children
     (ember-configuration-defaults.h, EMBER_MAX_END_DEVICE_CHILDREN), the
-    address table has 8 entries (EMBER_ADDRESS_TABLE_SIZE) and the binding
-    table none ("The default is 0 bindings")."""
+    address table has 8 entries (EMBER_ADDRESS_TABLE_SIZE), the binding
+    table none ("The default is 0 bindings") and the key table none
+    (EMBER_KEY_TABLE_SIZE 0)."""
     ncp = EmulatedNcp()
     host = _host(ncp)
     assert ncp.config[CONFIG_MAX_END_DEVICE_CHILDREN] == 6
@@ -323,6 +352,7 @@ def test_a_reset_forgets_configuration_and_endpoints() -> None:
         CONFIG_MAX_END_DEVICE_CHILDREN: 6,
         CONFIG_ADDRESS_TABLE_SIZE: 8,
         CONFIG_BINDING_TABLE_SIZE: 0,
+        CONFIG_KEY_TABLE_SIZE: 0,
     }
     assert host.exchange(ADD_ENDPOINT, SE_ENDPOINT) == [
         (ADD_ENDPOINT, bytes((EZSP_SUCCESS,)))

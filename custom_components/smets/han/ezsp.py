@@ -248,6 +248,8 @@ JOIN_REASONS: Final = (
     "no_cbke",
     "hub_certificate",
     "hub_not_found",
+    "certificate_not_this_radio",
+    "no_key_table",
 )
 
 CONF_HAN_NETWORK: Final = "smets_han_network"
@@ -320,6 +322,9 @@ _RX_ON_WHEN_IDLE: Final = 0xFFFD
 _STACK_PROFILE_PRO: Final = 2
 _SUITE_283K1: Final = 0x0002
 _CERTIFICATE: Final = 74
+_SUBJECT_AT: Final = 28
+"""Where a sect283k1 implicit certificate holds its subject (EUI64, big-endian):
+after type, serial, curve, hash, issuer, valid-from and valid-to."""
 _EPHEMERAL: Final = 37
 _SMAC: Final = 16
 
@@ -868,6 +873,14 @@ class _Radio:
             )
             raise RadioError(msg)
 
+    async def key_table_size(self) -> int:
+        """Return the entries the radio's key table has (0: none, or unknown)."""
+        status, value = await self.command(
+            "getConfigurationValue",
+            configId=_enum("EzspConfigId", _CONFIG_KEY_TABLE_SIZE),
+        )
+        return int(value) if int(status) == _SUCCESS else 0
+
     async def stack_status(self, command: str, seconds: float, **kwargs: Any) -> int:
         """Send a command answered by stackStatusHandler; return the status that ends it.
 
@@ -1348,6 +1361,17 @@ async def _join(
         msg = "the radio has no Smart Energy certificate (sect283k1)"
         raise JoinError("no_certificate", msg)
     certificate = bytes(certificate)
+    # The hub, as CBKE responder, looks the certificate's subject up among the
+    # devices it admitted (key-establishment.c checkKeyTable): a certificate
+    # for another EUI64 (a stick whose EUI64 was rewritten, as a coordinator
+    # backup restore does) would join and then never pass key establishment
+    subject = t.EUI64(certificate[_SUBJECT_AT : _SUBJECT_AT + 8][::-1])
+    if subject != eui64:
+        msg = (
+            f"the radio's Smart Energy certificate is for {subject}, but the radio"
+            f" is {eui64} (was its EUI64 rewritten?): the hub would refuse it"
+        )
+        raise JoinError("certificate_not_this_radio", msg)
     if code is None:
         from .radio import decode_install_code  # noqa: PLC0415
 
@@ -1365,6 +1389,17 @@ async def _join(
             raise ValueError(msg)
         code = parse_install_code(printed)
     await radio.configure()
+    key_table = await radio.key_table_size()
+    note("key_table", entries=key_table)
+    if key_table == 0:
+        # Before the join: the registration is not spent on a radio that could
+        # never hold the electricity meter's link key (partner-link-key-exchange.c
+        # validateKeyRequest: "an existing entry or an empty entry in the key table")
+        msg = (
+            "the radio's firmware has no key table for the meter's link key: flash"
+            " a Zigbee NCP firmware with one"
+        )
+        raise JoinError("no_key_table", msg)
     networks = await _scan(radio)
     for found, lqi in networks:
         note(

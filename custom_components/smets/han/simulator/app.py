@@ -1881,10 +1881,11 @@ class HanSimulator:
                             device, hdr.tsn, c.KeyEstablishmentStatus.Unknown_Issuer
                         )
                     if subject != bytes(self.cad_ieee)[::-1]:
+                        # A trust centre looks the subject up among the devices
+                        # it admitted ("Unknown EUI64 trying to perform CBKE":
+                        # key-establishment.c checkKeyTable, INVALID_PARTNER_MESSAGE)
                         return terminate(
-                            device,
-                            hdr.tsn,
-                            c.KeyEstablishmentStatus.Invalid_Certificate,
+                            device, hdr.tsn, c.KeyEstablishmentStatus.Bad_Message
                         )
                     self._ke[device_name] = {"cert": identity}
                     return [
