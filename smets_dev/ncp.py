@@ -1304,9 +1304,12 @@ class EmulatedNcp:
         else:
             self.key_table[partner] = free
             status = APP_LINK_KEY_ESTABLISHED
+        # "The IEEE address of the partner device or all zeros if the Key
+        # establishment failed" (gecko_sdk security.h, zigbeeKeyEstablishmentHandler)
+        named = bytes(partner) if status == APP_LINK_KEY_ESTABLISHED else bytes(8)
         return self._st(SUCCESS), [
             lambda: self._callback(
-                _ZIGBEE_KEY_ESTABLISHMENT_HANDLER, bytes(partner) + bytes((status,))
+                _ZIGBEE_KEY_ESTABLISHMENT_HANDLER, named + bytes((status,))
             )
         ]
 
@@ -1980,8 +1983,6 @@ class EmulatedNcp:
     # --- CBKE (crypto suite 2) -----------------------------------------------
 
     def _generate_cbke_keys(self) -> tuple[bytes, list[Callable[[], None]]]:
-        if "certificate" not in self._cbke:
-            self._problem("generateCbkeKeys283k1 before getCertificate283k1")
         if not self.has_certificate:
             # Assumed: no public source says what the library answers without
             # its certificate; the host never asks (it stops at getCertificate283k1)

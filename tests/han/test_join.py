@@ -636,6 +636,36 @@ async def test_a_firmware_without_a_key_table_is_refused_before_the_join(
     assert ncp.ieee not in han.joined
 
 
+async def test_a_key_the_trust_centre_does_not_send_is_known_at_once(
+    ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed request names no partner (all zeros, security.h): it is this
+    request's failure (failed before: ignored, then "the Comms Hub sent no
+    link key" once the wait ran out)."""
+    monkeypatch.setattr(ezsp, "REQUEST_TIMEOUT", 0.5)
+    han.link_key_silent = True
+    transcript = JoinTranscript()
+    network = await join_han(ncp.path, timeout=TIMEOUT, transcript=transcript)
+    assert network.partner_keys_pending
+    (pending,) = [e for e in transcript.entries if e["step"] == "partner_keys_pending"]
+    assert "the trust centre sent no key (timeout)" in pending["reason"]
+    assert ncp.problems == []
+
+
+async def test_cbke_ends_with_a_default_response_as_the_reference_initiator(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """key-establishment.c cleanupAndStopWithDelay: the initiator that stored
+    the key answers the Confirm Key Data Response with Default Response
+    SUCCESS (failed before: nothing was sent)."""
+    await _joined(ncp)
+    confirm_tsn = next(
+        tsn for command, tsn in han.cbke_sent if command == "confirm_key_data_response"
+    )
+    assert han.cbke_default_responses == [(confirm_tsn, 0x02, 0x00)]
+    assert han.problems == []
+
+
 @pytest.mark.parametrize("misses", [1, 2])
 async def test_a_meter_that_misses_the_partner_broadcast_is_found(
     ncp: EmulatedNcp, han: HanSimulator, monkeypatch: pytest.MonkeyPatch, misses: int
@@ -970,6 +1000,11 @@ async def test_a_full_hub_admits_the_radio_as_an_end_device(
         await link.close()
     # It polls the hub, its parent, every minute (EMBER_EVENT_MINUTE_TIME, 3 failures)
     assert ncp.polling == (1, 0x03, 3)
+    assert ncp.problems == []
+    # Removed: it resumes as the end device it is, then leaves (failed before:
+    # "networkInit of an end device without PARENT_INFO_IN_TOKEN")
+    await leave_han(path)
+    assert ncp.network is None
     assert ncp.problems == []
 
 

@@ -426,6 +426,7 @@ _BAD_ARGUMENT: Final = 0x02
 """SL_STATUS_INVALID_PARAMETER, read as EmberStatus: what an EZSP v14+ NCP answers
 both for a configuration id it does not know and for a value out of bounds."""
 _APP_LINK_KEY_ESTABLISHED: Final = 0x01  # EmberKeyStatus
+_NO_EUI64: Final = "00:00:00:00:00:00:00:00"
 _KEY_STATUS: Final = {
     0x04: "the trust centre sent no key (timeout)",
     0x05: "the radio's key table is full",
@@ -1842,6 +1843,8 @@ class _KeSession:
         self.hub_ep = hub_ep
         self.transcript = transcript
         self.queue = requests.listen(KEY_ESTABLISHMENT, HUB_NWK)
+        self.answer_tsn = 0
+        """The ZCL sequence number of the hub's last answer."""
 
     def close(self) -> None:
         self.requests.unlisten(KEY_ESTABLISHMENT, HUB_NWK)
@@ -1865,6 +1868,7 @@ class _KeSession:
                     data = await _unless_lost(self.queue.get(), lost)
                     answer = self._answer(command, data)
                     if answer is not None:
+                        self.answer_tsn = data[1]
                         return answer
         except TimeoutError:
             self._note("ke_timeout", command=_KE_COMMANDS[command])
@@ -1889,7 +1893,9 @@ class _KeSession:
                 raise _KeUnsupportedError
             msg = f"the hub answered key establishment with status 0x{body[1]:02X}"
             raise _KeAbortError(_KE_BAD_MESSAGE, msg)
-        if specific and to_client and answer_id == 0x03:
+        if specific and answer_id == 0x03:
+            # Whichever direction bit it carries: key-establishment.c
+            # commandIsFromOurPartner does not check it for a Terminate
             status = body[0] if body else 0
             wait = body[1] if len(body) >= 2 else int(KE_RETRY_WAIT)
             self._note(
@@ -1904,6 +1910,24 @@ class _KeSession:
         self._note("ke_ignored", command_id=answer_id, cluster_specific=specific)
         return None
 
+    async def _acknowledge(self) -> None:
+        """End a key establishment that stored the key as the reference initiator does.
+
+        A Default Response SUCCESS to the hub's Confirm Key Data Response, with
+        its sequence number (key-establishment.c ``cleanupAndStopWithDelay``:
+        the initiator's ``emberAfSendImmediateDefaultResponse(SUCCESS)``). The
+        key is stored whatever becomes of this frame.
+        """
+        frame = bytes((0x10, self.answer_tsn, 0x0B, 0x02, _SUCCESS))
+        try:
+            await self.requests.send(
+                HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, self.hub_ep, frame
+            )
+        except (HanError, zigpy.exceptions.DeliveryError) as err:
+            if self.radio.lost is not None:
+                raise
+            _LOGGER.debug("The Default Response ending key establishment: %s", err)
+
     async def terminate(self, status: int) -> None:
         """Tell the hub we end the exchange (Terminate Key Establishment, to server)."""
         from .clusters import KeyEstablishment as Ke  # noqa: PLC0415
@@ -1917,8 +1941,9 @@ class _KeSession:
         self._note(
             "ke_terminate_sent", status=_KE_STATUS.get(status, f"0x{status:02X}")
         )
-        # cluster-specific, to server, default response disabled
-        frame = bytes((0x11, tsn, 0x03)) + body
+        # cluster-specific, client to server, as the reference initiator sends
+        # it (key-establishment.c sendKeyEstablishMessage)
+        frame = bytes((0x01, tsn, 0x03)) + body
         await self.requests.send(
             HUB_NWK, SE_PROFILE, KEY_ESTABLISHMENT, CAD_ENDPOINT, self.hub_ep, frame
         )
@@ -2022,6 +2047,7 @@ class _KeSession:
                 raise _KeAbortError(_KE_NO_RESOURCES, msg)
             stored = True
             self._note("ke_link_key_stored")
+            await self._acknowledge()
         except _KeAbortError as err:
             _LOGGER.info("Key establishment failed (%s): terminating it", err)
             self._note("ke_failed_here", reason=str(err))
@@ -2275,9 +2301,18 @@ async def _partner_link_key(
     answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def listener(name: str, args: list[Any]) -> None:
+        # The partner's EUI64, "or all zeros if the Key establishment failed"
+        # (gecko_sdk security.h): one request is outstanding, so a failure
+        # with no partner named is this one
         if (
             name == "zigbeeKeyEstablishmentHandler"
-            and str(args[0]) == str(partner)
+            and (
+                str(args[0]) == str(partner)
+                or (
+                    str(args[0]) == _NO_EUI64
+                    and int(args[1]) != _APP_LINK_KEY_ESTABLISHED
+                )
+            )
             and not answer.done()
         ):
             answer.set_result(int(args[1]))
@@ -2319,10 +2354,17 @@ async def leave_han(
     try:
         async with asyncio.timeout(LEAVE_TIMEOUT):
             await radio.open()
+            # The network may be an end device's: resume it with its parent
+            # from the token, as connect() does (the bits concern end devices
+            # only: EmberNetworkInitBitmask, ember-types.h), else an orphan
+            # scan comes first
             status = await radio.stack_status(
                 "networkInit",
                 REQUEST_TIMEOUT,
-                networkInitBitmask=_enum("EmberNetworkInitBitmask", 0),
+                networkInitBitmask=_enum(
+                    "EmberNetworkInitBitmask",
+                    _INIT_PARENT_INFO_IN_TOKEN | _INIT_END_DEVICE_REJOIN_ON_REBOOT,
+                ),
             )
             if status != _NETWORK_UP:
                 _LOGGER.debug("No network to leave (0x%02X)", status)

@@ -651,6 +651,13 @@ class HanSimulator:
         the request's (real devices do); its Terminate always has its own."""
         self.cbke_sent: list[tuple[str, int]] = []
         """(command, ZCL sequence number) of every key establishment frame the hub sent."""
+        self.cbke_default_responses: list[tuple[int, int, int]] = []
+        """(ZCL sequence number, command id, status) of each Default Response the
+        hub received on Key Establishment."""
+        self.link_key_silent = False
+        """The trust centre sends no application link key when asked (a request
+        it buffers for the partner's, which never comes: security.h
+        emberRequestLinkKey, EMBER_REQUEST_KEY_TIMEOUT)."""
         self.cbke_hub_terminations: list[int] = []
         """Status codes of the Terminate Key Establishment commands the hub sent."""
         self._ke_backoff_until = 0.0
@@ -1366,7 +1373,8 @@ class HanSimulator:
         """
         device = next((d for d in self.devices if d.ieee == partner), None)
         granted = (
-            requester in self.cbke_completed
+            not self.link_key_silent
+            and requester in self.cbke_completed
             and device is not None
             and device is not self.hub
             and not device.end_device
@@ -1454,6 +1462,17 @@ class HanSimulator:
             )
             self._flush()
             return
+        if (
+            device is self.hub
+            and int(packet.cluster_id) == c.KeyEstablishment.cluster_id
+            and len(data) >= 5
+            and data[0] & 0x0B == 0x00  # general command, client to server
+            and data[2] == foundation.GeneralCommand.Default_Response
+        ):
+            # The reference initiator ends a key establishment that stored the
+            # link key with Default Response SUCCESS to the Confirm Key Data
+            # Response (key-establishment.c cleanupAndStopWithDelay)
+            self.cbke_default_responses.append((data[1], data[3], data[4]))
         now = self.clock.time()
         try:
             replies = device.handle(
