@@ -374,3 +374,23 @@ async def test_next_price_change_when_the_meter_does_not_say(
     sim.radio_return()
     await step_to(hass, freezer, START.replace(day=15, hour=0, minute=36))
     assert hass.states.get(NEXT_CHANGE).state == "2026-01-15T07:30:00+00:00"
+
+
+async def test_a_gas_price_pushed_is_the_gas_price_only(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The GPF publishes the gas meter's price: it is the gas unit price, and
+    the electricity price and its next change stay (failed before: the gas
+    price replaced the electricity unit price until the next poll)."""
+    sim = simulator_of(init_integration)
+    assert sim is not None
+    electricity = hass.states.get("sensor.electricity_meter_unit_price").state
+    next_change = hass.states.get(NEXT_CHANGE).state
+    assert hass.states.get("sensor.gas_meter_unit_price").state == "0.06240"
+    sim.gas.unit_price = 7_015  # a new gas price, published before any poll
+    await sim.send_price("gas")
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.electricity_meter_unit_price").state == electricity
+    assert hass.states.get(NEXT_CHANGE).state == next_change
+    assert hass.states.get("sensor.gas_meter_unit_price").state == "0.07015"
+    assert sim.unbound_pushes == []

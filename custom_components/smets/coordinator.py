@@ -154,10 +154,25 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
     """Prices and credit: polled slowly, and pushed by the meter in between."""
 
     @callback
-    def async_apply_price(self, event: model.PriceEvent) -> None:
-        """Show a published price in force at once (unit price, tier, next change)."""
+    def async_apply_price(self, event: model.PriceEvent, role: str = ROLE_ESME) -> None:
+        """Show a price ``role``'s meter published at once (unit price, tier).
+
+        The electricity meter's also gives the next price change; the gas
+        meter's (its GPF publishes one) changes the gas price only.
+        """
         data = self.data
-        if data is None or data.electricity_price is None:
+        if data is None:
+            return
+        if role == ROLE_GAS:
+            if data.gas_price is not None:
+                gas = replace(
+                    data.gas_price,
+                    current_price=event.price,
+                    current_tier=event.price_tier or data.gas_price.current_tier,
+                )
+                self.async_set_updated_data(replace(data, gas_price=gas))
+            return
+        if role != ROLE_ESME or data.electricity_price is None:
             return
         price = replace(
             data.electricity_price,

@@ -162,8 +162,8 @@ class _PriceTracker:
 
     @callback
     def price_changed(self, event: model.PriceEvent) -> None:
-        """Show the price in force at once (the unit price, tier and next change)."""
-        self.entry.runtime_data.tariff.async_apply_price(event)
+        """Show the electricity price in force at once (unit price, tier, next change)."""
+        self.entry.runtime_data.tariff.async_apply_price(event, ROLE_ESME)
 
 
 async def async_subscribe_meters(
@@ -209,8 +209,10 @@ async def async_subscribe_meters(
             elif isinstance(event, MessageCancelled):
                 runtime.pushed.async_cancel_message(role, event.message_id)
             elif isinstance(event, model.PriceEvent):
-                prices.schedule(event)
-                prices.price_changed(event)
+                if role == ROLE_ESME:
+                    # the electricity price in force is asked for again when it ends
+                    prices.schedule(event)
+                runtime.tariff.async_apply_price(event, role)
             elif isinstance(event, model.PrepaySnapshotEvent):
                 runtime.tariff.async_apply_prepayment(event, role)
 

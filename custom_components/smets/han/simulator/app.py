@@ -1051,9 +1051,13 @@ class HanSimulator:
         )
         return self._message_id
 
-    def push_price(self) -> None:
-        """Queue a PublishPrice for the tier in force."""
-        self._push(self.esme, self._publish_price(self.clock.time(), None))
+    def push_price(self, fuel: Fuel = "electricity") -> None:
+        """Queue a PublishPrice for the tier in force (the gas meter's from the GPF)."""
+        now = self.clock.time()
+        if fuel == "gas":
+            self._push(self.hub, self._publish_gas_price(now))
+        else:
+            self._push(self.esme, self._publish_price(now, None))
 
     def push_prepay_snapshot(self, fuel: Fuel = "electricity") -> None:
         """Queue a PublishPrepaySnapshot (debt/credit status payload)."""
@@ -1090,9 +1094,9 @@ class HanSimulator:
         await self.settle()
         return message_id
 
-    async def send_price(self) -> None:
-        """Publish the current price now."""
-        self.push_price()
+    async def send_price(self, fuel: Fuel = "electricity") -> None:
+        """Publish the current price of ``fuel`` now."""
+        self.push_price(fuel)
         self._flush()
         await self.settle()
 
@@ -2253,6 +2257,26 @@ class HanSimulator:
             start_time=zcl_time(start),
             duration_in_minutes=(end - start) // 60,
             price=tariff.price(tier),
+        )
+
+    def _publish_gas_price(self, now: int) -> Reply:
+        """Return the gas meter's single-rate PublishPrice, from its GPF (per kWh)."""
+        start = now - now % 86_400
+        return self.hub.command_frame(
+            GPF_ENDPOINT,
+            c.Price,
+            "publish_price",
+            provider_id=0x00001234,
+            rate_label=_octets("Standard Gas"),
+            issuer_event_id=now // 86_400,
+            current_time=zcl_time(now),
+            unit_of_measure=zse.MeteringUnitofMeasure.Kwh_and_Kwh_binary,
+            currency=826,
+            price_trailing_digit_and_price_tier=(3 << 4) | 1,
+            number_of_price_tiers_and_register_tier=(1 << 4) | 1,
+            start_time=zcl_time(start),
+            duration_in_minutes=24 * 60,
+            price=self.gas_price,
         )
 
     def _prepay_snapshot(
