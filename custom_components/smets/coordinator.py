@@ -160,7 +160,7 @@ class TariffCoordinator(SmetsCoordinator[TariffSnapshot]):
         The electricity meter's also gives the next price change; the gas
         meter's (its GPF publishes one) changes the gas price only.
         """
-        data = self.data
+        data: TariffSnapshot | None = self.data  # None before the first read
         if data is None:
             return
         if role == ROLE_GAS:
