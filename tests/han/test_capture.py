@@ -316,10 +316,16 @@ def test_frame_bytes_layout() -> None:
     assert frame == body + crc16_kermit(body).to_bytes(2, "little")
 
 
-def test_frame_bytes_broadcast_asks_no_ack() -> None:
-    frame = frame_bytes(0x0000, 0xFFFF, 1, 1, PROFILE_SMART_ENERGY, METERING, b"")
+@pytest.mark.parametrize("dst", [0xFFFF, 0xFFFD, 0xFFFC])
+def test_frame_bytes_broadcast_asks_no_ack(dst: int) -> None:
+    """A NWK broadcast goes to MAC 0xFFFF with no ack, as an APS broadcast
+    (failed before for 0xFFFD: a MAC unicast to 0xFFFD asking an ack)."""
+    frame = frame_bytes(0x0000, dst, 1, 1, PROFILE_SMART_ENERGY, METERING, b"")
     assert frame[:2] == bytes.fromhex("4188")
     assert frame[3:5] == DEFAULT_PAN_ID.to_bytes(2, "little")
+    assert frame[5:7] == b"\xff\xff"  # MAC destination
+    assert frame[11:13] == dst.to_bytes(2, "little")  # NWK destination
+    assert frame[17] == 0x08  # APS frame control: broadcast delivery
 
 
 @pytest.mark.parametrize(

@@ -1364,3 +1364,26 @@ async def test_capture_of_the_join_opens_in_wireshark(
     assert tshark(path, config, "-Y", "_ws.malformed or _ws.expert") == ""
     clusters = tshark(path, config, "-T", "fields", "-e", "zbee_aps.cluster").split()
     assert clusters.count("0x0800") >= 8  # two exchanges, the Terminate included
+    # The Match_Desc broadcasts, as broadcasts (failed before: not captured)
+    broadcasts = tshark(
+        path,
+        config,
+        "-Y",
+        "zbee_aps.zdp_cluster == 0x0006 && zbee_nwk.dst >= 0xfff8",
+        "-T",
+        "fields",
+        "-e",
+        "wpan.dst16",
+        "-e",
+        "wpan.ack_request",
+        "-e",
+        "zbee_nwk.dst",
+        "-e",
+        "zbee_aps.type",
+        "-e",
+        "zbee_aps.delivery",
+        "-e",
+        "zbee_zdp.profile",
+    ).splitlines()
+    assert broadcasts
+    assert set(broadcasts) == {"0xffff\tFalse\t0xfffd\t0x00\t0x02\t0x0109"}

@@ -93,8 +93,12 @@ _MAC_FC_ACK_REQUEST = 0x0020
 # addresses.
 _NWK_FC = 2 << 2
 # APS frame control: data frame (0), unicast delivery (0), no security, no ack
-# request, no extended header.
+# request, no extended header. Broadcast delivery is mode 2 in bits 2-3.
 _APS_FC = 0x00
+_APS_FC_BROADCAST = 2 << 2
+_NWK_BROADCASTS = range(0xFFF8, 0x10000)
+"""NWK broadcast addresses (0xFFFD receiver-on-when-idle, 0xFFFC routers ...):
+sent on the MAC to 0xFFFF, with no ack, as APS broadcasts (Zigbee spec 3.6.5)."""
 
 _PCAP_MAGIC = 0xA1B2C3D4
 _PCAP_VERSION = (2, 4)
@@ -145,8 +149,9 @@ def frame_bytes(  # noqa: PLR0917 - the frame's fields, in the order they are se
     """Return the IEEE 802.15.4 frame, FCS included, that carries ``zcl``.
 
     ``src_nwk`` and ``dst_nwk`` are the ZigBee short (NWK) addresses; they are
-    also the MAC addresses, as if every frame went one hop. A destination of
-    0xFFFF is sent without a MAC ack request; every other frame asks for one.
+    also the MAC addresses, as if every frame went one hop. A NWK broadcast
+    (0xFFF8-0xFFFF) is an APS broadcast sent to MAC 0xFFFF without an ack
+    request; every other frame asks for one.
     Raises ValueError when a number does not fit its field.
     """
     for name, value, bits in (
@@ -163,12 +168,15 @@ def frame_bytes(  # noqa: PLR0917 - the frame's fields, in the order they are se
         ("radius", radius, 8),
     ):
         _check(name, value, bits)
-    mac_fc = _MAC_FC if dst_nwk == _BROADCAST else _MAC_FC | _MAC_FC_ACK_REQUEST
+    broadcast = dst_nwk in _NWK_BROADCASTS
+    mac_fc = _MAC_FC if broadcast else _MAC_FC | _MAC_FC_ACK_REQUEST
+    mac_dst = _BROADCAST if broadcast else dst_nwk
+    aps_fc = _APS_FC_BROADCAST if broadcast else _APS_FC
     body = b"".join(
         (
-            _MAC_HEADER.pack(mac_fc, mac_seq, pan_id, dst_nwk, src_nwk),
+            _MAC_HEADER.pack(mac_fc, mac_seq, pan_id, mac_dst, src_nwk),
             _NWK_HEADER.pack(_NWK_FC, dst_nwk, src_nwk, radius, nwk_seq),
-            _APS_HEADER.pack(_APS_FC, dst_ep, cluster, profile, src_ep, aps_counter),
+            _APS_HEADER.pack(aps_fc, dst_ep, cluster, profile, src_ep, aps_counter),
             bytes(zcl),
         )
     )

@@ -1193,6 +1193,7 @@ class _Requests:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + window
         try:
+            self._capture(self.nwk, _RX_ON_WHEN_IDLE, 0, int(command), 0, 0, payload)
             self._tag = (self._tag + 1) & 0xFF
             await self.radio.send(
                 _RX_ON_WHEN_IDLE,
