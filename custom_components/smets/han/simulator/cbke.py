@@ -130,12 +130,25 @@ def smacs(
         + responder_cert
         + responder_ephemeral
     ).digest()
-    parts = (
-        initiator_cert[_SUBJECT],
-        responder_cert[_SUBJECT],
-        initiator_ephemeral,
-        responder_ephemeral,
-    )
-    initiator = hashlib.sha256(shared + _INITIATOR + b"".join(parts)).digest()
-    responder = hashlib.sha256(shared + _RESPONDER + b"".join(parts)).digest()
+    # The MAC data of ZigBee SE 1.x annex C, key establishment (U the initiator, V the
+    # responder): MACtag U over M(U) || ID(U) || ID(V) || E(U) || E(V), MACtag V
+    # over M(V) || ID(V) || ID(U) || E(V) || E(U); only the MAC itself (SHA-256
+    # here, AES-MMO HMAC keyed with the ECMQV MacKey there) stands in
+    initiator_id, responder_id = initiator_cert[_SUBJECT], responder_cert[_SUBJECT]
+    initiator = hashlib.sha256(
+        shared
+        + _INITIATOR
+        + initiator_id
+        + responder_id
+        + initiator_ephemeral
+        + responder_ephemeral
+    ).digest()
+    responder = hashlib.sha256(
+        shared
+        + _RESPONDER
+        + responder_id
+        + initiator_id
+        + responder_ephemeral
+        + initiator_ephemeral
+    ).digest()
     return initiator[:SMAC_LENGTH], responder[:SMAC_LENGTH]
