@@ -1387,3 +1387,22 @@ async def test_capture_of_the_join_opens_in_wireshark(
     ).splitlines()
     assert broadcasts
     assert set(broadcasts) == {"0xffff\tFalse\t0xfffd\t0x00\t0x02\t0x0109"}
+
+
+async def test_get_current_price_says_the_radio_receives_when_idle(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """GetCurrentPrice's Command Options bit 0 is 1 for a requester whose receiver
+    is on when idle (SE 1.x Price cluster), as this radio always is, router or
+    EMBER_END_DEVICE (failed before: 0, as if it slept)."""
+    network = await join_han(ncp.path, timeout=TIMEOUT)
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        await link.esme.get_current_price()
+    finally:
+        await link.close()
+    assert han.price_request_options
+    assert set(han.price_request_options) == {0x01}

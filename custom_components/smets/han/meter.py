@@ -79,6 +79,10 @@ MAX_ZCL_PAYLOAD: Final = 80
 """Bytes of ZCL payload (after the 3-byte header) a frame may carry unfragmented."""
 
 _UNBOUNDED_STRING: Final = 33
+_RX_ON_WHEN_IDLE: Final = 0x01
+"""GetCurrentPrice's Command Options bit 0: the requester's receiver is on when
+idle (ZigBee SE 1.x, Price cluster, GetCurrentPrice). This radio always is: a
+router, or an EMBER_END_DEVICE (receiver on, never a sleepy end device)."""
 _NOT_ALLOWED_STATUSES: Final = frozenset({foundation.Status.NOT_AUTHORIZED})
 """Default Response statuses that say "not from you" (a top-up over the HAN)."""
 _NOT_TAKEN_BY_AN_ESME: Final = frozenset({foundation.Status.UNSUP_CLUSTER_COMMAND})
@@ -888,7 +892,7 @@ class ElectricityMeter(PrepaymentMeter):
         """Ask for a PublishPrice (GetCurrentPrice); it is also kept for decode_price."""
         before = self.requests.total
         try:
-            response = await self._command(PRICE, "get_current_price", 0)
+            response = await self._command(PRICE, "get_current_price", _RX_ON_WHEN_IDLE)
         finally:
             self.last_requests = self.requests.total - before
         event = model.parse_publish_price(_fields(response))

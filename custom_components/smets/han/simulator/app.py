@@ -651,6 +651,9 @@ class HanSimulator:
         the request's (real devices do); its Terminate always has its own."""
         self.cbke_sent: list[tuple[str, int]] = []
         """(command, ZCL sequence number) of every key establishment frame the hub sent."""
+        self.price_request_options: list[int] = []
+        """The Command Options of each GetCurrentPrice the ESME got (bit 0: the
+        requester's receiver is on when idle, SE 1.x D.4.2.3.1.1)."""
         self.cbke_default_responses: list[tuple[int, int, int]] = []
         """(ZCL sequence number, command id, status) of each Default Response the
         hub received on Key Establishment."""
@@ -2259,6 +2262,14 @@ class HanSimulator:
             price=tariff.price(tier),
         )
 
+    def _get_current_price(
+        self, hdr: foundation.ZCLHeader, args: Any, now: int
+    ) -> list[Reply]:
+        """GetCurrentPrice: the price in force, to the requester (its options kept)."""
+        (options,) = c.command_fields(args)[:1]
+        self.price_request_options.append(int(options))
+        return [self._publish_price(now, hdr.tsn)]
+
     def _publish_gas_price(self, now: int) -> Reply:
         """Return the gas meter's single-rate PublishPrice, from its GPF (per kWh)."""
         start = now - now % 86_400
@@ -2567,11 +2578,7 @@ class HanSimulator:
                     0x0700: ServerCluster(
                         c.Price,
                         price_attrs,
-                        {
-                            0x00: lambda hdr, args, now: [
-                                self._publish_price(now, hdr.tsn)
-                            ]
-                        },
+                        {0x00: self._get_current_price},
                     ),
                     0x0702: ServerCluster(
                         c.Metering,
