@@ -881,6 +881,35 @@ async def test_a_meter_that_refuses_bindings_is_left_to_polling(
         await link.close()
 
 
+async def test_a_busy_event_log_is_not_taken_for_an_empty_one(
+    ncp: EmulatedNcp, han: HanSimulator
+) -> None:
+    """A first GetEventLog answered FAILURE (the server answers another client,
+    events-server.c) says nothing of the log: what it held is not news later
+    (failed before: taken for an empty log, so the next poll raised the old
+    alert again)."""
+    network = await _joined(ncp)
+    han.bind_refused.add("esme")
+    await han.send_alert(0x8F3F)  # logged before the radio looks
+    app = await open_radio(ncp.path, network)
+    link = await HanLink.open(
+        app, request_timeout=REQUEST_TIMEOUT, clock=han.clock.time
+    )
+    try:
+        events: list[object] = []
+        link.esme.subscribe(events.append)
+        han.event_log_busy = 1
+        await link.poll_unbound()
+        await link.poll_unbound()  # the first real look
+        assert [e for e in events if isinstance(e, model.AlertEvent)] == []
+        await han.send_alert(0x8F40)
+        await link.poll_unbound()
+        alerts = [e for e in events if isinstance(e, model.AlertEvent)]
+        assert [a.code for a in alerts] == [0x8F40]
+    finally:
+        await link.close()
+
+
 @pytest.mark.parametrize("command", ["joinNetwork", "generateCbkeKeys283k1"])
 async def test_ncp_reset_mid_join(ncp: EmulatedNcp, command: str) -> None:
     ncp.reset_on = command

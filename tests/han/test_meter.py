@@ -540,6 +540,22 @@ async def test_event_log(link: HanLink, sim: HanSimulator) -> None:
     assert response.log_payload[0].event_id == 0x8F74
 
 
+async def test_an_empty_event_log_is_not_found_and_a_busy_one_fails(
+    link: HanLink, sim: HanSimulator
+) -> None:
+    """events-server.c: NOT_FOUND when no event matches; FAILURE while another
+    GetEventLog is being answered (the emulator alone)."""
+    events = link.esme.cluster(0x0709)
+    response = await events.get_event_log(0x06, 0, 0, 0, 5, 0, timeout=FAST_TIMEOUT)
+    assert response.status == foundation.Status.NOT_FOUND
+    sim.event_log_busy = 1
+    await sim.send_alert(0x8F74)
+    response = await events.get_event_log(0x06, 0, 0, 0, 5, 0, timeout=FAST_TIMEOUT)
+    assert response.status == foundation.Status.FAILURE
+    response = await events.get_event_log(0x06, 0, 0, 0, 5, 0, timeout=FAST_TIMEOUT)
+    assert response.log_payload[0].event_id == 0x8F74
+
+
 # --- gas Pay-As-You-Go through the GPF -------------------------------------------
 
 

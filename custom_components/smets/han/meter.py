@@ -535,8 +535,15 @@ class BaseMeter:
                 response = await self._command(
                     EVENTS, "get_event_log", 0x00, 0x0000, 0, 0xFFFFFFFF, 5, 0
                 )
-                entries = _fields(response).get("log_payload")
-                self._new_log_entries(entries if isinstance(entries, list) else [])
+                fields = _fields(response)
+                entries = fields.get("log_payload")
+                if isinstance(entries, list):
+                    self._new_log_entries(entries)
+                elif fields.get("status") == foundation.Status.NOT_FOUND:
+                    # no event matches (events-server.c): the log is empty
+                    self._new_log_entries([])
+                # any other answer (FAILURE: another GetEventLog is under way)
+                # says nothing of the log: the next poll asks again
 
     def _new_log_entries(self, entries: list[object]) -> None:
         fields = [_fields(entry) for entry in entries]

@@ -651,6 +651,9 @@ class HanSimulator:
         the request's (real devices do); its Terminate always has its own."""
         self.cbke_sent: list[tuple[str, int]] = []
         """(command, ZCL sequence number) of every key establishment frame the hub sent."""
+        self.event_log_busy = 0
+        """GetEventLog requests to answer FAILURE, as a server still publishing
+        another client's log does (events-server.c)."""
         self.price_request_options: list[int] = []
         """The Command Options of each GetCurrentPrice the ESME got (bit 0: the
         requester's receiver is on when idle, SE 1.x D.4.2.3.1.1)."""
@@ -2042,6 +2045,19 @@ class HanSimulator:
             entries = self.events.get(device.nwk, [])[
                 : max(1, int(args.number_of_events))
             ]
+            if self.event_log_busy > 0:
+                # "Only one GetEventLog can be processed at a time"
+                # (events-server.c): FAILURE while another is being published
+                self.event_log_busy -= 1
+                return device.default_response(
+                    ep, c.Events.cluster_id, hdr, foundation.Status.FAILURE
+                )
+            if not entries:
+                # "A ZCL Default Response with status NOT_FOUND shall be
+                # returned if no events match" (events-server.c)
+                return device.default_response(
+                    ep, c.Events.cluster_id, hdr, foundation.Status.NOT_FOUND
+                )
             payload = [
                 c.EventLogEntry(
                     log_id=log, event_id=code, event_time=zcl_time(when), event_data=b""

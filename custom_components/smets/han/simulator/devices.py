@@ -263,6 +263,16 @@ class EmulatedDevice:
         frame_control = _SERVER_TO_CLIENT_GENERAL if general else _SERVER_TO_CLIENT
         return bytes((frame_control, tsn & 0xFF, command_id & 0xFF))
 
+    def default_response(
+        self,
+        endpoint_id: int,
+        cluster_id: int,
+        hdr: foundation.ZCLHeader,
+        status: foundation.Status,
+    ) -> list[Reply]:
+        """Answer the request ``hdr`` with a Default Response carrying ``status``."""
+        return self._default(endpoint_id, cluster_id, hdr, status)
+
     def _default(
         self,
         endpoint_id: int,
